@@ -1,0 +1,183 @@
+"""The `dldoctor` command line.
+
+Exit codes, for every command: 0 clean, 1 findings (or failures), 2 usage
+error, bad configuration or an internal error. Options follow ruff's names,
+since those are what users' hands already know.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+import dldoctor
+
+app = typer.Typer(
+    name="dldoctor",
+    help="A troubleshooting doctor for deep-learning projects (PyTorch, TensorFlow).",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _error(message: str) -> None:
+    print(f"dldoctor: error: {message}", file=sys.stderr)
+
+
+def _warning(message: str) -> None:
+    print(f"dldoctor: warning: {message}", file=sys.stderr)
+
+
+def _selectors(values: Optional[List[str]]) -> list[str]:
+    """`--select DL1,DL201 --select DL401` -> ['DL1', 'DL201', 'DL401']."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"dldoctor {dldoctor.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """A troubleshooting doctor for deep-learning projects (PyTorch, TensorFlow)."""
+
+
+@app.command()
+def lint(
+    paths: Optional[List[str]] = typer.Argument(None, help="Files and directories to lint (default: .); - reads stdin."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Rules to run: codes, prefixes or ALL (replaces the config's select)."),
+    extend_select: Optional[List[str]] = typer.Option(None, "--extend-select", help="Rules to run in addition to the selection."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Rules to turn off: codes or prefixes."),
+    extend_exclude: Optional[List[str]] = typer.Option(None, "--extend-exclude", help="More glob patterns of paths to skip."),
+    output_format: str = typer.Option("text", "--output-format", help="text, concise, json, sarif or github."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings."),
+    config_path: Optional[str] = typer.Option(None, "--config", help="Read settings from this file instead of the nearest pyproject.toml."),
+    stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name to report for source read from stdin."),
+) -> None:
+    """Find deep-learning bugs in Python files without running them."""
+    from dldoctor.lint import config, discovery, runner
+    from dldoctor.report import FORMATS, RunSummary, write
+
+    if output_format not in FORMATS:
+        _error(f"unknown output format {output_format!r} (choose from {', '.join(FORMATS)})")
+        raise typer.Exit(EXIT_USAGE)
+    paths = paths or ["."]
+    reading_stdin = paths == ["-"]
+    if "-" in paths and not reading_stdin:
+        _error("`-` (stdin) cannot be combined with other paths")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        settings = config.resolve(
+            config_path,
+            [stdin_filename] if reading_stdin and stdin_filename else paths,
+            select=_selectors(select) if select else None,
+            extend_select=_selectors(extend_select),
+            ignore=_selectors(ignore),
+            extra_exclude=extend_exclude,
+        )
+    except config.ConfigError as problem:
+        _error(str(problem))
+        raise typer.Exit(EXIT_USAGE)
+    codes = frozenset(settings.selected_codes())
+
+    usage_problem = False
+    if reading_stdin:
+        name = stdin_filename or "-"
+        file_codes = frozenset(codes - settings.ignored_for(name))
+        results = [runner.lint_bytes(name, sys.stdin.buffer.read(), file_codes)]
+        files_checked = 1
+    else:
+        excluder = discovery.Excluder(settings.exclude, settings.root)
+        jobs = []
+        for item in discovery.discover(paths, excluder):
+            if isinstance(item, discovery.Skipped):
+                (_error if item.missing else _warning)(f"{item.path}: {item.reason}")
+                usage_problem |= item.missing
+            else:
+                jobs.append((item, frozenset(codes - settings.ignored_for(item))))
+        results = runner.lint_paths(jobs)
+        files_checked = len(jobs)
+
+    internal_errors = [result for result in results if result.internal_error]
+    for result in internal_errors:
+        _error(f"internal error while linting {result.path} (please report it):\n{result.internal_error}")
+    findings = sorted((f for result in results for f in result.findings), key=lambda f: f.sort_key())
+    write(output_format, findings, RunSummary(files_checked, codes), sys.stdout)
+    sys.stdout.flush()
+    if internal_errors or usage_problem:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+
+
+@app.command("rules")
+def list_rules(
+    as_json: bool = typer.Option(False, "--json", help="Print the catalogue as JSON."),
+) -> None:
+    """List every rule: code, name, severity, and what it finds."""
+    from dldoctor.lint import registry
+
+    catalogue = registry.all_rules()
+    default = registry.default_selection()
+    if as_json:
+        import json
+
+        rows = [
+            {"code": code, "name": rule.name, "severity": rule.severity.value, "default": code in default, "summary": rule.summary}
+            for code, rule in catalogue.items()
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, show_edge=False, pad_edge=False)
+    for column in ("code", "name", "severity", "summary"):
+        table.add_column(column, overflow="fold")
+    for code, rule in catalogue.items():
+        marker = "" if code in default else " (off by default)"
+        table.add_row(code, rule.name, rule.severity.value + marker, rule.summary)
+    Console(highlight=False).print(table)
+
+
+@app.command("rule")
+def show_rule(code: str = typer.Argument(..., help="A rule code, e.g. DL101.")) -> None:
+    """Explain one rule: what it finds, why it matters, the fix."""
+    from dldoctor.lint import registry
+
+    rule = registry.all_rules().get(code.strip().upper())
+    if rule is None:
+        _error(f"no rule {code!r} (see `dldoctor rules`)")
+        raise typer.Exit(EXIT_USAGE)
+    header = f"# {rule.code} {rule.name} ({rule.severity.value})\n\n{rule.summary}\n\n"
+    text = header + rule.documentation()
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        print(text)
+
+
+def main() -> None:
+    """Console-script entry point: any unexpected exception is an internal error, exit 2."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        _error("interrupted")
+        sys.exit(130)
+    except Exception as error:  # a bug in dldoctor: one line, exit 2, no traceback wall
+        _error(f"internal error: {type(error).__name__}: {error} (please report it)")
+        sys.exit(EXIT_USAGE)

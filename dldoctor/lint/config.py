@@ -1,0 +1,159 @@
+"""`[tool.dldoctor]` in pyproject.toml, the command-line overrides, and rule selection.
+
+Selection follows ruff: `select` (default: every rule of severity warning or
+error) plus `extend-select`, minus `ignore`; a selector is `ALL`, a code
+(`DL101`) or a prefix (`DL1`). A command-line `--select` replaces the file's
+`select`; `--extend-select` and `--ignore` add to the file's. An unknown key,
+code or prefix is a usage error: a typo must not silently turn a rule off.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dldoctor.lint import registry
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+KNOWN_KEYS = ("select", "ignore", "extend-select", "exclude", "per-file-ignores")
+
+
+class ConfigError(Exception):
+    """A configuration the user must fix; reported as a usage error (exit 2)."""
+
+
+@dataclass
+class Settings:
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    root: Path = field(default_factory=Path.cwd)  # paths in the file are relative to it
+    source: Path | None = None  # the pyproject.toml read, if any
+
+    def selected_codes(self) -> set[str]:
+        chosen = _expand(self.select, "select") if self.select is not None else registry.default_selection()
+        chosen |= {registry.UNREADABLE_CODE}
+        chosen |= _expand(self.extend_select, "extend-select")
+        return chosen - _expand(self.ignore, "ignore")
+
+    def ignored_for(self, path: str) -> set[str]:
+        """Codes `per-file-ignores` turns off for this file."""
+        if not self.per_file_ignores:
+            return set()
+        relative = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(self.root))).as_posix()
+        name = os.path.basename(path)
+        ignored: set[str] = set()
+        for pattern, codes in self.per_file_ignores.items():
+            target = relative if "/" in pattern else name
+            if fnmatch.fnmatch(target, pattern.rstrip("/")) or fnmatch.fnmatch(relative, pattern.rstrip("/") + "/*"):
+                ignored |= _expand(codes, f"per-file-ignores[{pattern!r}]")
+        return ignored
+
+    def validate(self) -> None:
+        """Expand every selector once, so an unknown code fails before any file is read."""
+        self.selected_codes()
+        for pattern, codes in self.per_file_ignores.items():
+            _expand(codes, f"per-file-ignores[{pattern!r}]")
+
+
+def _expand(selectors: Iterable[str], where: str) -> set[str]:
+    codes: set[str] = set()
+    for selector in selectors:
+        matched = registry.expand_selector(selector)
+        if not matched:
+            raise ConfigError(f"unknown rule code or prefix {selector!r} in {where} (see `dldoctor rules`)")
+        codes |= matched
+    return codes
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start` that has a [tool.dldoctor] table."""
+    directory = start.resolve()
+    if not directory.is_dir():
+        directory = directory.parent
+    for candidate_dir in (directory, *directory.parents):
+        candidate = candidate_dir / "pyproject.toml"
+        if candidate.is_file():
+            if "dldoctor" in _read_toml(candidate).get("tool", {}):
+                return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+
+
+def load(path: Path, *, explicit: bool = False) -> Settings:
+    """Settings from a pyproject.toml's [tool.dldoctor] (or a dldoctor.toml's top level)."""
+    data = _read_toml(path)
+    table = data.get("tool", {}).get("dldoctor")
+    if table is None:
+        if not explicit or path.name == "pyproject.toml":
+            raise ConfigError(f"{path}: no [tool.dldoctor] table")
+        table = data  # a dedicated file named with --config holds the keys at top level
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.dldoctor] must be a table")
+    unknown = sorted(set(table) - set(KNOWN_KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) in [tool.dldoctor]: {', '.join(unknown)} (known: {', '.join(KNOWN_KEYS)})")
+    settings = Settings(root=path.parent.resolve(), source=path)
+    if "select" in table:
+        settings.select = _string_list(table["select"], path, "select")
+    settings.extend_select = _string_list(table.get("extend-select", []), path, "extend-select")
+    settings.ignore = _string_list(table.get("ignore", []), path, "ignore")
+    settings.exclude = _string_list(table.get("exclude", []), path, "exclude")
+    per_file = table.get("per-file-ignores", {})
+    if not isinstance(per_file, dict):
+        raise ConfigError(f"{path}: per-file-ignores must be a table of pattern = [codes]")
+    settings.per_file_ignores = {
+        pattern: _string_list(codes, path, f"per-file-ignores[{pattern!r}]") for pattern, codes in per_file.items()
+    }
+    return settings
+
+
+def _string_list(value: object, path: Path, key: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{path}: {key} must be a list of strings")
+    return list(value)
+
+
+def resolve(
+    config: str | None,
+    paths: Sequence[str],
+    *,
+    select: list[str] | None,
+    extend_select: list[str],
+    ignore: list[str],
+    extra_exclude: list[str] | None = None,
+) -> Settings:
+    """The settings for a run: the config file (named, or found near the first path), then the CLI."""
+    if config is not None:
+        settings = load(Path(config), explicit=True)
+    else:
+        found = find_pyproject(Path(paths[0]) if paths and os.path.exists(paths[0]) else Path.cwd())
+        settings = load(found) if found else Settings()
+    if select is not None:
+        settings.select = select
+    settings.extend_select = [*settings.extend_select, *extend_select]
+    settings.ignore = [*settings.ignore, *ignore]
+    if extra_exclude:
+        settings.exclude = [*settings.exclude, *extra_exclude]
+    settings.validate()
+    return settings

@@ -1,0 +1,99 @@
+"""The rule format: one class per rule that reads like its documentation.
+
+A rule file holds, for one rule, everything about it (after Fixit's rules and
+ruff's rule docs): the code, name, severity and one-line summary; the
+documentation as the class docstring, in the sections *What it does / Why is
+this bad / Example / Use instead / Fix safety*, quoting the error the user would
+have seen; `VALID` and `INVALID` examples that the test suite runs; the text
+`triggers` that decide whether a file is worth parsing for it; and the libcst
+visitor that finds it.
+
+All selected rules visit a module in one batched traversal, so a rule is a
+`libcst.BatchableCSTVisitor`: it cannot stop the traversal at a node, and it
+keeps whatever state it needs (a stack of function scopes, say) itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import libcst as cst
+
+from dldoctor.lint.finding import Severity
+from dldoctor.lint.names import ImportTable
+
+DOC_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Fix safety")
+_CODE_PATTERN = re.compile(r"DL\d{3}")
+_NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+
+
+@dataclass
+class Report:
+    """A rule's report before positions are known: the node and what to say."""
+
+    rule: type[Rule]
+    node: cst.CSTNode
+    message: str
+
+
+@dataclass
+class LintContext:
+    """What every rule sees of the file being linted, and where reports go."""
+
+    path: str
+    module: cst.Module
+    names: ImportTable
+    reports: list[Report] = field(default_factory=list)
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """Base class of every rule. Subclasses set the class attributes below."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]
+    # The file is parsed for this rule only if one of these substrings occurs in
+    # it. A trigger that misses a file the rule would report on is a bug; the
+    # test suite checks every INVALID example against the triggers.
+    triggers: ClassVar[tuple[str, ...]]
+    VALID: ClassVar[tuple[str, ...]] = ()
+    INVALID: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, context: LintContext) -> None:
+        super().__init__()
+        self.context = context
+        self.names = context.names
+
+    def report(self, node: cst.CSTNode, message: str) -> None:
+        self.context.reports.append(Report(type(self), node, message))
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The rule's documentation, as Markdown (the class docstring, dedented)."""
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def problems(cls) -> list[str]:
+        """What is wrong with the rule's own definition; the test suite wants none."""
+        found = []
+        if not _CODE_PATTERN.fullmatch(getattr(cls, "code", "")):
+            found.append("code must look like DL123")
+        if not _NAME_PATTERN.fullmatch(getattr(cls, "name", "")):
+            found.append("name must be kebab-case")
+        if not isinstance(getattr(cls, "severity", None), Severity):
+            found.append("severity must be a Severity")
+        if not getattr(cls, "summary", ""):
+            found.append("summary is empty")
+        if not getattr(cls, "triggers", ()):
+            found.append("triggers are empty")
+        docs = cls.documentation()
+        for section in DOC_SECTIONS:
+            if f"## {section}" not in docs:
+                found.append(f"documentation lacks a '## {section}' section")
+        if not cls.VALID or not cls.INVALID:
+            found.append("needs VALID and INVALID examples")
+        return found

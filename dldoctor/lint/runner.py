@@ -1,0 +1,159 @@
+"""Lint files: read, decide which rules could fire, parse once, traverse once, place findings.
+
+Work is skipped wherever it can be proved useless: a file in which no selected
+rule's trigger text occurs is never parsed, and positions (a full code
+generation pass in libcst) are computed only for files with something to report.
+Files are spread over worker processes when there are enough to pay for them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from dldoctor.lint import noqa, registry, source
+from dldoctor.lint.finding import Finding, Severity
+from dldoctor.lint.names import ImportTable, ImportTracker
+from dldoctor.lint.rule import LintContext, Rule
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Below this many files a process pool costs more to start than it saves.
+PARALLEL_THRESHOLD = 16
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    internal_error: str | None = None  # a bug in dldoctor, reported with exit code 2
+
+
+def lint_path(path: str, codes: frozenset[str]) -> FileResult:
+    """Lint one file on disk with the rules whose codes are given."""
+    try:
+        data = source.read_bytes(path)
+    except source.SourceProblem as problem:
+        return FileResult(path, _unreadable(path, problem, codes))
+    return lint_bytes(path, data, codes)
+
+
+def lint_bytes(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
+    """Lint the raw bytes of a file (or of stdin) reported under the name `path`."""
+    try:
+        text, encoding = source.decode(data)
+    except source.SourceProblem as problem:
+        return FileResult(path, _unreadable(path, problem, codes))
+    return lint_text(path, text, encoding, codes)
+
+
+def lint_text(path: str, text: str, encoding: str, codes: frozenset[str]) -> FileResult:
+    """Lint source text that claims to come from `path` (stdin, a file already read)."""
+    suppression = noqa.file_suppression(text)
+    if suppression.everything:
+        return FileResult(path)
+    codes = frozenset(code for code in codes if not suppression.suppresses(code))
+    catalogue = registry.all_rules()
+    rules = [
+        catalogue[code]
+        for code in sorted(codes)
+        if code in catalogue and any(trigger in text for trigger in catalogue[code].triggers)
+    ]
+    if not rules:
+        return FileResult(path)
+    try:
+        module = source.parse(text, encoding)
+    except source.SourceProblem as problem:
+        return FileResult(path, _unreadable(path, problem, codes, text))
+    try:
+        reports = _run_rules(path, module, rules)
+        findings = _place(path, module, text, reports) if reports else []
+    except RecursionError:
+        problem = source.SourceProblem("too deeply nested to lint (recursion limit reached)")
+        return FileResult(path, _unreadable(path, problem, codes))
+    except Exception:  # a bug in a rule must not end the run; it is reported as one
+        return FileResult(path, internal_error=traceback.format_exc(limit=-3).strip())
+    return FileResult(path, findings)
+
+
+def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]]) -> list:
+    names = ImportTable.from_module(module)
+    context = LintContext(path=path, module=module, names=names)
+    visitors: list[cst.BatchableCSTVisitor] = [ImportTracker(names)]
+    visitors += [rule(context) for rule in rules]
+    cst.visit_batched(module, visitors)
+    return context.reports
+
+
+def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Finding]:
+    """Positions for the reported nodes only, then `# noqa` on those lines."""
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    lines = _LINE_BREAK.split(text)
+    findings = []
+    seen = set()
+    for report in reports:
+        where = positions[report.node]
+        line, column = where.start.line, where.start.column + 1
+        key = (report.rule.code, line, column)
+        if key in seen:
+            continue
+        seen.add(key)
+        if line <= len(lines) and noqa.line_suppresses(lines[line - 1], report.rule.code):
+            continue
+        findings.append(
+            Finding(
+                path=path,
+                code=report.rule.code,
+                name=report.rule.name,
+                severity=report.rule.severity,
+                message=report.message,
+                line=line,
+                column=column,
+                end_line=where.end.line,
+                end_column=where.end.column + 1,
+                source_line=lines[line - 1] if line <= len(lines) else "",
+            )
+        )
+    return sorted(findings, key=Finding.sort_key)
+
+
+def _unreadable(
+    path: str, problem: source.SourceProblem, codes: frozenset[str], text: str | None = None
+) -> list[Finding]:
+    if registry.UNREADABLE_CODE not in codes:
+        return []
+    lines = _LINE_BREAK.split(text) if text is not None else []
+    return [
+        Finding(
+            path=path,
+            code=registry.UNREADABLE_CODE,
+            name=registry.UNREADABLE_NAME,
+            severity=Severity.ERROR,
+            message=problem.message,
+            line=problem.line,
+            column=problem.column,
+            end_line=problem.line,
+            end_column=problem.column,
+            source_line=lines[problem.line - 1] if 0 < problem.line <= len(lines) else "",
+        )
+    ]
+
+
+def _lint_job(job: tuple[str, frozenset[str]]) -> FileResult:
+    return lint_path(*job)
+
+
+def lint_paths(jobs: Sequence[tuple[str, frozenset[str]]], workers: int | None = None) -> list[FileResult]:
+    """Lint (path, codes) jobs, in worker processes when there are many; results in job order."""
+    workers = workers or os.cpu_count() or 1
+    if workers < 2 or len(jobs) < PARALLEL_THRESHOLD:
+        return [_lint_job(job) for job in jobs]
+    chunksize = max(1, len(jobs) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_lint_job, jobs, chunksize=chunksize))

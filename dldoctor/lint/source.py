@@ -1,0 +1,114 @@
+"""Turn a file on disk into Python source text and a libcst module, or say plainly why not.
+
+Much deep-learning code of the TF1 era is Python 2, saved in GBK or Latin-1, or
+sits beside binaries named `.py`. Each of those becomes one `SourceProblem`
+with a line and column and a sentence a user can act on; nothing here raises
+anything else for bad input.
+"""
+
+from __future__ import annotations
+
+import ast
+import errno
+import io
+import re
+import tokenize
+import warnings
+
+import libcst as cst
+
+_BINARY_SNIFF_BYTES = 8192
+
+# CPython's messages for Python 2 constructs, and the statement that gives most away.
+_PY2_MESSAGES = (
+    "Missing parentheses in call to",
+    "leading zeros in decimal integer literals",
+    "multiple exception types must be parenthesized",
+)
+_PY2_PRINT = re.compile(r"^\s*print\s+[\"'\w]", re.MULTILINE)
+
+
+class SourceProblem(Exception):
+    """A file that cannot be linted, with the place (1-based) and a one-line reason."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise SourceProblem(_describe_os_error(error)) from None
+
+
+def _describe_os_error(error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return "cannot read: symbolic link loop (too many levels of symbolic links)"
+    if error.errno == errno.ENOENT:
+        return "cannot read: no such file (a broken symbolic link?)"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "cannot read: permission denied"
+    if error.errno == errno.EISDIR:
+        return "cannot read: is a directory"
+    return f"cannot read: {error.strerror or error}"
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text of a Python file and its encoding, honouring a PEP 263 coding cookie."""
+    nul = data.find(b"\0", 0, _BINARY_SNIFF_BYTES)
+    if nul != -1:
+        raise SourceProblem(f"binary file, not Python source (NUL byte at offset {nul})")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        if "unknown encoding" in str(error) or "encoding problem" in str(error):
+            raise SourceProblem(f"bad coding cookie: {error}") from None
+        encoding = "utf-8"  # undecodable bytes in the first two lines: say which, below
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        byte = data[error.start : error.start + 1].hex()
+        declared = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else f"{encoding}, as its coding cookie says"
+        raise SourceProblem(
+            f"not valid {declared}: byte 0x{byte} at line {line}, column {column} cannot be decoded; "
+            "re-save the file as UTF-8 or declare its encoding (`# -*- coding: gbk -*-`)",
+            line,
+            column,
+        ) from None
+
+
+def parse(text: str, encoding: str) -> cst.Module:
+    """Parse with libcst; a syntax error becomes a `SourceProblem` at CPython's position."""
+    try:
+        return cst.parse_module(text, cst.PartialParserConfig(encoding=encoding))
+    except cst.ParserSyntaxError as error:
+        raise _syntax_problem(text, error) from None
+    except RecursionError:
+        raise SourceProblem("too deeply nested to lint (recursion limit reached)") from None
+
+
+def _syntax_problem(text: str, libcst_error: cst.ParserSyntaxError) -> SourceProblem:
+    # libcst's native parser places some errors loosely; CPython's compiler
+    # names the exact place and says "Missing parentheses in call to 'print'".
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except SyntaxError as error:
+        message = f"SyntaxError: {error.msg}"
+        line, column = error.lineno or 1, error.offset or 1
+    except (ValueError, RecursionError, MemoryError) as error:
+        message, line, column = f"SyntaxError: {error}", 1, 1
+    else:
+        message = f"SyntaxError: {libcst_error.message.splitlines()[0]}"
+        line, column = libcst_error.raw_line, libcst_error.raw_column + 1
+    if any(signature in message for signature in _PY2_MESSAGES) or _PY2_PRINT.search(text):
+        message += " (this looks like Python 2 code; dldoctor lints Python 3: port it, e.g. with `2to3`)"
+    return SourceProblem(message, line, column)

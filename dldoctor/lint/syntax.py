@@ -1,0 +1,98 @@
+"""Small questions rules ask of libcst nodes: which argument is this, what literal is that.
+
+Kept here so every rule reads arguments and literals the same way.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+
+def call_argument(call: cst.Call, position: int | None, keyword: str | None) -> cst.BaseExpression | None:
+    """The value passed for a parameter, by keyword or by position; None when absent.
+
+    Positional arguments after a `*args` splat cannot be placed, so they count as absent.
+    """
+    if keyword is not None:
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == keyword:
+                return arg.value
+    if position is not None:
+        index = 0
+        for arg in call.args:
+            if arg.keyword is not None or arg.star == "**":
+                break
+            if arg.star == "*":
+                return None
+            if index == position:
+                return arg.value
+            index += 1
+    return None
+
+
+def keyword_argument(call: cst.Call, keyword: str) -> cst.BaseExpression | None:
+    return call_argument(call, None, keyword)
+
+
+def string_value(expr: cst.BaseExpression | None) -> str | None:
+    """The value of a plain string literal (implicit concatenation included), else None."""
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(expr, cst.ConcatenatedString):
+        left, right = string_value(expr.left), string_value(expr.right)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def string_tail(expr: cst.BaseExpression | None) -> str | None:
+    """The literal text a string-valued expression is known to end with, else None.
+
+    `"a/b.jpg"` -> `a/b.jpg`; `f"{d}/{n}.jpg"` -> `.jpg`; `d + ".jpg"` -> `.jpg`;
+    `"%s.jpg" % n` -> `.jpg`; `os.path.join(d, "x.jpg")` is handled by the caller,
+    which knows how `join` was imported.
+    """
+    if expr is None:
+        return None
+    literal = string_value(expr)
+    if literal is not None:
+        return literal
+    if isinstance(expr, cst.FormattedString):
+        if expr.parts and isinstance(expr.parts[-1], cst.FormattedStringText):
+            return expr.parts[-1].value
+        return None
+    if isinstance(expr, cst.ConcatenatedString):
+        return string_tail(expr.right)
+    if isinstance(expr, cst.BinaryOperation):
+        if isinstance(expr.operator, cst.Add):
+            return string_tail(expr.right)
+        if isinstance(expr.operator, cst.Modulo):
+            template = string_value(expr.left)
+            if template is not None and not template.rstrip().endswith(("%s", "%d", "%r")):
+                return template
+    return None
+
+
+def is_true_literal(expr: cst.BaseExpression | None) -> bool:
+    """`True`, or a non-zero integer literal (`1`), as configuration code writes it."""
+    if isinstance(expr, cst.Name):
+        return expr.value == "True"
+    if isinstance(expr, cst.Integer):
+        try:
+            return int(expr.value, 0) != 0
+        except ValueError:
+            return False
+    return False
+
+
+def method_name(call: cst.Call) -> str | None:
+    """`read` for `f.read()`, None when the callee is not an attribute."""
+    if isinstance(call.func, cst.Attribute):
+        return call.func.attr.value
+    return None
+
+
+def code_of(node: cst.CSTNode, limit: int = 60) -> str:
+    """Source text of a node for a message, on one line and shortened."""
+    text = " ".join(cst.Module(body=[]).code_for_node(node).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

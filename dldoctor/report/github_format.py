@@ -1,0 +1,36 @@
+"""GitHub Actions workflow commands: findings show as annotations on the pull request.
+
+`::error file=PATH,line=L,col=C,endLine=..,endColumn=..,title=DL101 name::message`;
+warnings become `::warning`, info findings `::notice`.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from dldoctor.lint.finding import Finding, Severity
+
+_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def write(findings: list[Finding], summary, stream: TextIO) -> None:
+    for f in findings:
+        properties = ",".join(
+            [
+                f"file={_escape_property(f.path)}",
+                f"line={f.line}",
+                f"col={f.column}",
+                f"endLine={f.end_line}",
+                f"endColumn={f.end_column}",
+                f"title={_escape_property(f'{f.code} {f.name}')}",
+            ]
+        )
+        stream.write(f"::{_COMMAND[f.severity]} {properties}::{_escape_data(f'{f.code} {f.message}')}\n")

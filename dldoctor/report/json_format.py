@@ -1,0 +1,35 @@
+"""A JSON array of findings with ruff's field names, so tools that read ruff read us.
+
+Each object: `code`, `message`, `filename`, `location` {row, column},
+`end_location`, `fix` (null: autofixes come later), `url`, `noqa_row`, `cell`,
+plus dldoctor's `name` and `severity`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TextIO
+
+from dldoctor.lint.finding import Finding
+
+
+def as_dict(finding: Finding) -> dict:
+    return {
+        "cell": None,
+        "code": finding.code,
+        "end_location": {"column": finding.end_column, "row": finding.end_line},
+        "filename": os.path.abspath(finding.path),
+        "fix": None,
+        "location": {"column": finding.column, "row": finding.line},
+        "message": finding.message,
+        "name": finding.name,
+        "noqa_row": finding.line,
+        "severity": finding.severity.value,
+        "url": None,
+    }
+
+
+def write(findings: list[Finding], summary, stream: TextIO) -> None:
+    json.dump([as_dict(finding) for finding in findings], stream, indent=2, ensure_ascii=False)
+    stream.write("\n")

@@ -1,0 +1,105 @@
+"""SARIF 2.1.0, the format GitHub code scanning and most security dashboards ingest.
+
+The run carries every rule's metadata (its summary and full documentation as
+`help.markdown`, which code scanning shows beside an alert) and one result per
+finding. Columns count Unicode code points, as the rest of dldoctor does, and
+the run says so (`columnKind`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import quote
+
+import dldoctor
+from dldoctor.lint import registry
+from dldoctor.lint.finding import Finding, Severity
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _descriptors() -> list[dict]:
+    descriptors = [
+        {
+            "id": registry.UNREADABLE_CODE,
+            "name": registry.UNREADABLE_NAME,
+            "shortDescription": {"text": "A file that could not be read, decoded or parsed, so it was not linted."},
+            "defaultConfiguration": {"level": "error"},
+        }
+    ]
+    for code, rule in registry.all_rules().items():
+        docs = rule.documentation()
+        descriptors.append(
+            {
+                "id": code,
+                "name": rule.name,
+                "shortDescription": {"text": rule.summary},
+                "fullDescription": {"text": rule.summary},
+                "help": {"text": docs, "markdown": docs},
+                "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+                "properties": {"tags": ["deep-learning"], "severity": rule.severity.value},
+            }
+        )
+    return descriptors
+
+
+def _uri(path: str) -> dict:
+    if os.path.isabs(path):
+        return {"uri": Path(path).as_uri()}
+    relative = Path(os.path.normpath(path)).as_posix()
+    return {"uri": quote(relative), "uriBaseId": "%SRCROOT%"}
+
+
+def document(findings: list[Finding]) -> dict:
+    descriptors = _descriptors()
+    index = {descriptor["id"]: i for i, descriptor in enumerate(descriptors)}
+    results = [
+        {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": _LEVEL[f.severity],
+            "message": {"text": f.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": _uri(f.path),
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": f.end_line,
+                            "endColumn": f.end_column,
+                        },
+                    }
+                }
+            ],
+        }
+        for f in findings
+    ]
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "dldoctor",
+                        "version": dldoctor.__version__,
+                        "semanticVersion": dldoctor.__version__,
+                        "rules": descriptors,
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+
+
+def write(findings: list[Finding], summary, stream: TextIO) -> None:
+    json.dump(document(findings), stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
