@@ -1,0 +1,197 @@
+"""DL401 infinite-poll-loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from dldoctor.lint.finding import Severity
+from dldoctor.lint.names import tf_symbol
+from dldoctor.lint.rule import Rule
+
+_EXIT_CALLS = {"sys.exit", "builtins.exit", "builtins.quit", "os._exit", "os.abort"}
+_SLEEPS = {"time.sleep", "asyncio.sleep"}
+_CHECKPOINT_POLLS = {"get_checkpoint_state", "latest_checkpoint", "checkpoints_iterator"}
+
+
+@dataclass
+class _Loop:
+    node: cst.While
+    exits: bool = False
+    waits_by: str | None = None  # what makes it a poll: `time.sleep`, `tf.train.latest_checkpoint`, ...
+
+
+@dataclass
+class _Frame:
+    """Loops open in one function body; nested functions get a frame of their own."""
+
+    loops: list[_Loop | None] = field(default_factory=list)  # None: a for-loop or non-infinite while
+
+
+class InfinitePollLoop(Rule):
+    """
+    ## What it does
+    Finds a `while True:` (or `while 1:`) loop that has no way out (no `break` of its
+    own, no `return`, `raise`, `yield`, `sys.exit()`/`exit()`/`os._exit()`) and whose
+    body sleeps (`time.sleep`) or polls for checkpoints (`tf.train.get_checkpoint_state`,
+    `tf.train.latest_checkpoint`).
+
+    ## Why is this bad
+    That is an evaluation (or monitoring) loop that can never finish. im2txt's
+    `evaluate.py` evaluates every `eval_interval_secs` forever; once training has
+    stopped, it keeps printing
+
+        INFO:tensorflow:Starting evaluation at 2018-11-10-19:48:39
+        INFO:tensorflow:Finished processing evaluation at global step 5049.
+
+    with the same perplexity each time, and a pipeline (or a notebook cell) that
+    runs it never moves on. `mnist_eval.py` in the TensorFlow book does the same with
+    `time.sleep(10)`.
+
+    ## Example
+    ```python
+    while True:
+        start = time.time()
+        run_once(model, saver, summary_writer, summary_op)
+        time_to_next_eval = start + FLAGS.eval_interval_secs - time.time()
+        if time_to_next_eval > 0:
+            time.sleep(time_to_next_eval)
+    ```
+
+    ## Use instead
+    ```python
+    eval_once = FLAGS.eval_interval_secs == 0
+    while True:
+        start = time.time()
+        run_once(model, saver, summary_writer, summary_op)
+        if eval_once:
+            break
+        time_to_next_eval = start + FLAGS.eval_interval_secs - time.time()
+        if time_to_next_eval > 0:
+            time.sleep(time_to_next_eval)
+    ```
+    Or stop when no new checkpoint has appeared for a while
+    (`tf.train.checkpoints_iterator(..., timeout=...)`). A service loop that is meant
+    to run until killed can say so with `# noqa: DL401` on the `while` line.
+
+    ## Fix safety
+    No automatic fix: how the loop should end is the author's decision.
+    """
+
+    code = "DL401"
+    name = "infinite-poll-loop"
+    severity = Severity.WARNING
+    summary = "while True loop that sleeps or polls checkpoints and can never exit"
+    triggers = ("while",)  # not "while True": `while(True):` and `while  1:` are loops too
+
+    VALID = (
+        "import time\nwhile True:\n    work()\n    if done():\n        break\n    time.sleep(1)\n",
+        "import time\ndef poll():\n    while True:\n        if ready():\n            return\n        time.sleep(1)\n",
+        "import time\nwhile not coord.should_stop():\n    time.sleep(1)\n",
+        "import time\ndef gen():\n    while True:\n        yield next_batch()\n        time.sleep(0.1)\n",
+        "while True:\n    line = input()\n    print(line)\n",
+        "import time, sys\nwhile True:\n    time.sleep(5)\n    if stop_file_exists():\n        sys.exit(0)\n",
+        "import time\nwhile True:\n    time.sleep(1)\n    if failed():\n        raise RuntimeError('failed')\n",
+    )
+    INVALID = (
+        "import time\nwhile True:\n    run_once()\n    time.sleep(600)\n",
+        "from time import sleep\nwhile 1:\n    evaluate()\n    sleep(60)\n",
+        "import tensorflow as tf\nwhile True:\n    ckpt = tf.train.get_checkpoint_state('models/')\n    evaluate(ckpt)\n",
+        # A break of an inner loop does not end the outer one.
+        "import time\nwhile True:\n    for x in xs:\n        break\n    time.sleep(1)\n",
+        # A return in a nested function does not end the loop.
+        "import time\nwhile True:\n    def f():\n        return 1\n    time.sleep(f())\n",
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._frames: list[_Frame] = [_Frame()]
+
+    # Function boundaries: an exit inside a nested function ends that function, not the loop.
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._frames.append(_Frame())
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._frames.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._frames.append(_Frame())
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._frames.pop()
+
+    @property
+    def _loops(self) -> list[_Loop | None]:
+        return self._frames[-1].loops
+
+    def _infinite_loops(self) -> list[_Loop]:
+        return [loop for loop in self._loops if loop is not None]
+
+    # Loops: `break` belongs to the innermost loop, whatever kind it is.
+    def visit_While(self, node: cst.While) -> None:
+        self._loops.append(_Loop(node) if _always_true(node.test) else None)
+
+    def leave_While(self, original_node: cst.While) -> None:
+        loop = self._loops.pop()
+        if loop is not None and not loop.exits and loop.waits_by is not None:
+            self.report(
+                original_node.test,
+                f"`while {_test_text(original_node.test)}` loop never ends: it {loop.waits_by} and has no "
+                "`break`, `return` or `raise`, so it repeats forever (\"Starting evaluation at ...\" with the "
+                "same checkpoint); exit after one pass when the interval is 0, or when no new checkpoint arrives",
+            )
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loops.append(None)
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._loops.pop()
+
+    def visit_Break(self, node: cst.Break) -> None:
+        if self._loops and self._loops[-1] is not None:
+            self._loops[-1].exits = True
+
+    def _exit_all(self) -> None:
+        for loop in self._infinite_loops():
+            loop.exits = True
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self._exit_all()
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self._exit_all()
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self._exit_all()  # a generator's consumer decides when to stop
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._infinite_loops():
+            return
+        qualified = self.names.qualify(node.func)
+        if qualified in _EXIT_CALLS:
+            self._exit_all()
+        elif qualified in _SLEEPS:
+            self._poll(f"sleeps (`{qualified}`)")
+        else:
+            symbol = tf_symbol(qualified)
+            attribute = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
+            poll = symbol.rsplit(".", 1)[-1] if symbol else attribute
+            if poll in _CHECKPOINT_POLLS:
+                self._poll(f"polls checkpoints (`{poll}`)")
+
+    def _poll(self, what: str) -> None:
+        for loop in self._infinite_loops():
+            loop.waits_by = loop.waits_by or what
+
+
+def _always_true(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Name):
+        return test.value == "True"
+    if isinstance(test, cst.Integer):
+        return test.value not in ("0", "0x0", "0o0", "0b0")
+    return False
+
+
+def _test_text(test: cst.BaseExpression) -> str:
+    return test.value if isinstance(test, (cst.Name, cst.Integer)) else "True"

@@ -1,0 +1,135 @@
+"""DL101 binary-read-in-text-mode: realistic cases and code that must not fire."""
+
+from lintutil import lines, lint, messages
+
+
+def test_im2txt_builder_casebook_case():
+    source = '''
+        import tensorflow as tf
+
+        def _to_sequence_example(image, decoder, vocab):
+            with tf.gfile.FastGFile(image.filename, "r") as f:
+                encoded_image = f.read()
+            try:
+                decoder.decode_jpeg(encoded_image)
+            except (tf.errors.InvalidArgumentError, AssertionError):
+                return None
+    '''
+    assert lint(source, "DL101") == [(5, 10, "DL101")]
+    (message,) = messages(source, "DL101")
+    assert "decoder.decode_jpeg" in message
+    assert "UnicodeDecodeError" in message and "'rb'" in message
+
+
+def test_the_fixed_builder_is_clean():
+    source = '''
+        import tensorflow as tf
+
+        def _to_sequence_example(image, decoder, vocab):
+            with tf.gfile.FastGFile(image.filename, "rb") as f:
+                encoded_image = f.read()
+            decoder.decode_jpeg(encoded_image)
+    '''
+    assert lint(source, "DL101") == []
+
+
+def test_every_import_style_of_gfile():
+    styles = [
+        ("import tensorflow as tf", "tf.gfile.FastGFile"),
+        ("import tensorflow.compat.v1 as tf", "tf.gfile.GFile"),
+        ("import tensorflow as tf", "tf.compat.v1.gfile.Open"),
+        ("import tensorflow as tf", "tf.io.gfile.GFile"),
+        ("from tensorflow.compat.v1 import gfile as G", "G.FastGFile"),
+        ("from tensorflow.python.platform import gfile", "gfile.FastGFile"),
+        ("from tensorflow.io import gfile", "gfile.GFile"),
+        ("from tensorflow.io.gfile import GFile", "GFile"),
+        ("from io import open", "open"),
+        ("import io", "io.open"),
+    ]
+    for import_line, opener in styles:
+        source = f'{import_line}\ndata = {opener}("/data/train/0001.jpg", "r").read()\n'
+        assert lines(source, "DL101") == [2], (import_line, opener)
+
+
+def test_extension_evidence_in_every_path_form():
+    paths = [
+        '"cat.JPG"',
+        'f"{root}/{name}.png"',
+        'root + "/x.npy"',
+        '"%s/model.pt" % out_dir',
+        'os.path.join(out_dir, "model.ckpt")',
+        'pathlib.Path(root) / "weights.h5"',
+        '"train.tfrecord"',
+        '"labels.pkl"',
+    ]
+    for path in paths:
+        source = f"import os, pathlib\nwith open({path}) as f:\n    f.read()\n"
+        assert lines(source, "DL101") == [2], path
+
+
+def test_flow_into_decoders_and_handle_sinks():
+    cases = [
+        "import tensorflow as tf\ndef f(p):\n    raw = open(p).read()\n    return tf.image.decode_png(raw)\n",
+        "import tensorflow as tf\ndef f(p):\n    return tf.io.decode_raw(tf.gfile.GFile(p).read(), tf.uint8)\n",
+        "import cv2, numpy as np\ndef f(p):\n    with open(p) as h:\n        return cv2.imdecode(np.frombuffer(h.read(), np.uint8), 1)\n",
+        "import io\nfrom PIL import Image\ndef f(p):\n    with open(p, 'r') as h:\n        data = h.read()\n    return Image.open(io.BytesIO(data))\n",
+        "from PIL import Image\ndef f(p):\n    with open(p) as h:\n        return Image.open(h)\n",
+        "import numpy as np\ndef f(p):\n    with open(p) as h:\n        return np.load(h)\n",
+        "import torch\ndef f(p):\n    with open(p, 'r') as h:\n        return torch.load(h)\n",
+        "import pickle\ndef f(p):\n    return pickle.loads(open(p).read())\n",
+        "import tensorflow as tf\ndef f(p):\n    with tf.gfile.GFile(p, 'r') as h:\n        b = h.read()\n    return tf.train.BytesList(value=[b])\n",
+    ]
+    for source in cases:
+        assert len(lint(source, "DL101")) == 1, source
+
+
+def test_writing_bytes_to_a_text_mode_file():
+    source = 'import pickle\nwith open("vocab.pkl", "w") as f:\n    pickle.dump(vocab, f)\n'
+    (message,) = messages(source, "DL101")
+    assert "TypeError: write() argument must be str, not bytes" in message and "'wb'" in message
+
+
+def test_image_names_in_the_path_expression():
+    for path in ["image.filename", "img_path", "jpeg_file", "self.image_paths[i]", "os.path.join(d, image_name)"]:
+        assert lines(f"import os\nf = open({path})\n", "DL101") == [2], path
+
+
+def test_must_not_fire_on_text_binary_modes_or_unknown_content():
+    sources = [
+        'with open("captions.txt") as f:\n    lines = f.readlines()\n',
+        'with open(image_list_file) as f:\n    names = f.read().split()\n',
+        'with open(os.path.join(d, "Flickr8k.token.txt")) as f:\n    pass\n',
+        'with open("annotations/captions_train2014.json") as f:\n    data = json.load(f)\n',
+        'import tensorflow as tf\nwith tf.gfile.FastGFile(captions_file, "r") as f:\n    lines = f.readlines()\n',
+        'with open(image.filename, "rb") as f:\n    data = f.read()\n',
+        'with open("cat.jpg", mode) as f:\n    data = f.read()\n',
+        'with open(path) as f:\n    text = f.read()\nprint(text)\n',
+        'with open(image_captions_path) as f:\n    pass\n',
+        # A project's own `open` is not the builtin.
+        'def open(path, mode="r"):\n    return None\nopen("x.jpg")\n',
+        # Decoding the text of another file does not make this one binary.
+        'import tensorflow as tf\ndef f(p, q):\n    names = open(p).read()\n    img = tf.gfile.GFile(q, "rb").read()\n    return tf.image.decode_jpeg(img)\n',
+        # TF GFile writing bytes is fine.
+        'import tensorflow as tf\nwith tf.gfile.GFile("out.jpg", "w") as f:\n    f.write(encoded)\n',
+    ]
+    for source in sources:
+        assert lint(source, "DL101") == [], source
+
+
+def test_flow_is_per_function():
+    source = '''
+        import tensorflow as tf
+
+        def read_names(path):
+            with open(path) as f:
+                data = f.read()
+            return data
+
+        def decode(data):
+            return tf.image.decode_jpeg(data)
+    '''
+    assert lint(source, "DL101") == []
+
+
+def test_noqa_silences_it():
+    assert lint('f = open("cat.jpg")  # noqa: DL101\n', "DL101") == []
