@@ -71,7 +71,8 @@ def lint(
     if output_format not in FORMATS:
         _error(f"unknown output format {output_format!r} (choose from {', '.join(FORMATS)})")
         raise typer.Exit(EXIT_USAGE)
-    paths = paths or ["."]
+    if not paths:
+        paths = ["-"] if stdin_filename else ["."]  # as ruff: a stdin name with no path reads stdin
     reading_stdin = paths == ["-"]
     if "-" in paths and not reading_stdin:
         _error("`-` (stdin) cannot be combined with other paths")
@@ -154,12 +155,16 @@ def show_rule(code: str = typer.Argument(..., help="A rule code, e.g. DL101.")) 
     """Explain one rule: what it finds, why it matters, the fix."""
     from dldoctor.lint import registry
 
-    rule = registry.all_rules().get(code.strip().upper())
-    if rule is None:
+    code = code.strip().upper()
+    if code == registry.UNREADABLE_CODE:
+        text = f"# {code} {registry.UNREADABLE_NAME} (error)\n\n{registry.UNREADABLE_DOCUMENTATION}"
+    elif code in registry.all_rules():
+        rule = registry.all_rules()[code]
+        header = f"# {rule.code} {rule.name} ({rule.severity.value})\n\n{rule.summary}\n\n"
+        text = header + rule.documentation()
+    else:
         _error(f"no rule {code!r} (see `dldoctor rules`)")
         raise typer.Exit(EXIT_USAGE)
-    header = f"# {rule.code} {rule.name} ({rule.severity.value})\n\n{rule.summary}\n\n"
-    text = header + rule.documentation()
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.markdown import Markdown

@@ -122,7 +122,13 @@ class BinaryReadInTextMode(Rule):
     name = "binary-read-in-text-mode"
     severity = Severity.ERROR
     summary = "binary data (an image, a checkpoint, an array) opened in text mode"
-    triggers = ("open", "Open", "GFile")
+    triggers = ("open", "GFile")
+    # Some evidence must be there too: an extension, a sink, or an image word.
+    also_triggers = (
+        *BINARY_EXTENSIONS,
+        *_IMAGE_WORDS,
+        "decode", "bytesio", "frombuffer", "load", "dump", "save", "byteslist",
+    )
 
     VALID = (
         'with open("photo.jpg", "rb") as f:\n    data = f.read()\n',

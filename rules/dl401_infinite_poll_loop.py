@@ -84,6 +84,7 @@ class InfinitePollLoop(Rule):
     severity = Severity.WARNING
     summary = "while True loop that sleeps or polls checkpoints and can never exit"
     triggers = ("while",)  # not "while True": `while(True):` and `while  1:` are loops too
+    also_triggers = ("sleep", "checkpoint")
 
     VALID = (
         "import time\nwhile True:\n    work()\n    if done():\n        break\n    time.sleep(1)\n",

@@ -17,6 +17,7 @@ _FILE_NOQA = re.compile(
     r"#\s*dldoctor\s*:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
 )
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+_MENTIONS_DLDOCTOR = re.compile("dldoctor", re.IGNORECASE)  # as case-blind as _FILE_NOQA
 
 @dataclass(frozen=True)
 class FileSuppression:
@@ -30,7 +31,7 @@ class FileSuppression:
 
 
 def file_suppression(text: str) -> FileSuppression:
-    if "dldoctor" not in text:  # the common case, without a regex scan
+    if not _MENTIONS_DLDOCTOR.search(text):  # the common case, without the full regex scan
         return FileSuppression(False, frozenset())
     everything, codes = False, set()
     for match in _FILE_NOQA.finditer(text):

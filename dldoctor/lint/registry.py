@@ -16,6 +16,19 @@ from dldoctor.lint.rule import Rule
 # (syntax errors, undecodable or unreadable files). Always on; can be ignored.
 UNREADABLE_CODE = "DL000"
 UNREADABLE_NAME = "unreadable-source"
+UNREADABLE_DOCUMENTATION = """\
+A file that dldoctor could not lint, so nothing in it was checked. One line says
+why and where:
+
+- a syntax error, at the line and column CPython reports (Python 2 code such as
+  `print "x"` is named as such: port it, e.g. with `2to3`);
+- bytes that are not valid in the file's encoding (UTF-8, or what a PEP 263 coding
+  cookie such as `# -*- coding: gbk -*-` declares), with the byte and its place;
+- a binary file with a Python name, an unreadable file, a broken symbolic link or a
+  symbolic link loop.
+
+The rest of the run goes on. Ignore it like any rule (`--ignore DL000`).
+"""
 
 
 @lru_cache(maxsize=1)

@@ -56,10 +56,12 @@ class Rule(cst.BatchableCSTVisitor):
     name: ClassVar[str]
     severity: ClassVar[Severity]
     summary: ClassVar[str]
-    # The file is parsed for this rule only if one of these substrings occurs in
-    # it. A trigger that misses a file the rule would report on is a bug; the
-    # test suite checks every INVALID example against the triggers.
+    # The file is parsed for this rule only if one of `triggers` occurs in it
+    # and, when `also_triggers` is set, one of those too (both compared
+    # case-insensitively). A trigger that misses a file the rule would report
+    # on is a bug; the test suite checks every INVALID example against them.
     triggers: ClassVar[tuple[str, ...]]
+    also_triggers: ClassVar[tuple[str, ...]] = ()
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
 
@@ -67,6 +69,13 @@ class Rule(cst.BatchableCSTVisitor):
         super().__init__()
         self.context = context
         self.names = context.names
+
+    @classmethod
+    def could_fire(cls, lowered_text: str) -> bool:
+        """Whether the (lower-cased) text of a file holds this rule's triggers."""
+        if not any(trigger.lower() in lowered_text for trigger in cls.triggers):
+            return False
+        return not cls.also_triggers or any(trigger.lower() in lowered_text for trigger in cls.also_triggers)
 
     def report(self, node: cst.CSTNode, message: str) -> None:
         self.context.reports.append(Report(type(self), node, message))

@@ -60,11 +60,8 @@ def lint_text(path: str, text: str, encoding: str, codes: frozenset[str]) -> Fil
         return FileResult(path)
     codes = frozenset(code for code in codes if not suppression.suppresses(code))
     catalogue = registry.all_rules()
-    rules = [
-        catalogue[code]
-        for code in sorted(codes)
-        if code in catalogue and any(trigger in text for trigger in catalogue[code].triggers)
-    ]
+    lowered = text.lower()
+    rules = [catalogue[code] for code in sorted(codes) if code in catalogue and catalogue[code].could_fire(lowered)]
     if not rules:
         return FileResult(path)
     try:

@@ -25,7 +25,9 @@ _PY2_MESSAGES = (
     "leading zeros in decimal integer literals",
     "multiple exception types must be parenthesized",
 )
-_PY2_PRINT = re.compile(r"^\s*print\s+[\"'\w]", re.MULTILINE)
+# `print "x"`, `print x, y`, `print >>f, x`: a statement, not a docstring line such as
+# "print the log when debugging", which would turn any syntax error into "Python 2".
+_PY2_PRINT = re.compile(r"^\s*print(?:\s*>>|\s+(?:[\"']|[\w.\[\]]+\s*(?:[,%#]|$)))", re.MULTILINE)
 
 
 class SourceProblem(Exception):

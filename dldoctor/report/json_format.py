@@ -19,7 +19,7 @@ def as_dict(finding: Finding) -> dict:
         "cell": None,
         "code": finding.code,
         "end_location": {"column": finding.end_column, "row": finding.end_line},
-        "filename": os.path.abspath(finding.path),
+        "filename": finding.path if finding.path == "-" else os.path.abspath(finding.path),
         "fix": None,
         "location": {"column": finding.column, "row": finding.line},
         "message": finding.message,

@@ -54,6 +54,12 @@ def _uri(path: str) -> dict:
     return {"uri": quote(relative), "uriBaseId": "%SRCROOT%"}
 
 
+def _directory_uri(directory: Path) -> str:
+    """`file:///work/project/`: a base URI must end with one slash (`/` itself is `file:///`)."""
+    uri = directory.as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
 def document(findings: list[Finding]) -> dict:
     descriptors = _descriptors()
     index = {descriptor["id"]: i for i, descriptor in enumerate(descriptors)}
@@ -92,7 +98,7 @@ def document(findings: list[Finding]) -> dict:
                         "rules": descriptors,
                     }
                 },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": _directory_uri(Path.cwd())}},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }

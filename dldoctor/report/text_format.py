@@ -7,10 +7,12 @@ lines are not wrapped, so CI logs and pipes keep one finding per header line.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from itertools import groupby
 from typing import TextIO
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 
@@ -22,21 +24,29 @@ _TAB = 4
 
 
 def _caret(finding: Finding) -> tuple[str, str] | None:
-    """The source line (tabs expanded) and a caret line under the reported span."""
+    """The source line (tabs expanded) and a caret line under the reported span.
+
+    Positions are counted in terminal cells, so a caret stays under its span
+    after wide (CJK) characters.
+    """
     line = finding.source_line
     if not line.strip():
         return None
-    start = len(line[: finding.column - 1].expandtabs(_TAB))
+    start = cell_len(line[: finding.column - 1].expandtabs(_TAB))
     shown = line.expandtabs(_TAB).rstrip()
     if finding.end_line == finding.line:
-        end = len(line[: max(finding.end_column, finding.column + 1) - 1].expandtabs(_TAB))
+        end = cell_len(line[: max(finding.end_column, finding.column + 1) - 1].expandtabs(_TAB))
     else:
-        end = len(shown)
+        end = cell_len(shown)
     return shown, " " * start + "^" * max(1, end - start)
 
 
 def write(findings: list[Finding], summary, stream: TextIO) -> None:
-    console = Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
+    # NO_COLOR means plain text: rich's own NO_COLOR handling drops colours but keeps bold and dim.
+    plain = os.environ.get("NO_COLOR", "") != ""
+    console = Console(
+        file=stream, highlight=False, soft_wrap=True, emoji=False, color_system=None if plain else "auto"
+    )
     for path, group in groupby(findings, key=lambda f: f.path):
         console.print(f"[bold]{escape(path)}[/]")
         for finding in group:

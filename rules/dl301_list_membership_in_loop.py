@@ -1,0 +1,606 @@
+"""DL301 list-membership-in-loop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from dldoctor.lint.finding import Severity
+from dldoctor.lint.names import dotted_name, tf_symbol
+from dldoctor.lint.rule import LintContext, Rule
+from dldoctor.lint.syntax import code_of, method_name, string_value
+
+# Calls that return a list of a size the data decides.
+_LIST_FUNCTIONS = {"builtins.list", "builtins.sorted", "os.listdir", "glob.glob", "re.split"}
+_TF_LIST_FUNCTIONS = {"gfile.ListDirectory", "gfile.Glob", "io.gfile.listdir", "io.gfile.glob"}
+_LIST_METHODS = {"readlines", "split", "rsplit", "splitlines", "tolist"}
+# A list display longer than this is taken as "can be large".
+_SMALL_DISPLAY = 8
+_GROWERS = {"append", "extend", "insert"}
+_SHRINKERS = {"remove", "pop", "clear"}
+_LIST_ANNOTATIONS = {"builtins.list", "typing.List"}
+
+# The `in` keyword with what can stand on either side of it when the container
+# is a name: the usual " in " first, so that nearly every file stops there.
+_BEFORE_IN = (" ", "\t", "\n", ")", "]", "}", "'", '"')
+_AFTER_IN = (" ", "\t", "\n", "(", "\\")
+
+
+def _in_spellings() -> tuple[str, ...]:
+    spellings = [f"{before}in{after}" for before in _BEFORE_IN for after in _AFTER_IN]
+    spellings.remove(" in ")
+    return (" in ", *spellings)
+
+
+@dataclass(eq=False)
+class _Loop:
+    """A loop body: a `for` body, a `while` test and body, or a comprehension."""
+
+    names: frozenset[str] = frozenset()  # the variables a comprehension binds
+    first_for: cst.CompFor | None = None  # a comprehension's outermost `for`
+    active: bool = True  # False while a comprehension's first `iter` (run once) is visited
+
+
+@dataclass(eq=False)
+class _Binding:
+    kind: str  # "list", "empty" ([] or list()), "other", or "neutral" (keeps what it was)
+    evidence: str
+    order: int
+
+
+@dataclass(eq=False)
+class _Change:
+    """Something that changes a name: a rebinding, or an in-place change of the list."""
+
+    name: str
+    scope: _Scope
+    loops: tuple[_Loop, ...]
+    order: int
+    rebinds: bool  # an assignment or `del` of the name, not a change of the list in place
+    growth: str | None = None  # `.append(...)`, `+=`: how the list grows, when it does
+
+
+@dataclass(eq=False)
+class _Scope:
+    kind: str  # "module", "class" or "function" (lambdas included)
+    parent: _Scope | None
+    bindings: dict[str, list[_Binding]] = field(default_factory=dict)
+    globals: set[str] = field(default_factory=set)
+    nonlocals: set[str] = field(default_factory=set)
+    loops: list[_Loop] = field(default_factory=list)
+
+    def active_loops(self) -> tuple[_Loop, ...]:
+        return tuple(loop for loop in self.loops if loop.active)
+
+
+@dataclass(eq=False)
+class _Membership:
+    node: cst.Comparison
+    text: str
+    name: str
+    scope: _Scope
+    loops: tuple[_Loop, ...]
+    order: int
+
+
+class ListMembershipInLoop(Rule):
+    """
+    ## What it does
+    Finds `x in names` and `x not in names` evaluated on every iteration of a
+    loop (a `for` or `while` body, or a comprehension) where `names` is a list
+    that can be large and that the loop does not change: a name bound, in the
+    function or module the loop reads it from, to a list comprehension,
+    `list(...)`, `sorted(...)`, `.readlines()`, `.split(...)`,
+    `.splitlines()`, `os.listdir(...)`, `glob.glob(...)`, `.tolist()`, a list
+    display of more than 8 elements, a parameter annotated as a list
+    (`list[str]`, `List[str]`), or `[]` filled with `.append`/`.extend`/`+=` in
+    an earlier loop.
+
+    ## Why is this bad
+    `x in a_list` compares `x` with the elements one by one: O(len(list)) for
+    every test, so a loop of n tests against m names costs O(n·m). Nothing fails;
+    the job is just slow, and the slowness grows with the data set. The
+    im2txt Flickr30k builder matched about 150,000 caption lines against a list
+    of tens of thousands of image file names, and building the TFRecords took
+    hours:
+
+        filenames = [x.strip() for x in open(list_file).readlines()]
+        for line in lines:
+            filename = line.split("#")[0]
+            if filename in filenames:   # scans up to 30,000 names, 150,000 times
+
+    A set answers the same question in O(1) per test.
+
+    ## Example
+    ```python
+    filenames = os.listdir(image_dir)
+    for line in fc.readlines():
+        filename = line.split("\\t")[0].split("#")[0]
+        if filename in filenames:
+            captions.setdefault(filename, []).append(line)
+    ```
+
+    ## Use instead
+    ```python
+    filenames = set(os.listdir(image_dir))
+    for line in fc.readlines():
+        filename = line.split("\\t")[0].split("#")[0]
+        if filename in filenames:
+            captions.setdefault(filename, []).append(line)
+    ```
+    Build a set once, before the loop (keep the list under another name if its
+    order is needed). Not reported: sets, dicts, tuples, strings, small literal
+    lists, a name also bound to something that is not a list, and a list the
+    loop changes (`if x not in seen: seen.append(x)` keeps the list in order on
+    purpose; use a set beside it, or `dict.fromkeys`, if it grows large).
+
+    ## Fix safety
+    No automatic fix yet. A set needs hashable elements (`.tolist()` of a 2-D
+    array gives lists, which are not), and loses the order and the duplicates of
+    the list: convert it only where it is used for membership.
+    """
+
+    code = "DL301"
+    name = "list-membership-in-loop"
+    severity = Severity.WARNING
+    summary = "membership test against a large list inside a loop: O(n·m); build a set once"
+    triggers = _in_spellings()
+
+    VALID = (
+        # A set: O(1) membership.
+        "import os\nfilenames = set(os.listdir(d))\nfor line in lines:\n    if line in filenames:\n        print(line)\n",
+        # The dedupe idiom: the list changes inside the loop.
+        "seen = []\nfor x in xs:\n    if x not in seen:\n        seen.append(x)\n",
+        # A small literal list.
+        "for ext in exts:\n    if ext in ['.jpg', '.png', '.bmp']:\n        print(ext)\n",
+        # Rebound to a set before the loop.
+        "names = [l.strip() for l in lines]\nnames = set(names)\nfor x in xs:\n    if x in names:\n        pass\n",
+        # Outside any loop.
+        "import os\nnames = os.listdir(d)\nif 'a.jpg' in names:\n    pass\n",
+        # `in` in a `for` header is iteration, not membership.
+        "import os\nnames = os.listdir(d)\nfor name in names:\n    print(name)\n",
+        # The list is rebuilt on every iteration.
+        "for line in lines:\n    parts = line.split()\n    if '--' in parts:\n        pass\n",
+    )
+    INVALID = (
+        "import os\nfilenames = os.listdir(image_dir)\nfor line in lines:\n"
+        "    if line.split('#')[0] in filenames:\n        print(line)\n",
+        "def keep(xs, big: list[str]):\n    return [x for x in xs if x in big]\n",
+        "names = [l.strip() for l in open('list.txt').readlines()]\nfor x in xs:\n    if x not in names:\n        pass\n",
+        "seen = []\nfor x in xs:\n    seen.append(x)\nfor y in ys:\n    if y in seen:\n        pass\n",
+        "ids = x.tolist()\ni = 0\nwhile i < n:\n    if i in ids:\n        pass\n    i += 1\n",
+    )
+
+    def __init__(self, context: LintContext) -> None:
+        super().__init__(context)
+        self._module = _Scope("module", None)
+        self._scopes = [self._module]
+        self._scope = self._module
+        self._order = 0
+        self._assigning: list[frozenset[str]] = []  # names the enclosing assignments bind
+        self._memberships: list[_Membership] = []
+        self._changes: list[_Change] = []
+
+    # -- scopes ------------------------------------------------------------
+
+    def _push_scope(self, kind: str) -> None:
+        self._scope = _Scope(kind, self._scope)
+        self._scopes.append(self._scope)
+
+    def _pop_scope(self) -> None:
+        assert self._scope.parent is not None
+        self._scope = self._scope.parent
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._bind(node.name.value, "other", "")
+        self._push_scope("function")
+        self._bind_parameters(node.params)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._pop_scope()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._push_scope("function")
+        self._bind_parameters(node.params)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._pop_scope()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._bind(node.name.value, "other", "")
+        self._push_scope("class")
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._pop_scope()
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self._scope.globals.update(item.name.value for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self._scope.nonlocals.update(item.name.value for item in node.names)
+
+    # -- loops -------------------------------------------------------------
+
+    def visit_For_body(self, node: cst.For) -> None:
+        self._scope.loops.append(_Loop())
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self._scope.loops.pop()
+
+    def visit_While_test(self, node: cst.While) -> None:
+        self._scope.loops.append(_Loop())
+
+    def leave_While_body(self, node: cst.While) -> None:
+        self._scope.loops.pop()
+
+    def _enter_comprehension(self, node: cst.BaseComp) -> None:
+        names: set[str] = set()
+        for_in: cst.CompFor | None = node.for_in
+        while for_in is not None:
+            names.update(_target_names(for_in.target))
+            for_in = for_in.inner_for_in
+        self._scope.loops.append(_Loop(frozenset(names), node.for_in))
+
+    def _leave_comprehension(self) -> None:
+        self._scope.loops.pop()
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._enter_comprehension(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._enter_comprehension(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._enter_comprehension(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._enter_comprehension(node)
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self._leave_comprehension()
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self._leave_comprehension()
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self._leave_comprehension()
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self._leave_comprehension()
+
+    def visit_CompFor_iter(self, node: cst.CompFor) -> None:
+        # The first `iter` of a comprehension runs once, in the enclosing scope.
+        # It is visited right after the comprehension's target: its loop is on top.
+        if self._scope.loops and self._scope.loops[-1].first_for is node:
+            self._scope.loops[-1].active = False
+
+    def leave_CompFor_iter(self, node: cst.CompFor) -> None:
+        if self._scope.loops and self._scope.loops[-1].first_for is node:
+            self._scope.loops[-1].active = True
+
+    # -- bindings and changes ------------------------------------------------
+
+    def _bind(self, name: str, kind: str, evidence: str, *, rebinds: bool = True, growth: str | None = None) -> None:
+        scope = self._module if name in self._scope.globals else self._scope
+        self._order += 1
+        scope.bindings.setdefault(name, []).append(_Binding(kind, evidence, self._order))
+        self._change(name, rebinds=rebinds, growth=growth)
+
+    def _change(self, name: str, *, rebinds: bool, growth: str | None = None) -> None:
+        if any(name in loop.names for loop in self._scope.loops if loop.active):
+            return  # a comprehension's own variable
+        self._order += 1
+        self._changes.append(_Change(name, self._scope, self._scope.active_loops(), self._order, rebinds, growth))
+
+    def _bind_target(self, target: cst.BaseExpression, kind: str, evidence: str) -> None:
+        if isinstance(target, cst.Name):
+            self._bind(target.value, kind, evidence)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_target(element.value, "other", "")
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, "other", "")
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self._change(target.value.value, rebinds=False)  # names[i] = ...
+
+    def _bind_parameters(self, params: cst.Parameters) -> None:
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            annotation = param.annotation.annotation if param.annotation is not None else None
+            if annotation is not None and self._is_list_annotation(annotation):
+                self._bind(param.name.value, "list", f"a parameter annotated `{code_of(annotation)}`")
+            else:
+                self._bind(param.name.value, "other", "")
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self._bind(star.name.value, "other", "")
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._assigning.append(frozenset(n for t in node.targets for n in _target_names(t.target)))
+        for target in node.targets:
+            if isinstance(target.target, cst.Name) and self._is_self_extension(target.target.value, node.value):
+                # `names = names + [x]`: grows the list it was.
+                self._bind(target.target.value, "neutral", "", rebinds=False, growth="+")
+            else:
+                kind = self._value_kind(node.value)
+                self._bind_target(target.target, kind, f"built by `{code_of(node.value)}`")
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self._assigning.pop()
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._assigning.append(frozenset(_target_names(node.target)))
+        if node.value is None:
+            if isinstance(node.target, cst.Name):  # `names: list[str]` only declares the name
+                self._bind(node.target.value, "neutral", "", rebinds=False)
+            return
+        kind = self._value_kind(node.value)
+        evidence = f"built by `{code_of(node.value)}`"
+        annotation = node.annotation.annotation
+        if kind == "other" and self._is_list_annotation(annotation) and not _is_none(node.value):
+            kind, evidence = "list", f"annotated `{code_of(annotation)}`"
+        self._bind_target(node.target, kind, evidence)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        self._assigning.pop()
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._assigning.append(frozenset(_target_names(node.target)))
+        target = node.target
+        if isinstance(target, cst.Name):
+            grows = "+=" if isinstance(node.operator, cst.AddAssign) else None
+            self._bind(target.value, "neutral" if grows else "other", "", rebinds=False, growth=grows)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self._change(target.value.value, rebinds=False)
+
+    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+        self._assigning.pop()
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name):
+            self._bind(node.target.value, self._value_kind(node.value), f"built by `{code_of(node.value)}`")
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._delete(node.target)
+
+    def _delete(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self._bind(target.value, "neutral", "")
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._delete(element.value)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self._change(target.value.value, rebinds=False)  # del names[i]
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_target(node.target, "other", "")
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind_target(node.asname.name, "other", "")
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._bind_target(node.name.name, "other", "")
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        if node.name is not None:
+            self._bind_target(node.name.name, "other", "")
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            local = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
+            self._bind(local, "other", "")
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            self._bind(alias.evaluated_alias or alias.evaluated_name, "other", "")
+
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self._bind(node.name.value, "other", "")
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self._bind(node.name.value, "other", "")
+
+    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+        if node.rest is not None:
+            self._bind(node.rest.value, "other", "")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            method = func.attr.value
+            if method in _GROWERS:
+                self._change(func.value.value, rebinds=False, growth=f".{method}(...)")
+            elif method in _SHRINKERS:
+                self._change(func.value.value, rebinds=False)
+
+    # -- membership tests --------------------------------------------------
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        loops = self._scope.active_loops()
+        if not loops:
+            return
+        left: cst.BaseExpression = node.left
+        for target in node.comparisons:
+            container = target.comparator
+            operator = target.operator
+            if isinstance(operator, (cst.In, cst.NotIn)) and isinstance(container, cst.Name):
+                name = container.value
+                if not any(name in loop.names for loop in loops) and not any(name in a for a in self._assigning):
+                    op = "in" if isinstance(operator, cst.In) else "not in"
+                    self._order += 1
+                    text = f"{code_of(left, 40)} {op} {name}"
+                    self._memberships.append(_Membership(node, text, name, self._scope, loops, self._order))
+            left = container
+
+    # -- judging, once every binding is known --------------------------------
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._mark_nonlocal_rebindings()
+        changes: dict[tuple[str, int], list[_Change]] = {}
+        for change in self._changes:
+            scope = self._resolve(change.name, change.scope)
+            if scope is not None:
+                changes.setdefault((change.name, id(scope)), []).append(change)
+        reported: set[int] = set()
+        for membership in self._memberships:
+            if id(membership.node) in reported:
+                continue
+            scope = self._resolve(membership.name, membership.scope)
+            if scope is None:
+                continue
+            evidence = self._evidence(membership, scope, changes.get((membership.name, id(scope)), []))
+            if evidence is None:
+                continue
+            reported.add(id(membership.node))
+            name = membership.name
+            self.report(
+                membership.node,
+                f"`{membership.text}` tests membership in the list `{name}` ({evidence}) on every "
+                f"iteration: O(len({name})) each time, O(n·m) in all — this is how building Flickr30k "
+                f"TFRecords took hours. Build a set once, before the loop: `{name} = set({name})`",
+            )
+
+    def _evidence(self, membership: _Membership, scope: _Scope, changes: list[_Change]) -> str | None:
+        """What makes `name` a large list that the loop leaves alone; None when it is not one."""
+        bindings = scope.bindings[membership.name]
+        if any(b.kind == "other" for b in bindings):
+            return None
+        # Changed within the membership loop: rebuilt, or grown on purpose (dedupe).
+        innermost = membership.loops[-1]
+        if any(innermost in change.loops for change in changes):
+            return None
+        # An outer loop may rebuild the list (fine: a set can be built there too),
+        # but not change it in place.
+        for loop in reversed(membership.loops[:-1]):
+            inside = [change for change in changes if loop in change.loops]
+            if any(change.rebinds for change in inside):
+                break
+            if inside:
+                return None
+        lists = [b for b in bindings if b.kind == "list"]
+        if lists:
+            before = [b for b in lists if b.order < membership.order]
+            return (before[-1] if before else lists[0]).evidence
+        if not any(b.kind == "empty" for b in bindings):
+            return None
+        for change in changes:
+            if (
+                change.growth
+                and change.order < membership.order
+                and any(loop not in membership.loops for loop in change.loops)
+            ):
+                how = "`+=`" if change.growth in ("+=", "+") else f"`{change.growth}`"
+                return f"built from `[]` with {how} in an earlier loop"
+        return None
+
+    def _resolve(self, name: str, scope: _Scope) -> _Scope | None:
+        """The scope whose binding of `name` code in `scope` reads; None when unknown."""
+        current: _Scope | None = scope
+        first = True
+        while current is not None:
+            if current.kind == "module":
+                return current if name in current.bindings else None
+            if name in current.globals:
+                return self._module if name in self._module.bindings else None
+            if name in current.nonlocals:
+                return None
+            if (first or current.kind == "function") and name in current.bindings:
+                return current
+            first = False
+            current = current.parent
+        return None
+
+    def _mark_nonlocal_rebindings(self) -> None:
+        """A nested function that rebinds a `nonlocal` name makes it unpredictable."""
+        for scope in self._scopes:
+            for name in scope.nonlocals & scope.bindings.keys():
+                outer = scope.parent
+                while outer is not None and outer.kind != "module":
+                    if outer.kind == "function" and name in outer.bindings and name not in outer.nonlocals:
+                        outer.bindings[name].append(_Binding("other", "", 0))
+                        break
+                    outer = outer.parent
+
+    # -- what a value is -----------------------------------------------------
+
+    def _value_kind(self, value: cst.BaseExpression) -> str:
+        if isinstance(value, cst.ListComp):
+            return "list"
+        if isinstance(value, cst.List):
+            if not value.elements:
+                return "empty"
+            if any(isinstance(e, cst.StarredElement) for e in value.elements):
+                return "list"
+            return "list" if len(value.elements) > _SMALL_DISPLAY else "other"
+        if isinstance(value, cst.Call):
+            qualified = self.names.qualify(value.func)
+            if qualified in _LIST_FUNCTIONS:
+                return "empty" if qualified == "builtins.list" and not value.args else "list"
+            if tf_symbol(qualified) in _TF_LIST_FUNCTIONS:
+                return "list"
+            if (qualified is None or qualified.startswith("builtins.")) and method_name(value) in _LIST_METHODS:
+                return "list"  # `f.readlines()`, `line.split()`, `arr.tolist()`; not `os.path.split`
+            return "other"
+        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+            if "list" in (self._value_kind(value.left), self._value_kind(value.right)):
+                return "list"
+            return "other"
+        if isinstance(value, cst.IfExp):
+            kinds = {self._value_kind(value.body), self._value_kind(value.orelse)}
+            return "list" if kinds <= {"list", "empty"} and "list" in kinds else "other"
+        return "other"
+
+    def _is_self_extension(self, name: str, value: cst.BaseExpression) -> bool:
+        """`name + [...]` or `[...] + name`."""
+        if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add)):
+            return False
+        sides = (value.left, value.right)
+        return any(isinstance(s, cst.Name) and s.value == name for s in sides) and any(
+            isinstance(s, (cst.List, cst.ListComp)) for s in sides
+        )
+
+    def _is_list_annotation(self, annotation: cst.BaseExpression) -> bool:
+        literal = string_value(annotation)
+        if literal is not None:  # "list[str]"
+            try:
+                annotation = cst.parse_expression(literal)
+            except cst.ParserSyntaxError:
+                return False
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+            sides = (annotation.left, annotation.right)  # list[str] | None
+            return any(self._is_list_annotation(s) for s in sides) and any(_is_none(s) for s in sides)
+        if isinstance(annotation, cst.Subscript):
+            base = annotation.value
+            if self._qualified_type(base) == "typing.Optional" and len(annotation.slice) == 1:
+                element = annotation.slice[0].slice
+                return isinstance(element, cst.Index) and self._is_list_annotation(element.value)
+            annotation = base
+        return self._qualified_type(annotation) in _LIST_ANNOTATIONS
+
+    def _qualified_type(self, expr: cst.BaseExpression) -> str | None:
+        qualified = self.names.qualify(expr)
+        if qualified is None and dotted_name(expr) in ("List", "Optional", "typing.List", "typing.Optional"):
+            # A snippet without its `from typing import List`.
+            return "typing." + dotted_name(expr).rpartition(".")[2]
+        return qualified
+
+
+def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _target_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value)
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"

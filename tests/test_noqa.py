@@ -1,0 +1,68 @@
+"""Suppression comments: `# noqa` on the line, `# dldoctor: noqa` for the whole file.
+
+Every case is a file in one directory, linted in a single run; each test then
+looks at its own file's findings.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import BAD, BAD_COLUMN, BAD_LINE, run_dldoctor, write
+
+CALL = "tf.ConfigProto(log_device_placement=True)"
+HEADER = "import tensorflow as tf\n"
+
+# name -> (source, lines DL201 must still be reported on)
+CASES = {
+    "no_comment": (BAD, [BAD_LINE]),
+    "bare_noqa": (f"{HEADER}{CALL}  # noqa\n", []),
+    "noqa_code": (f"{HEADER}{CALL}  # noqa: DL201\n", []),
+    "noqa_other_tools_first": (f"{HEADER}{CALL}  # noqa: E501, DL201\n", []),
+    "noqa_no_spaces": (f"{HEADER}{CALL}  #noqa:E501,DL201\n", []),
+    "noqa_upper_case": (f"{HEADER}{CALL}  # NOQA: dl201\n", []),
+    "noqa_after_other_comment": (f"{HEADER}{CALL}  # debug only  # noqa: DL201\n", []),
+    "noqa_other_code": (f"{HEADER}{CALL}  # noqa: DL101\n", [2]),
+    "noqa_longer_code": (f"{HEADER}{CALL}  # noqa: DL2010\n", [2]),
+    "noqa_prefix_is_not_a_code": (f"{HEADER}{CALL}  # noqa: DL2\n", [2]),
+    "noqa_on_another_line": (f"{HEADER}# noqa\n{CALL}\n", [3]),
+    "noqa_covers_its_line_only": (f"{HEADER}{CALL}  # noqa: DL201\n{CALL}\n", [3]),
+    "file_noqa_top": (f"# dldoctor: noqa\n{HEADER}{CALL}\n{CALL}\n", []),
+    "file_noqa_bottom": (f"{HEADER}{CALL}\n{CALL}\n# dldoctor: noqa\n", []),
+    "file_noqa_upper_case": (f"# DLDOCTOR: NOQA\n{HEADER}{CALL}\n", []),
+    "file_noqa_code": (f"# dldoctor: noqa: DL201\n{HEADER}{CALL}\n{CALL}\n", []),
+    "file_noqa_codes": (f"{HEADER}{CALL}\n# dldoctor: noqa: DL101, DL201\n", []),
+    "file_noqa_other_code": (f"# dldoctor: noqa: DL101\n{HEADER}{CALL}\n", [3]),
+    "flake8_file_noqa_is_not_ours": (f"# flake8: noqa\n{HEADER}{CALL}\n", [3]),
+}
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory) -> dict[str, list[tuple[int, int]]]:
+    """File stem -> (line, column) of each DL201 finding, from one run over every case."""
+    directory = tmp_path_factory.mktemp("noqa")
+    for name, (source, _) in CASES.items():
+        write(directory / f"{name}.py", source)
+    run = run_dldoctor("lint", "--output-format", "json", ".", cwd=directory)
+    assert run.stderr == ""
+    assert run.returncode == 1  # the uncommented control is reported
+    found: dict[str, list[tuple[int, int]]] = {name: [] for name in CASES}
+    for finding in run.json():
+        assert finding["code"] == "DL201", finding
+        stem = finding["filename"].rsplit("/", 1)[-1].rsplit("\\", 1)[-1].removesuffix(".py")
+        found[stem].append((finding["location"]["row"], finding["location"]["column"]))
+    return found
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_suppression(reported, name):
+    _, lines = CASES[name]
+    assert reported[name] == [(line, BAD_COLUMN) for line in lines]
+
+
+def test_line_noqa_on_stdin(tmp_path):
+    # The same comments work for source piped in, the way editors lint unsaved buffers.
+    silenced = run_dldoctor("lint", "-", cwd=tmp_path, stdin=f"{HEADER}{CALL}  # noqa: DL201\n")
+    assert silenced.returncode == 0, silenced.stdout
+    kept = run_dldoctor("lint", "-", cwd=tmp_path, stdin=f"{HEADER}{CALL}  # noqa: DL101\n")
+    assert kept.returncode == 1

@@ -1,0 +1,457 @@
+"""DL301 list-membership-in-loop."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from dldoctor.lint.registry import all_rules
+from dldoctor.lint.runner import lint_text
+
+RULE = all_rules()["DL301"]
+
+
+def lint(src: str):
+    result = lint_text("t.py", textwrap.dedent(src), "utf-8", frozenset({"DL301"}))
+    assert result.internal_error is None, result.internal_error
+    return result.findings
+
+
+def places(src: str) -> list[tuple[int, int]]:
+    return [(f.line, f.column) for f in lint(src)]
+
+
+def test_definition():
+    assert RULE.problems() == []
+    assert RULE.code == "DL301" and RULE.name == "list-membership-in-loop"
+
+
+@pytest.mark.parametrize("src", RULE.VALID)
+def test_valid_examples(src):
+    assert lint(src) == []
+
+
+@pytest.mark.parametrize("src", RULE.INVALID)
+def test_invalid_examples(src):
+    assert any(trigger in src for trigger in RULE.triggers)
+    assert [f.code for f in lint(src)] and all(f.code == "DL301" for f in lint(src))
+
+
+def test_im2txt_flickr_builder():
+    src = """\
+        import tensorflow as tf
+
+
+        def _process_captions(captions_file, list_file):
+          filenames = [x.strip() for x in open(list_file).readlines()]
+          with tf.gfile.FastGFile(captions_file, "r") as fc:
+            lines = fc.readlines()
+            id_to_captions = {}
+            for line in lines:
+              ll = line.split("\\t")
+              filename = ll[0].split("#")[0]
+              caption = ll[1]
+              if filename in filenames:
+                id_to_captions.setdefault(filename, [])
+                id_to_captions[filename].append(caption)
+          return id_to_captions
+        """
+    (finding,) = lint(src)
+    assert (finding.line, finding.column) == (13, 10)
+    assert finding.end_line == 13 and finding.end_column == 31
+    assert finding.severity.value == "warning"
+    assert finding.message == (
+        "`filename in filenames` tests membership in the list `filenames` "
+        "(built by `[x.strip() for x in open(list_file).readlines()]`) on every iteration: "
+        "O(len(filenames)) each time, O(n·m) in all — this is how building Flickr30k TFRecords "
+        "took hours. Build a set once, before the loop: `filenames = set(filenames)`"
+    )
+
+
+@pytest.mark.parametrize(
+    "binding",
+    [
+        "os.listdir(image_dir)",
+        "glob.glob(pattern)",
+        "sorted(os.listdir(image_dir))",
+        "list(names_dict)",
+        "open(list_file).read().splitlines()",
+        "open(list_file).read().split()",
+        "labels.numpy().tolist()",
+        "[1, 2, 3, 4, 5, 6, 7, 8, 9]",
+        "[*train_names, *val_names]",
+        "tf.io.gfile.listdir(image_dir)",
+        "os.listdir(a) + os.listdir(b)",
+    ],
+)
+def test_list_producers(binding):
+    src = f"""\
+        import glob, os
+        import tensorflow as tf
+        filenames = {binding}
+        for line in lines:
+            if line in filenames:
+                pass
+        """
+    assert places(src) == [(5, 8)]
+    assert f"built by `{binding}`" in lint(src)[0].message
+
+
+def test_function_reads_module_level_list():
+    src = """\
+        import os
+        FILENAMES = os.listdir("/data/images")
+
+        def keep(lines):
+            out = []
+            for line in lines:
+                if line.split(",")[0] in FILENAMES:
+                    out.append(line)
+            return out
+        """
+    assert places(src) == [(7, 12)]
+
+
+def test_comprehension_is_a_loop():
+    src = """\
+        big = sorted(names)
+        small = [x for x in xs if x in big]
+        """
+    assert places(src) == [(2, 27)]
+
+
+def test_generator_and_set_and_dict_comprehensions():
+    src = """\
+        big = sorted(names)
+        a = any(x in big for x in xs)
+        b = {x for x in xs if x not in big}
+        c = {x: x in big for x in xs}
+        """
+    assert places(src) == [(2, 9), (3, 23), (4, 9)]
+
+
+def test_while_loop_body_and_test():
+    src = """\
+        ids = arr.tolist()
+        i = 0
+        while i < n:
+            if i in ids:
+                pass
+            i += 1
+        while k not in ids:
+            k += 1
+        """
+    assert places(src) == [(4, 8), (7, 7)]
+
+
+def test_not_in():
+    src = """\
+        names = f.readlines()
+        for x in xs:
+            if x not in names:
+                print(x)
+        """
+    (finding,) = lint(src)
+    assert (finding.line, finding.column) == (3, 8)
+    assert finding.message.startswith("`x not in names` tests membership in the list `names` (built by `f.readlines()`)")
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    ["list", "list[str]", "List[str]", "typing.List[str]", "t.List", "Optional[List[str]]", "list[str] | None", '"list[str]"'],
+)
+def test_parameter_annotated_as_a_list(annotation):
+    src = f"""\
+        import typing
+        import typing as t
+        from typing import List, Optional
+
+        def match(lines, filenames: {annotation}):
+            for line in lines:
+                if line in filenames:
+                    yield line
+        """
+    (finding,) = lint(src)
+    assert (finding.line, finding.column) == (7, 12)
+    assert "a parameter annotated" in finding.message
+
+
+@pytest.mark.parametrize("annotation", ["set[str]", "tuple", "Sequence[str]", "dict", "str", "None"])
+def test_parameter_annotated_otherwise(annotation):
+    src = f"""\
+        def match(lines, filenames: {annotation}, other):
+            for line in lines:
+                if line in filenames or line in other:
+                    yield line
+        """
+    assert places(src) == []
+
+
+def test_empty_list_grown_in_an_earlier_loop():
+    src = """\
+        seen = []
+        for x in xs:
+            seen.append(x)
+        for y in ys:
+            if y in seen:
+                pass
+        more = []
+        for x in xs:
+            more += [x]
+        hits = [y for y in ys if y in more]
+        """
+    assert places(src) == [(5, 8), (10, 26)]
+    assert "built from `[]` with `.append(...)` in an earlier loop" in lint(src)[0].message
+
+
+def test_empty_list_not_grown_in_a_loop():
+    src = """\
+        seen = []
+        seen.append(a)
+        seen.extend(b)
+        for y in ys:
+            if y in seen:
+                pass
+        """
+    assert places(src) == []
+
+
+def test_list_rebuilt_by_an_outer_loop():
+    src = """\
+        for batch in batches:
+            ids = []
+            for x in batch:
+                ids.append(x.id)
+            for y in others:
+                if y in ids:
+                    pass
+        """
+    assert places(src) == [(6, 12)]
+
+
+def test_list_changed_in_place_by_an_outer_loop():
+    src = """\
+        seen = sorted(start)
+        for a in xs:
+            for b in ys:
+                if b in seen:
+                    pass
+            seen.append(a)
+        """
+    assert places(src) == []
+
+
+def test_report_once_per_comparison():
+    src = """\
+        big = sorted(names)
+        for x in xs:
+            if x in big in big:
+                pass
+        """
+    assert places(src) == [(3, 8)]
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        # `in` without the usual spaces still parses, and still triggers the rule.
+        "big = sorted(n)\nfor x in xs:\n    if x in(big):\n        pass\n",
+        "big = sorted(n)\nfor x in xs:\n    if 'a'in big:\n        pass\n",
+        "big = sorted(n)\nfor x in xs:\n    if (x\n        in big):\n        pass\n",
+        "big = sorted(n)\nfor x in xs:\n    if (x in\n        big):\n        pass\n",
+    ],
+)
+def test_unusual_spacing_is_triggered(src):
+    assert any(trigger in src for trigger in RULE.triggers)
+    assert len(lint(src)) == 1
+
+
+NEGATIVES = {
+    "set": """\
+        names = set(os.listdir(d))
+        for x in xs:
+            if x in names:
+                pass
+        """,
+    "set comprehension": """\
+        names = {x.strip() for x in open(f).readlines()}
+        for x in xs:
+            if x in names:
+                pass
+        """,
+    "dict": """\
+        names = dict.fromkeys(os.listdir(d))
+        index = {n: i for i, n in enumerate(os.listdir(d))}
+        for x in xs:
+            if x in names or x in index:
+                pass
+        """,
+    "tuple": """\
+        names = tuple(os.listdir(d))
+        exts = ('.jpg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
+        for x in xs:
+            if x in names or x in exts:
+                pass
+        """,
+    "string": """\
+        vowels = 'aeiou'
+        text = open(f).read()
+        for c in chars:
+            if c in vowels or c in text:
+                pass
+        """,
+    "small literal list": """\
+        exts = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp']
+        for f in files:
+            if f[-4:] in exts:
+                pass
+        """,
+    "rebound to a set before the loop": """\
+        filenames = [x.strip() for x in open(list_file).readlines()]
+        filenames = set(filenames)
+        for line in lines:
+            if line in filenames:
+                pass
+        """,
+    "rebound to a set after the loop": """\
+        filenames = os.listdir(d)
+        for line in lines:
+            if line in filenames:
+                pass
+        filenames = set(filenames)
+        """,
+    "dedupe: mutated inside the loop": """\
+        seen = []
+        for x in xs:
+            if x not in seen:
+                seen.append(x)
+        uniq = sorted(start)
+        for x in xs:
+            if x in uniq:
+                uniq.remove(x)
+        """,
+    "rebound inside the loop": """\
+        names = os.listdir(d)
+        for x in xs:
+            if x in names:
+                names = os.listdir(x)
+        """,
+    "deleted inside the loop": """\
+        names = os.listdir(d)
+        for x in xs:
+            if x in names:
+                del names[0]
+        """,
+    "built per iteration": """\
+        for line in lines:
+            parts = line.split()
+            if "--" in parts:
+                pass
+        """,
+    "outside any loop": """\
+        names = os.listdir(d)
+        if "a.jpg" in names:
+            pass
+        ok = "b.jpg" not in names
+        """,
+    "iterating the list itself": """\
+        names = os.listdir(d)
+        for name in names:
+            print(name)
+        upper = [n.upper() for n in names]
+        """,
+    "never bound": """\
+        for x in xs:
+            if x in undefined_names:
+                pass
+        """,
+    "attribute": """\
+        class Dataset:
+            def __init__(self, d):
+                self.names = os.listdir(d)
+
+            def keep(self, xs):
+                return [x for x in xs if x in self.names]
+        """,
+    "for header": """\
+        names = os.listdir(d)
+        for x in names:
+            pass
+        pairs = [(a, b) for a in names for b in names]
+        """,
+    "nested function rebinds the name to a set": """\
+        names = os.listdir(d)
+
+        def keep(xs):
+            names = set(os.listdir(d))
+            return [x for x in xs if x in names]
+        """,
+    "global rebinding in a function": """\
+        names = os.listdir(d)
+
+        def freeze():
+            global names
+            names = set(names)
+
+        def keep(xs):
+            return [x for x in xs if x in names]
+        """,
+    "nonlocal rebinding": """\
+        def outer(xs):
+            names = os.listdir(d)
+
+            def freeze():
+                nonlocal names
+                names = set(names)
+
+            freeze()
+            return [x for x in xs if x in names]
+        """,
+    "comprehension variable shadows the list": """\
+        big = sorted(names)
+        hits = [x in big for big in groups]
+        """,
+    "the comprehension that builds the list": """\
+        names = os.listdir(d)
+        names = [n for n in os.listdir(e) if n in names]
+        """,
+    "first iterable of a comprehension runs once": """\
+        big = sorted(names)
+        flags = [f for f in (a in big, b in big)]
+        """,
+    "os.path.split is a tuple": """\
+        import os
+        parts = os.path.split(path)
+        for x in xs:
+            if x in parts:
+                pass
+        """,
+    "also bound by a for loop": """\
+        names = os.listdir(d)
+        for names in groups:
+            pass
+        for x in xs:
+            if x in names:
+                pass
+        """,
+    "lambda is not a loop": """\
+        names = os.listdir(d)
+        keep = filter(lambda x: x in names, xs)
+        """,
+}
+
+
+@pytest.mark.parametrize("src", NEGATIVES.values(), ids=NEGATIVES.keys())
+def test_not_reported(src):
+    assert places(src) == []
+
+
+def test_noqa():
+    src = """\
+        names = os.listdir(d)
+        for x in xs:
+            if x in names:  # noqa: DL301
+                pass
+        """
+    assert places(src) == []
