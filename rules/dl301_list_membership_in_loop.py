@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -43,10 +43,15 @@ class _Loop:
     active: bool = True  # False while a comprehension's first `iter` (run once) is visited
 
 
+def _describe(template: str = "", node: cst.CSTNode | None = None) -> Callable[[], str]:
+    """Evidence for a message, rendered only if it is reported: code generation is costly."""
+    return lambda: template.format(code_of(node)) if node is not None else template
+
+
 @dataclass(eq=False)
 class _Binding:
     kind: str  # "list", "empty" ([] or list()), "other", or "neutral" (keeps what it was)
-    evidence: str
+    evidence: Callable[[], str]
     order: int
 
 
@@ -78,7 +83,8 @@ class _Scope:
 @dataclass(eq=False)
 class _Membership:
     node: cst.Comparison
-    text: str
+    left: cst.BaseExpression
+    operator: str
     name: str
     scope: _Scope
     loops: tuple[_Loop, ...]
@@ -194,7 +200,7 @@ class ListMembershipInLoop(Rule):
         self._scope = self._scope.parent
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._bind(node.name.value, "other", "")
+        self._bind(node.name.value, "other")
         self._push_scope("function")
         self._bind_parameters(node.params)
 
@@ -209,7 +215,7 @@ class ListMembershipInLoop(Rule):
         self._pop_scope()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._bind(node.name.value, "other", "")
+        self._bind(node.name.value, "other")
         self._push_scope("class")
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
@@ -282,7 +288,7 @@ class ListMembershipInLoop(Rule):
 
     # -- bindings and changes ------------------------------------------------
 
-    def _bind(self, name: str, kind: str, evidence: str, *, rebinds: bool = True, growth: str | None = None) -> None:
+    def _bind(self, name: str, kind: str, evidence: Callable[[], str] = _describe(), *, rebinds: bool = True, growth: str | None = None) -> None:
         scope = self._module if name in self._scope.globals else self._scope
         self._order += 1
         scope.bindings.setdefault(name, []).append(_Binding(kind, evidence, self._order))
@@ -294,14 +300,14 @@ class ListMembershipInLoop(Rule):
         self._order += 1
         self._changes.append(_Change(name, self._scope, self._scope.active_loops(), self._order, rebinds, growth))
 
-    def _bind_target(self, target: cst.BaseExpression, kind: str, evidence: str) -> None:
+    def _bind_target(self, target: cst.BaseExpression, kind: str, evidence: Callable[[], str] = _describe()) -> None:
         if isinstance(target, cst.Name):
             self._bind(target.value, kind, evidence)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
-                self._bind_target(element.value, "other", "")
+                self._bind_target(element.value, "other")
         elif isinstance(target, cst.StarredElement):
-            self._bind_target(target.value, "other", "")
+            self._bind_target(target.value, "other")
         elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             self._change(target.value.value, rebinds=False)  # names[i] = ...
 
@@ -309,22 +315,22 @@ class ListMembershipInLoop(Rule):
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             annotation = param.annotation.annotation if param.annotation is not None else None
             if annotation is not None and self._is_list_annotation(annotation):
-                self._bind(param.name.value, "list", f"a parameter annotated `{code_of(annotation)}`")
+                self._bind(param.name.value, "list", _describe("a parameter annotated `{}`", annotation))
             else:
-                self._bind(param.name.value, "other", "")
+                self._bind(param.name.value, "other")
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
-                self._bind(star.name.value, "other", "")
+                self._bind(star.name.value, "other")
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._assigning.append(frozenset(n for t in node.targets for n in _target_names(t.target)))
         for target in node.targets:
             if isinstance(target.target, cst.Name) and self._is_self_extension(target.target.value, node.value):
                 # `names = names + [x]`: grows the list it was.
-                self._bind(target.target.value, "neutral", "", rebinds=False, growth="+")
+                self._bind(target.target.value, "neutral", rebinds=False, growth="+")
             else:
                 kind = self._value_kind(node.value)
-                self._bind_target(target.target, kind, f"built by `{code_of(node.value)}`")
+                self._bind_target(target.target, kind, _describe("built by `{}`", node.value))
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
         self._assigning.pop()
@@ -333,13 +339,13 @@ class ListMembershipInLoop(Rule):
         self._assigning.append(frozenset(_target_names(node.target)))
         if node.value is None:
             if isinstance(node.target, cst.Name):  # `names: list[str]` only declares the name
-                self._bind(node.target.value, "neutral", "", rebinds=False)
+                self._bind(node.target.value, "neutral", rebinds=False)
             return
         kind = self._value_kind(node.value)
-        evidence = f"built by `{code_of(node.value)}`"
+        evidence = _describe("built by `{}`", node.value)
         annotation = node.annotation.annotation
         if kind == "other" and self._is_list_annotation(annotation) and not _is_none(node.value):
-            kind, evidence = "list", f"annotated `{code_of(annotation)}`"
+            kind, evidence = "list", _describe("annotated `{}`", annotation)
         self._bind_target(node.target, kind, evidence)
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
@@ -350,7 +356,7 @@ class ListMembershipInLoop(Rule):
         target = node.target
         if isinstance(target, cst.Name):
             grows = "+=" if isinstance(node.operator, cst.AddAssign) else None
-            self._bind(target.value, "neutral" if grows else "other", "", rebinds=False, growth=grows)
+            self._bind(target.value, "neutral" if grows else "other", rebinds=False, growth=grows)
         elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             self._change(target.value.value, rebinds=False)
 
@@ -359,14 +365,14 @@ class ListMembershipInLoop(Rule):
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         if isinstance(node.target, cst.Name):
-            self._bind(node.target.value, self._value_kind(node.value), f"built by `{code_of(node.value)}`")
+            self._bind(node.target.value, self._value_kind(node.value), _describe("built by `{}`", node.value))
 
     def visit_Del(self, node: cst.Del) -> None:
         self._delete(node.target)
 
     def _delete(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
-            self._bind(target.value, "neutral", "")
+            self._bind(target.value, "neutral")
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._delete(element.value)
@@ -374,42 +380,42 @@ class ListMembershipInLoop(Rule):
             self._change(target.value.value, rebinds=False)  # del names[i]
 
     def visit_For(self, node: cst.For) -> None:
-        self._bind_target(node.target, "other", "")
+        self._bind_target(node.target, "other")
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            self._bind_target(node.asname.name, "other", "")
+            self._bind_target(node.asname.name, "other")
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None:
-            self._bind_target(node.name.name, "other", "")
+            self._bind_target(node.name.name, "other")
 
     def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
         if node.name is not None:
-            self._bind_target(node.name.name, "other", "")
+            self._bind_target(node.name.name, "other")
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             local = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
-            self._bind(local, "other", "")
+            self._bind(local, "other")
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:
-            self._bind(alias.evaluated_alias or alias.evaluated_name, "other", "")
+            self._bind(alias.evaluated_alias or alias.evaluated_name, "other")
 
     def visit_MatchAs(self, node: cst.MatchAs) -> None:
         if node.name is not None:
-            self._bind(node.name.value, "other", "")
+            self._bind(node.name.value, "other")
 
     def visit_MatchStar(self, node: cst.MatchStar) -> None:
         if node.name is not None:
-            self._bind(node.name.value, "other", "")
+            self._bind(node.name.value, "other")
 
     def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
         if node.rest is not None:
-            self._bind(node.rest.value, "other", "")
+            self._bind(node.rest.value, "other")
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -435,8 +441,7 @@ class ListMembershipInLoop(Rule):
                 if not any(name in loop.names for loop in loops) and not any(name in a for a in self._assigning):
                     op = "in" if isinstance(operator, cst.In) else "not in"
                     self._order += 1
-                    text = f"{code_of(left, 40)} {op} {name}"
-                    self._memberships.append(_Membership(node, text, name, self._scope, loops, self._order))
+                    self._memberships.append(_Membership(node, left, op, name, self._scope, loops, self._order))
             left = container
 
     # -- judging, once every binding is known --------------------------------
@@ -462,7 +467,7 @@ class ListMembershipInLoop(Rule):
             name = membership.name
             self.report(
                 membership.node,
-                f"`{membership.text}` tests membership in the list `{name}` ({evidence}) on every "
+                f"`{code_of(membership.left, 40)} {membership.operator} {name}` tests membership in the list `{name}` ({evidence}) on every "
                 f"iteration: O(len({name})) each time, O(n·m) in all — this is how building Flickr30k "
                 f"TFRecords took hours. Build a set once, before the loop: `{name} = set({name})`",
             )
@@ -487,7 +492,7 @@ class ListMembershipInLoop(Rule):
         lists = [b for b in bindings if b.kind == "list"]
         if lists:
             before = [b for b in lists if b.order < membership.order]
-            return (before[-1] if before else lists[0]).evidence
+            return (before[-1] if before else lists[0]).evidence()
         if not any(b.kind == "empty" for b in bindings):
             return None
         for change in changes:
@@ -524,7 +529,7 @@ class ListMembershipInLoop(Rule):
                 outer = scope.parent
                 while outer is not None and outer.kind != "module":
                     if outer.kind == "function" and name in outer.bindings and name not in outer.nonlocals:
-                        outer.bindings[name].append(_Binding("other", "", 0))
+                        outer.bindings[name].append(_Binding("other", _describe(), 0))
                         break
                     outer = outer.parent
 
