@@ -174,6 +174,11 @@ def show_rule(code: str = typer.Argument(..., help="A rule code, e.g. DL101.")) 
         print(text)
 
 
+# -- env command (dldoctor/probes/env) --
+
+# -- ckpt command (dldoctor/probes/ckpt) --
+
+
 def main() -> None:
     """Console-script entry point: any unexpected exception is an internal error, exit 2."""
     try:
