@@ -22,6 +22,7 @@ from dldoctor.lint import noqa, registry, source
 from dldoctor.lint.finding import Finding, Severity
 from dldoctor.lint.names import ImportTable, ImportTracker
 from dldoctor.lint.rule import LintContext, Rule
+from dldoctor.lint.walk import BatchedWalker
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # Below this many files a process pool costs more to start than it saves.
@@ -84,7 +85,7 @@ def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]]) -> li
     context = LintContext(path=path, module=module, names=names)
     visitors: list[cst.BatchableCSTVisitor] = [ImportTracker(names)]
     visitors += [rule(context) for rule in rules]
-    cst.visit_batched(module, visitors)
+    BatchedWalker(visitors).walk(module)
     return context.reports
 
 
