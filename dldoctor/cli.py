@@ -175,6 +175,8 @@ def show_rule(code: str = typer.Argument(..., help="A rule code, e.g. DL101.")) 
 
 
 # -- env command (dldoctor/probes/env) --
+from dldoctor.probes.env.command import env_command  # noqa: E402
+app.command("env")(env_command)
 
 # -- ckpt command (dldoctor/probes/ckpt) --
 
