@@ -179,6 +179,8 @@ from dldoctor.probes.env.command import env_command  # noqa: E402
 app.command("env")(env_command)
 
 # -- ckpt command (dldoctor/probes/ckpt) --
+from dldoctor.probes.ckpt.command import ckpt_command  # noqa: E402
+app.command("ckpt")(ckpt_command)
 
 
 def main() -> None:

@@ -1,0 +1,78 @@
+"""`dldoctor ckpt CHECKPOINT [--model MODULE:CALLABLE | --meta FILE.meta | --against OTHER] [--json]`.
+
+Module-level imports are stdlib and typer only: torch, tensorflow and h5py are
+imported by the readers when this command runs, never on `dldoctor lint`'s path.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def ckpt_command(
+    checkpoint: str = typer.Argument(..., help="A TF checkpoint prefix or train dir, a TF2/Keras/PyTorch/safetensors file."),
+    model_spec: Optional[str] = typer.Option(None, "--model", help="path/to/file.py:CALLABLE or package.module:CALLABLE returning the model (runs your code)."),
+    meta: Optional[str] = typer.Option(None, "--meta", help="A MetaGraphDef (.meta) whose variables are the model's (nothing is run)."),
+    against: Optional[str] = typer.Option(None, "--against", help="Another checkpoint to compare with."),
+    as_json: bool = typer.Option(False, "--json", help="Print the facts and the diagnosis as JSON."),
+) -> None:
+    """Will this checkpoint load into this model, and if not, why. Without a model: an inventory."""
+    if sum(option is not None for option in (model_spec, meta, against)) > 1:
+        _error("--model, --meta and --against are alternatives: give one")
+        raise typer.Exit(EXIT_USAGE)
+    from dldoctor.probes.ckpt import diagnosis as diagnosis_module
+    from dldoctor.probes.ckpt import formats, inventory, model, report
+    from dldoctor.probes.ckpt.facts import CkptError
+
+    try:
+        found = formats.read(checkpoint)
+        _read_family_scopes(found, formats)
+        reference = None
+        if model_spec is not None:
+            if not found.safety.safe:
+                reference = None
+            else:
+                reference = model.from_factory(model_spec, found)
+        elif meta is not None:
+            reference = model.from_meta(meta)
+        elif against is not None:
+            reference = model.from_checkpoint(against)
+    except CkptError as problem:
+        _error(problem.message)
+        raise typer.Exit(problem.exit_code)
+    verdict = diagnosis_module.diagnose(found, reference)
+    facts = inventory.inventory(found)
+    if as_json:
+        report.write_json(found, facts, reference, verdict)
+    else:
+        report.write_text(found, facts, reference, verdict)
+    sys.stdout.flush()
+    raise typer.Exit(verdict.exit_code)
+
+
+def _read_family_scopes(found, formats) -> None:
+    """Top-level scopes of every checkpoint family in the train dir (its newest member)."""
+    from dldoctor.probes.ckpt.diagnosis import is_selected as diagnosis_is_selected
+
+    info = found.train_dir
+    if info is None:
+        return
+    for family in info.families:
+        if diagnosis_is_selected(info, family):
+            family.scopes = formats.top_scopes(found)
+            continue
+        if family.format not in ("tensorflow", "safetensors") and "torch" not in sys.modules:
+            continue  # do not import another framework just to label a neighbour
+        try:
+            family.scopes = formats.top_scopes(formats.read(family.paths[-1]))[:6]
+        except Exception as problem:  # a broken neighbour is a note, never a crash
+            family.scopes = [f"unreadable: {getattr(problem, 'message', type(problem).__name__)}"]
+
+
+def _error(message: str) -> None:
+    print(f"dldoctor: error: {message}", file=sys.stderr)

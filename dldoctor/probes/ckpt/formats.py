@@ -1,0 +1,515 @@
+"""Readers: a path -> a VariableSet (names, shapes, dtypes), without loading more than needed.
+
+Formats are recognised by their bytes, not their extension: a zip (PyTorch, or Keras
+`.keras`), a pickle (legacy PyTorch), HDF5 (Keras `.h5` / `.weights.h5`), a
+safetensors header, a TensorFlow checkpoint prefix (`*.index` + `*.data-*`), or a
+train directory (resolved through its `checkpoint` state file, see traindir.py).
+torch, tensorflow and h5py are imported here, inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import json
+import os
+import re
+import struct
+import sys
+import zipfile
+from pathlib import Path
+
+from dldoctor.probes.ckpt import safety, traindir
+from dldoctor.probes.ckpt.facts import CkptError, Entry, Safety, VariableSet
+
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+ZIP_MAGIC = b"PK\x03\x04"
+OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+TF2_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
+_TF1_SLOTS = re.compile(r"^(Adam(_\d+)?|Momentum|RMSProp(_\d+)?|Adagrad|AdagradDA|Ftrl(_\d+)?|Adadelta(_\d+)?|ExponentialMovingAverage)$")
+_SAFETENSORS_DTYPES = {
+    "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "F8_E4M3": "float8_e4m3fn",
+    "F8_E5M2": "float8_e5m2", "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8",
+    "U64": "uint64", "U32": "uint32", "U16": "uint16", "U8": "uint8", "BOOL": "bool",
+}
+STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net", "network", "model_ema", "ema", "weights", "params")
+OPTIMIZER_KEYS = ("optimizer", "optimizer_state_dict", "optimizer_states", "optim", "opt", "opt_state")
+STEP_KEYS = ("global_step", "step", "iteration", "iter", "num_updates")
+
+
+# -- entry point ------------------------------------------------------------------------
+
+
+def read(path_text: str) -> VariableSet:
+    """Read any supported checkpoint (or train dir) named on the command line."""
+    path = Path(path_text)
+    if path.is_dir():
+        target, info = traindir.resolve(path)
+        found = read(target)
+        found.train_dir = info
+        if found.global_step is None:
+            found.global_step = info.step
+        return found
+    if not path.exists():
+        if Path(path_text + ".index").is_file():
+            return read_tensorflow(path_text)
+        shards = glob.glob(glob.escape(path_text) + ".data-*")
+        if shards:
+            raise CkptError(f"{path_text}: the checkpoint's .index file is missing (only {os.path.basename(shards[0])} is there)")
+        raise CkptError(f"{path_text}: no such file or directory (nor a TensorFlow checkpoint prefix: no {path.name}.index)", 2)
+    if path.name == traindir.STATE_FILE:
+        return read(str(path.parent))
+    if path.name.endswith(".index"):
+        return read_tensorflow(path_text[: -len(".index")])
+    match = re.match(r"^(.*)\.data-\d+-of-\d+$", path_text)
+    if match:
+        return read_tensorflow(match.group(1))
+    if path.suffix == ".meta":
+        raise CkptError(f"{path_text}: a .meta file is a graph, not a checkpoint; pass the checkpoint prefix and `--meta {path_text}`", 2)
+    return read_file(path)
+
+
+def sniff(path: Path) -> str:
+    """The format of a file from its first bytes."""
+    size = path.stat().st_size
+    if size == 0:
+        raise CkptError(f"{path}: empty file (0 bytes): the save was interrupted or the copy failed")
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if head.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            return "torch"  # torch names the truncation itself
+        if "model.weights.h5" in names or "config.json" in names:
+            return "keras"
+        return "torch"
+    if head.startswith(HDF5_MAGIC):
+        return "keras-h5"
+    if head[:1] == b"\x80" and 2 <= head[1:2][0] <= 5:
+        return "torch-legacy"
+    if len(head) >= 9:
+        (length,) = struct.unpack("<Q", head[:8])
+        if head[8:9] == b"{" and 0 < length < 100 * 1024 * 1024:
+            return "safetensors"
+    raise CkptError(
+        f"{path}: not a checkpoint format dldoctor knows (starts with {head[:12]!r}; expected a PyTorch zip or pickle, "
+        "HDF5, safetensors, or a TensorFlow .index)"
+    )
+
+
+def read_file(path: Path) -> VariableSet:
+    kind = sniff(path)
+    if kind in ("torch", "torch-legacy"):
+        return read_torch(path, kind)
+    if kind == "safetensors":
+        return read_safetensors(path)
+    if kind == "keras":
+        return read_keras_archive(path)
+    return read_keras_h5(path)
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _dtype_name(dtype) -> str:
+    text = str(getattr(dtype, "name", None) or dtype)
+    return text.replace("torch.", "")
+
+
+def _int(value):
+    """A step counter as int, from an int or a 0-d tensor/array; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        if getattr(value, "ndim", None) == 0 or getattr(value, "shape", None) == ():
+            return int(value.item())
+    except Exception:
+        return None
+    return None
+
+
+def _top_scopes(names, separator: str) -> list[str]:
+    seen: list[str] = []
+    for name in names:
+        head = name.split(separator, 1)[0]
+        if head not in seen:
+            seen.append(head)
+    return seen
+
+
+# -- TensorFlow ---------------------------------------------------------------------------
+
+
+class _quiet_stderr:
+    """Silence file descriptor 2 for the duration (C++ logging bypasses sys.stderr)."""
+
+    def __enter__(self):
+        try:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        except OSError:
+            self.saved = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
+        return False
+
+
+def import_tensorflow():
+    """tensorflow, quietly; a one-line CkptError (exit 2) when it is not installed."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        with _quiet_stderr():  # TensorFlow's C++ start-up lines (absl, oneDNN) ignore the log level
+            import tensorflow as tf
+    except ImportError as problem:
+        raise CkptError(
+            f"reading TensorFlow checkpoints and graphs needs tensorflow, which cannot be imported here ({problem}); "
+            "install it: pip install tensorflow-cpu",
+            2,
+        )
+    try:
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+    except Exception:
+        pass
+    return tf
+
+
+def _tf_kind(name: str, object_based: bool) -> str:
+    parts = name.split("/")
+    if name == OBJECT_GRAPH_KEY:
+        return "meta"
+    if object_based:
+        if ".OPTIMIZER_SLOT" in parts or parts[0] in ("optimizer", "opt"):
+            return "optimizer"
+        if parts[0] in ("save_counter", "step", "global_step", "epoch") and len(parts) <= 3:
+            return "meta"
+        return "param"
+    if parts[-1] == "global_step":
+        return "meta"
+    if _TF1_SLOTS.match(parts[-1]) or parts[-1] in ("beta1_power", "beta2_power"):
+        return "optimizer"
+    return "param"
+
+
+_OPTIMIZER_NAMES = ("optimizer", "opt", "_optimizer")
+
+
+def _object_paths(reader) -> dict:
+    """checkpoint key -> the variable's path through the model, from the saved object graph.
+
+    A TF2 checkpoint stores each variable once, under whichever path the saver met
+    first, often through the optimizer (`optimizer/_trainable_variables/0`); the path
+    through the model (`model/.../kernel`) is preferred, the optimizer's used only for
+    variables nothing else reaches (its slots and counters).
+    """
+    try:
+        from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+        graph = trackable_object_graph_pb2.TrackableObjectGraph()
+        graph.ParseFromString(reader.get_tensor(OBJECT_GRAPH_KEY))
+    except Exception:
+        return {}
+    found: dict = {}
+    for skip_optimizer in (True, False):
+        seen = {0}
+        queue = [(0, ())]
+        while queue:
+            node_id, path = queue.pop(0)
+            node = graph.nodes[node_id]
+            for attribute in node.attributes:
+                if attribute.name == "VARIABLE_VALUE" and attribute.checkpoint_key not in found:
+                    found[attribute.checkpoint_key] = "/".join(path)
+            for child in node.children:
+                if skip_optimizer and not path and child.local_name in _OPTIMIZER_NAMES:
+                    continue
+                if child.node_id not in seen and child.node_id < len(graph.nodes):
+                    seen.add(child.node_id)
+                    queue.append((child.node_id, path + (child.local_name,)))
+    return {key: path for key, path in found.items() if path}
+
+
+def read_tensorflow(prefix: str) -> VariableSet:
+    """A TensorFlow checkpoint prefix: TF1 name-based (Saver) or TF2 object-based."""
+    index = Path(prefix + ".index")
+    if index.stat().st_size == 0:
+        raise CkptError(f"{index}: empty file (0 bytes): the save was interrupted or the copy failed")
+    shards = sorted(glob.glob(glob.escape(prefix) + ".data-*-of-*"))
+    if not shards:
+        raise CkptError(f"{prefix}: the data file {os.path.basename(prefix)}.data-00000-of-00001 is missing (only the .index is there): restore will fail")
+    expected = int(re.search(r"-of-(\d+)$", shards[0]).group(1))
+    if len(shards) < expected:
+        raise CkptError(f"{prefix}: {len(shards)} of {expected} data shards present: restore will fail")
+    tf = import_tensorflow()
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        shapes = reader.get_variable_to_shape_map()
+        dtypes = reader.get_variable_to_dtype_map()
+    except Exception as problem:
+        first = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
+        raise CkptError(f"{prefix}: not a readable TensorFlow checkpoint (truncated or corrupt index: {first})")
+    object_based = OBJECT_GRAPH_KEY in shapes
+    found = VariableSet(
+        label=prefix, path=prefix, format="tf2-object" if object_based else "tf1", framework="tensorflow", separator="/",
+        loads_as="tf2-object" if object_based else "tf1-saver",
+        size_bytes=index.stat().st_size + sum(os.path.getsize(s) for s in shards),
+    )
+    paths = _object_paths(reader) if object_based else {}
+    for key in sorted(shapes):
+        name = paths.get(key) or (key[: -len(TF2_SUFFIX)] if key.endswith(TF2_SUFFIX) else key)
+        kind = _tf_kind(name, object_based)
+        found.entries[name] = Entry(name, tuple(shapes[key]), _dtype_name(dtypes[key]), kind)
+        if kind == "optimizer":
+            found.optimizer = True
+        if kind == "meta" and name.split("/")[-1] in ("global_step", "step") or name in ("optimizer/iter", "optimizer/iterations"):
+            try:
+                step = _int(reader.get_tensor(key))
+                if step is not None and found.global_step is None:
+                    found.global_step = step
+            except Exception:
+                pass
+    if found.global_step is None:
+        found.global_step = traindir.split_step(os.path.basename(prefix))[1]
+    return found
+
+
+# -- PyTorch --------------------------------------------------------------------------------
+
+
+def _torch_load(path: Path, kind: str):
+    import pickle
+
+    import torch
+
+    unsafe: list[str] = []
+    if kind == "torch":
+        try:
+            unsafe = safety.torch_unsafe_globals(str(path))
+        except Exception:
+            unsafe = []
+    if unsafe:
+        return None, unsafe
+    try:
+        if kind == "torch":
+            return torch.load(str(path), map_location="cpu", weights_only=True, mmap=True), []
+        return torch.load(str(path), map_location="cpu", weights_only=True), []
+    except pickle.UnpicklingError:
+        unsafe = safety.torch_unsafe_globals(str(path)) or ["<a global refused by the weights-only unpickler>"]
+        return None, unsafe
+    except Exception as problem:
+        text = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
+        text = text.split(". ")[0].rstrip(".")
+        if "central directory" in text or "zip archive" in text or isinstance(problem, (EOFError, zipfile.BadZipFile)):
+            raise CkptError(f"{path}: truncated or corrupt PyTorch checkpoint ({text})")
+        raise CkptError(f"{path}: cannot be read as a PyTorch checkpoint ({type(problem).__name__}: {text})")
+
+
+def _is_tensor(value) -> bool:
+    return type(value).__name__ in ("Tensor", "Parameter") and hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def _flatten(mapping, prefix: str, out: dict) -> None:
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if _is_tensor(value):
+            out[name] = value
+        elif isinstance(value, dict):
+            _flatten(value, name + ".", out)
+
+
+def _tensor_count(value) -> int:
+    if not isinstance(value, dict):
+        return 0
+    flat: dict = {}
+    _flatten(value, "", flat)
+    return len(flat)
+
+
+def find_state_dict(obj) -> tuple[dict, str]:
+    """(flat name -> tensor, how it was found) for a plain state dict or a common wrapper."""
+    if _is_tensor(obj):
+        return {"<tensor>": obj}, "a single tensor, not a state dict"
+    if not isinstance(obj, dict):
+        raise CkptError(f"holds a {type(obj).__name__}, not a state dict", 1)
+    direct = {k: v for k, v in obj.items() if _is_tensor(v)}
+    if direct and len(direct) >= len(obj) / 2:
+        flat: dict = {}
+        _flatten(obj, "", flat)
+        return flat, ""
+    lightning = "pytorch-lightning_version" in obj or "lightning_version" in obj or (
+        "state_dict" in obj and ("optimizer_states" in obj or "lr_schedulers" in obj)
+    )
+    for key in STATE_DICT_KEYS:
+        if key in obj and _tensor_count(obj[key]):
+            flat = {}
+            _flatten(obj[key], "", flat)
+            if lightning:
+                version = obj.get("pytorch-lightning_version") or obj.get("lightning_version")
+                how = f"Lightning checkpoint{f' (version {version})' if version else ''}: weights under \"{key}\""
+            else:
+                how = f'a wrapper dict: weights under "{key}"'
+            return flat, how
+    best = max(obj, key=lambda k: _tensor_count(obj[k]), default=None)
+    if best is not None and _tensor_count(obj[best]):
+        flat = {}
+        _flatten(obj[best], "", flat)
+        return flat, f'a wrapper dict: weights under "{best}"'
+    raise CkptError(f"holds a dict with keys {', '.join(map(str, list(obj)[:8]))} but no tensors", 1)
+
+
+def read_torch(path: Path, kind: str) -> VariableSet:
+    found = VariableSet(
+        label=str(path), path=str(path), format=kind, framework="torch", separator=".", loads_as="torch-strict",
+        size_bytes=path.stat().st_size,
+    )
+    try:
+        import torch  # noqa: F401
+    except ImportError as problem:
+        raise CkptError(f"{path}: reading PyTorch checkpoints needs torch, which cannot be imported here ({problem}); install it: pip install torch", 2)
+    obj, unsafe = _torch_load(path, kind)
+    if unsafe:
+        found.safety = Safety(False, unsafe, safety.describe_globals(unsafe))
+        return found
+    try:
+        tensors, how = find_state_dict(obj)
+    except CkptError as problem:
+        raise CkptError(f"{path}: {problem.message}")
+    found.wrapper = how
+    for name, tensor in tensors.items():
+        found.entries[name] = Entry(name, tuple(tensor.shape), _dtype_name(tensor.dtype))
+    if isinstance(obj, dict) and how:
+        found.other_keys = [str(k) for k in obj if not isinstance(obj[k], dict) or not _tensor_count(obj[k])][:20]
+        found.optimizer = any(key in obj and obj[key] for key in OPTIMIZER_KEYS)
+        for key in STEP_KEYS:
+            if key in obj and _int(obj[key]) is not None:
+                found.global_step = _int(obj[key])
+                break
+        if "epoch" in obj:
+            found.epoch = _int(obj["epoch"])
+    return found
+
+
+# -- safetensors -------------------------------------------------------------------------------
+
+
+def read_safetensors(path: Path) -> VariableSet:
+    """The header only: 8-byte little-endian length, then JSON; tensors are never read."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        (length,) = struct.unpack("<Q", handle.read(8))
+        if 8 + length > size:
+            raise CkptError(f"{path}: truncated safetensors file (header of {length} bytes, file of {size})")
+        raw = handle.read(length)
+    try:
+        header = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as problem:
+        raise CkptError(f"{path}: corrupt safetensors header ({problem})")
+    if not isinstance(header, dict):
+        raise CkptError(f"{path}: corrupt safetensors header (not a JSON object)")
+    found = VariableSet(label=str(path), path=str(path), format="safetensors", framework="torch", separator=".", loads_as="torch-strict", size_bytes=size)
+    metadata = header.pop("__metadata__", None) or {}
+    end = 0
+    for name, info in header.items():
+        try:
+            dtype = _SAFETENSORS_DTYPES.get(info["dtype"], info["dtype"].lower())
+            shape = tuple(int(d) for d in info["shape"])
+            end = max(end, int(info["data_offsets"][1]))
+        except (KeyError, TypeError, ValueError, IndexError):
+            raise CkptError(f"{path}: corrupt safetensors header (entry {name!r})")
+        found.entries[name] = Entry(name, shape, dtype)
+    if 8 + length + end > size:
+        raise CkptError(f"{path}: truncated safetensors file (tensor data ends at byte {8 + length + end}, file has {size})")
+    if metadata:
+        found.wrapper = "metadata: " + ", ".join(f"{k}={v}" for k, v in list(metadata.items())[:6])
+    found.separator = "." if any("." in n for n in found.entries) or not any("/" in n for n in found.entries) else "/"
+    return found
+
+
+# -- Keras ----------------------------------------------------------------------------------------
+
+
+def _h5py(path):
+    try:
+        import h5py
+    except ImportError as problem:
+        raise CkptError(f"{path}: reading Keras weights needs h5py, which cannot be imported here ({problem}); install it: pip install h5py", 2)
+    return h5py
+
+
+def entries_from_h5(handle) -> tuple[dict, bool]:
+    """Entries of an open h5py File: Keras 3 `.weights.h5` or legacy Keras 2 `.h5`."""
+    import h5py
+
+    entries: dict = {}
+    optimizer = False
+    root = handle["model_weights"] if "model_weights" in handle else handle
+    if "layer_names" in root.attrs:  # legacy Keras 2: layer_names -> weight_names
+        for layer in root.attrs["layer_names"]:
+            layer = layer.decode() if isinstance(layer, bytes) else str(layer)
+            group = root[layer]
+            for weight in group.attrs.get("weight_names", []):
+                weight = weight.decode() if isinstance(weight, bytes) else str(weight)
+                data = group[weight]
+                name = f"{layer}/{weight[:-2] if weight.endswith(':0') else weight}"
+                entries[name] = Entry(name, tuple(data.shape), str(data.dtype))
+        optimizer = "optimizer_weights" in handle
+        return entries, optimizer
+
+    def visit(name, obj):
+        nonlocal optimizer
+        if isinstance(obj, h5py.Dataset):
+            key = name[len("layers/"):] if name.startswith("layers/") else name
+            kind = "optimizer" if name.startswith("optimizer/") else "param"
+            optimizer |= kind == "optimizer"
+            entries[key] = Entry(key, tuple(obj.shape), str(obj.dtype), kind)
+
+    handle.visititems(visit)
+    return entries, optimizer
+
+
+def read_keras_h5(path: Path, label: str | None = None, data: bytes | None = None) -> VariableSet:
+    h5py = _h5py(path)
+    found = VariableSet(label=label or str(path), path=str(path), format="keras-h5", framework="keras", separator="/", loads_as="keras", size_bytes=path.stat().st_size)
+    try:
+        with h5py.File(io.BytesIO(data) if data is not None else str(path), "r") as handle:
+            found.entries, found.optimizer = entries_from_h5(handle)
+    except OSError as problem:
+        raise CkptError(f"{path}: truncated or corrupt HDF5 file ({str(problem).splitlines()[0]})")
+    return found
+
+
+def read_keras_archive(path: Path) -> VariableSet:
+    """A `.keras` zip: config.json (checked for Lambda layers) and model.weights.h5 (read)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if "model.weights.h5" not in names:
+                raise CkptError(f"{path}: a .keras archive without model.weights.h5 (members: {', '.join(names[:6])})")
+            weights = archive.read("model.weights.h5")
+            config = archive.read("config.json").decode("utf-8", "replace") if "config.json" in names else ""
+    except (zipfile.BadZipFile, EOFError) as problem:
+        raise CkptError(f"{path}: truncated or corrupt .keras archive ({problem})")
+    found = read_keras_h5(path, data=weights)
+    found.format = "keras"
+    if '"Lambda"' in config or "__lambda__" in config:
+        found.safety = Safety(
+            True, [],
+            "its config holds a Lambda layer with Python bytecode: keras.models.load_model(..., safe_mode=False) would run it; "
+            "the weights alone are safe (model.load_weights)",
+        )
+    return found
+
+
+def top_scopes(found: VariableSet) -> list[str]:
+    return _top_scopes([n for n, e in found.entries.items() if e.kind == "param"], found.separator)
