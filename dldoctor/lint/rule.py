@@ -15,6 +15,7 @@ keeps whatever state it needs (a stack of function scopes, say) itself.
 
 from __future__ import annotations
 
+import enum
 import inspect
 import re
 from dataclasses import dataclass, field
@@ -30,13 +31,37 @@ _CODE_PATTERN = re.compile(r"DL\d{3}")
 _NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 
 
+class Applicability(str, enum.Enum):
+    """ruff's terms: `safe` fixes keep the program's meaning and run with `--fix`;
+    `unsafe` ones may change behaviour and need `--unsafe-fixes` too."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A rule's proposed edit: nodes of the parsed module and what to put in their place.
+
+    Each replacement is `(old_node, new_node)`: the text of `old_node` gives way
+    to `new_node` rendered with the module's own formatting settings. To drop an
+    argument, replace the whole call with `call.with_changes(args=...)`: commas
+    and parentheses then stay right by construction.
+    """
+
+    description: str
+    applicability: Applicability
+    replacements: tuple[tuple[cst.CSTNode, cst.CSTNode], ...]
+
+
 @dataclass
 class Report:
-    """A rule's report before positions are known: the node and what to say."""
+    """A rule's report before positions are known: the node, what to say, and a fix."""
 
     rule: type[Rule]
     node: cst.CSTNode
     message: str
+    fix: Fix | None = None
 
 
 @dataclass
@@ -77,8 +102,8 @@ class Rule(cst.BatchableCSTVisitor):
             return False
         return not cls.also_triggers or any(trigger.lower() in lowered_text for trigger in cls.also_triggers)
 
-    def report(self, node: cst.CSTNode, message: str) -> None:
-        self.context.reports.append(Report(type(self), node, message))
+    def report(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
+        self.context.reports.append(Report(type(self), node, message, fix))
 
     @classmethod
     def documentation(cls) -> str:
