@@ -63,9 +63,12 @@ def lint(
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings."),
     config_path: Optional[str] = typer.Option(None, "--config", help="Read settings from this file instead of the nearest pyproject.toml."),
     stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name to report for source read from stdin."),
+    fix: bool = typer.Option(False, "--fix", help="Apply safe fixes to the files (fixed source to stdout for stdin)."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="With --fix or --diff, apply unsafe fixes too."),
+    diff: bool = typer.Option(False, "--diff", help="Show the fixes as a unified diff; change nothing."),
 ) -> None:
     """Find deep-learning bugs in Python files without running them."""
-    from dldoctor.lint import config, discovery, runner
+    from dldoctor.lint import config, discovery, fixes, runner
     from dldoctor.report import FORMATS, RunSummary, write
 
     if output_format not in FORMATS:
@@ -92,10 +95,16 @@ def lint(
     codes = frozenset(settings.selected_codes())
 
     usage_problem = False
+    fixing = fix or diff
+    outcomes = None
     if reading_stdin:
         name = stdin_filename or "-"
         file_codes = frozenset(codes - settings.ignored_for(name))
-        results = [runner.lint_bytes(name, sys.stdin.buffer.read(), file_codes)]
+        data = sys.stdin.buffer.read()
+        if fixing:
+            outcomes = [fixes.fix_bytes(name, data, file_codes, unsafe_fixes)]
+        else:
+            results = [runner.lint_bytes(name, data, file_codes)]
         files_checked = 1
     else:
         excluder = discovery.Excluder(settings.exclude, settings.root)
@@ -106,18 +115,56 @@ def lint(
                 usage_problem |= item.missing
             else:
                 jobs.append((item, frozenset(codes - settings.ignored_for(item))))
-        results = runner.lint_paths(jobs)
+        if fixing:
+            outcomes = fixes.fix_paths([(path, job_codes, unsafe_fixes, not diff) for path, job_codes in jobs])
+        else:
+            results = runner.lint_paths(jobs)
         files_checked = len(jobs)
+
+    fixed_count = 0
+    report_stream = sys.stdout
+    if outcomes is not None:
+        results = [outcome.result for outcome in outcomes]
+        for outcome in outcomes:
+            if outcome.refused:
+                _warning(f"{outcome.path}: {outcome.refused}")
+        fixed_count = sum(outcome.applied for outcome in outcomes)
+        if diff:
+            _print_diffs(outcomes)
+            print(f"Would fix {fixed_count} finding{'s' if fixed_count != 1 else ''}.", file=sys.stderr)
+            raise typer.Exit(EXIT_USAGE if usage_problem else EXIT_FINDINGS if fixed_count else EXIT_CLEAN)
+        if reading_stdin:
+            # As ruff: the fixed source goes to stdout, the report to stderr.
+            outcome = outcomes[0]
+            sys.stdout.write(outcome.fixed if outcome.fixed is not None else data.decode("utf-8", "replace"))
+            sys.stdout.flush()
+            report_stream = sys.stderr
 
     internal_errors = [result for result in results if result.internal_error]
     for result in internal_errors:
         _error(f"internal error while linting {result.path} (please report it):\n{result.internal_error}")
     findings = sorted((f for result in results for f in result.findings), key=lambda f: f.sort_key())
-    write(output_format, findings, RunSummary(files_checked, codes), sys.stdout)
-    sys.stdout.flush()
+    summary = RunSummary(files_checked, codes, fixed=fixed_count, unsafe_fixes=unsafe_fixes)
+    write(output_format, findings, summary, report_stream)
+    report_stream.flush()
     if internal_errors or usage_problem:
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+
+
+def _print_diffs(outcomes) -> None:
+    import difflib
+
+    for outcome in outcomes:
+        if outcome.changed:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    outcome.original.splitlines(keepends=True),
+                    outcome.fixed.splitlines(keepends=True),
+                    fromfile=f"a/{outcome.path}",
+                    tofile=f"b/{outcome.path}",
+                )
+            )
 
 
 @app.command("rules")

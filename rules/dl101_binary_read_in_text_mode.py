@@ -9,7 +9,7 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import tf_symbol
-from dldoctor.lint.rule import Rule
+from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import call_argument, code_of, method_name, string_tail, string_value
 
 BINARY_EXTENSIONS = frozenset(
@@ -58,6 +58,7 @@ class _Open:
     mode: str
     builtin: bool
     path: cst.BaseExpression | None
+    mode_expr: cst.BaseExpression | None  # None: the default mode, "r"
 
 
 @dataclass
@@ -114,8 +115,9 @@ class BinaryReadInTextMode(Rule):
     not reported: it writes bytes in any mode.
 
     ## Fix safety
-    No automatic fix yet. Adding `b` to the mode is safe when the content is binary:
-    the data read becomes `bytes`, which is what every decoder above expects.
+    Safe: `--fix` puts the binary mode in place (`"r"` -> `"rb"`, `"r+"` -> `"rb+"`, or adds
+    `"rb"` when no mode was given). The data read becomes `bytes`, which is what every
+    decoder above expects.
     """
 
     code = "DL101"
@@ -224,7 +226,7 @@ class BinaryReadInTextMode(Rule):
             return None
         if not builtin and "r" not in mode:
             return None  # GFile writes bytes in any mode
-        return _Open(node, code_of(node.func), mode, builtin, path)
+        return _Open(node, code_of(node.func), mode, builtin, path, mode_expr)
 
     def _sink(self, node: cst.Call) -> str | None:
         qualified = self.names.qualify(node.func)
@@ -257,7 +259,7 @@ class BinaryReadInTextMode(Rule):
                     evidence = f"the path `{code_of(opened.path)}` names an image"
                 else:
                     continue
-            self.report(opened.node, _message(opened, evidence))
+            self.report(opened.node, _message(opened, evidence), _binary_mode_fix(opened))
 
     def _extension(self, path: cst.BaseExpression | None) -> str | None:
         join = isinstance(path, cst.Call) and self.names.qualify(path.func) in ("os.path.join", "posixpath.join")
@@ -327,8 +329,35 @@ def _identifiers(expr: cst.BaseExpression | None) -> list[str]:
     return []
 
 
+def _binary(mode: str) -> str:
+    """"r" -> "rb", "rt" -> "rb", "r+" -> "rb+", "w" -> "wb"."""
+    mode = mode.replace("t", "")
+    return mode.replace("+", "b+") if "+" in mode else mode + "b"
+
+
+def _binary_mode_fix(opened: _Open) -> Fix | None:
+    """Put the binary mode in place of the text one, or after the path when none was given."""
+    description = f"open with '{_binary(opened.mode)}'"
+    if opened.mode_expr is not None:
+        old = opened.mode_expr
+        quote = old.quote if isinstance(old, cst.SimpleString) else '"'
+        new = cst.SimpleString(f"{quote}{_binary(opened.mode)}{quote}")
+        return Fix(description, Applicability.SAFE, ((old, new),))
+    call = opened.node
+    if not call.args or any(arg.star for arg in call.args):
+        return None  # `open(*args)`: where the mode goes is not known
+    first = call.args[0]
+    mode = cst.Arg(cst.SimpleString(f'"{_binary(opened.mode)}"'))
+    if first.keyword is not None:  # open(file=path): keep keywords after keywords
+        mode = mode.with_changes(keyword=cst.Name("mode"), equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    args = [first.with_changes(comma=comma), mode.with_changes(comma=first.comma), *call.args[1:]]
+    return Fix(description, Applicability.SAFE, ((call, call.with_changes(args=args)),))
+
+
 def _message(opened: _Open, evidence: str) -> str:
-    binary_mode = opened.mode.replace("t", "") + "b" if "+" not in opened.mode else opened.mode.replace("t", "").replace("+", "b+")
+    binary_mode = _binary(opened.mode)
     if "r" in opened.mode or "+" in opened.mode:
         failure = "reading it raises `UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 0`"
     else:

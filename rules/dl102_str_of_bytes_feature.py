@@ -6,10 +6,12 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import tf_symbol
-from dldoctor.lint.rule import Rule
+from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import call_argument, code_of, string_value
 
 _BYTES_LISTS = {"train.BytesList"}
+# Arguments that can be evaluated twice without a side effect.
+_PLAIN = (cst.Name, cst.Attribute, cst.Subscript)
 
 
 class StrOfBytesFeature(Rule):
@@ -44,8 +46,10 @@ class StrOfBytesFeature(Rule):
     ```
 
     ## Fix safety
-    No automatic fix yet. `value if isinstance(value, bytes) else str(value).encode("utf-8")`
-    keeps bytes as they are and encodes text, which is what the original code meant.
+    Safe: `--fix` writes `value if isinstance(value, bytes) else str(value).encode("utf-8")`
+    for `str(value)` (when `value` is a name, attribute or subscript, which can be
+    evaluated twice), and `(...).encode("utf-8")` for an f-string, `%` or `.format`. Bytes
+    stay as they are and text is encoded, which is what the original code meant.
     """
 
     code = "DL102"
@@ -81,7 +85,23 @@ class StrOfBytesFeature(Rule):
                     "Python 3 protobuf raises `TypeError: ... has type str, but expected one of: bytes`, "
                     "and `str()` of bytes stores the text \"b'...'\"; use "
                     "`v if isinstance(v, bytes) else str(v).encode('utf-8')`",
+                    self._fix(element),
                 )
+
+    def _fix(self, element: cst.BaseExpression) -> Fix | None:
+        """Bytes in place of the text: encode formatted text, keep bytes that are bytes."""
+        code = self.context.module.code_for_node(element)
+        if isinstance(element, cst.Call) and self.names.qualify(element.func) == "builtins.str":
+            args = element.args
+            if len(args) != 1 or args[0].keyword or args[0].star or not isinstance(args[0].value, _PLAIN):
+                return None  # evaluating the argument twice could repeat a side effect
+            value = self.context.module.code_for_node(args[0].value)
+            text = f'{value} if isinstance({value}, bytes) else str({value}).encode("utf-8")'
+        elif isinstance(element, cst.BinaryOperation):
+            text = f'({code}).encode("utf-8")'
+        else:
+            text = f'{code}.encode("utf-8")'
+        return Fix("encode the text to bytes", Applicability.SAFE, ((element, cst.parse_expression(text)),))
 
     def _text_kind(self, expr: cst.BaseExpression) -> str | None:
         if isinstance(expr, cst.Call):

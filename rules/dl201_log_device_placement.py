@@ -6,7 +6,7 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import tf_symbol
-from dldoctor.lint.rule import Rule
+from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import call_argument, is_true_literal, keyword_argument
 
 _CONFIG_PROTOS = {"ConfigProto", "compat.v1.ConfigProto"}
@@ -48,7 +48,9 @@ class LogDevicePlacement(Rule):
     flag or a variable is never reported.
 
     ## Fix safety
-    No automatic fix yet. Dropping the keyword changes only logging.
+    Safe: `--fix` drops the `log_device_placement=True` keyword, and sets an assigned
+    `log_device_placement` or `set_log_device_placement(...)` to `False`. Only logging
+    changes.
     """
 
     code = "DL201"
@@ -82,13 +84,17 @@ class LogDevicePlacement(Rule):
                     value,
                     "`log_device_placement=True` in a ConfigProto logs the device of every op on every "
                     "step and floods the training log; leave it off or gate it behind a flag",
+                    Fix("drop `log_device_placement=True`", Applicability.SAFE, ((node, _without_keyword(node)),)),
                 )
-        elif symbol == _SETTER and is_true_literal(call_argument(node, 0, "enabled")):
-            self.report(
-                node,
-                "`set_log_device_placement(True)` logs the device of every op on every step and floods "
-                "the log; remove it or gate it behind a flag",
-            )
+        elif symbol == _SETTER:
+            value = call_argument(node, 0, "enabled")
+            if is_true_literal(value):
+                self.report(
+                    node,
+                    "`set_log_device_placement(True)` logs the device of every op on every step and floods "
+                    "the log; remove it or gate it behind a flag",
+                    Fix("switch it off", Applicability.SAFE, ((value, cst.Name("False")),)),
+                )
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not is_true_literal(node.value):
@@ -99,4 +105,15 @@ class LogDevicePlacement(Rule):
                     node,
                     "`log_device_placement = True` logs the device of every op on every step and floods "
                     "the training log; leave it off or gate it behind a flag",
+                    Fix("switch it off", Applicability.SAFE, ((node.value, cst.Name("False")),)),
                 )
+
+
+def _without_keyword(call: cst.Call, keyword: str = "log_device_placement") -> cst.Call:
+    """The call without that keyword argument; a trailing comma moves to the new last argument."""
+    args = list(call.args)
+    index = next(i for i, arg in enumerate(args) if arg.keyword is not None and arg.keyword.value == keyword)
+    removed = args.pop(index)
+    if index == len(args) and index > 0:
+        args[-1] = args[-1].with_changes(comma=removed.comma)
+    return call.with_changes(args=args)

@@ -70,7 +70,19 @@ def test_json_fields(project):
     assert finding["location"] == {"row": BAD_LINE, "column": BAD_COLUMN}
     assert finding["end_location"] == {"row": BAD_LINE, "column": BAD_END_COLUMN}
     assert finding["noqa_row"] == BAD_LINE
-    assert finding["fix"] is None
+    # DL201's safe fix drops the keyword: one edit replacing the whole call.
+    call_line = BAD.splitlines()[1]
+    assert finding["fix"] == {
+        "applicability": "safe",
+        "message": "drop `log_device_placement=True`",
+        "edits": [
+            {
+                "content": "tf.ConfigProto()",
+                "location": {"row": BAD_LINE, "column": 1},
+                "end_location": {"row": BAD_LINE, "column": len(call_line) + 1},
+            }
+        ],
+    }
     assert finding["cell"] is None
     assert finding["url"] is None
 
@@ -171,7 +183,7 @@ def test_text_header_source_and_caret(project):
     message = dl201_message(project)
     run = lint(project, "bad.py")
     header, finding, source, caret = _finding_block(run.stdout, "bad.py")
-    assert finding == f"  {BAD_LINE}:{BAD_COLUMN}  DL201 log-device-placement  {message}"
+    assert finding == f"  {BAD_LINE}:{BAD_COLUMN}  DL201 [*] log-device-placement  {message}"
     source_text = BAD.splitlines()[BAD_LINE - 1]
     assert source == f"  {BAD_LINE} | {source_text}"
     gutter = source.index("| ") + 2

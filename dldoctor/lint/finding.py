@@ -15,6 +15,29 @@ class Severity(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text from (line, column) up to (end_line, end_column) with `content`.
+
+    1-based lines and columns (Unicode code points), end exclusive, as ruff's JSON.
+    """
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+
+@dataclass(frozen=True)
+class FixProposal:
+    """A finding's fix as text edits: what `--fix` applies and JSON shows."""
+
+    description: str
+    applicability: str  # "safe" or "unsafe"
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
 class Finding:
     """A diagnostic. Lines and columns are 1-based, as editors and ruff show them."""
 
@@ -28,6 +51,7 @@ class Finding:
     end_line: int
     end_column: int
     source_line: str = ""  # the text of `line`, for reporters that show it
+    fix: FixProposal | None = None
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code)

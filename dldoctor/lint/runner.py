@@ -19,9 +19,9 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from dldoctor.lint import noqa, registry, source
-from dldoctor.lint.finding import Finding, Severity
+from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 from dldoctor.lint.names import ImportTable, ImportTracker
-from dldoctor.lint.rule import LintContext, Rule
+from dldoctor.lint.rule import Fix, LintContext, Rule
 from dldoctor.lint.walk import BatchedWalker
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -116,9 +116,29 @@ def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Find
                 end_line=where.end.line,
                 end_column=where.end.column + 1,
                 source_line=lines[line - 1] if line <= len(lines) else "",
+                fix=_proposal(module, positions, report.fix),
             )
         )
     return sorted(findings, key=Finding.sort_key)
+
+
+def _proposal(module: cst.Module, positions, fix: Fix | None) -> FixProposal | None:
+    """A rule's node replacements as text edits of the file."""
+    if fix is None:
+        return None
+    edits = []
+    for old, new in fix.replacements:
+        where = positions[old]
+        edits.append(
+            Edit(
+                where.start.line,
+                where.start.column + 1,
+                where.end.line,
+                where.end.column + 1,
+                module.code_for_node(new),
+            )
+        )
+    return FixProposal(fix.description, fix.applicability.value, tuple(edits))
 
 
 def _unreadable(
@@ -147,11 +167,16 @@ def _lint_job(job: tuple[str, frozenset[str]]) -> FileResult:
     return lint_path(*job)
 
 
-def lint_paths(jobs: Sequence[tuple[str, frozenset[str]]], workers: int | None = None) -> list[FileResult]:
-    """Lint (path, codes) jobs, in worker processes when there are many; results in job order."""
+def map_jobs(function, jobs: Sequence, workers: int | None = None) -> list:
+    """`function` over jobs, in worker processes when there are many; results in job order."""
     workers = workers or os.cpu_count() or 1
     if workers < 2 or len(jobs) < PARALLEL_THRESHOLD:
-        return [_lint_job(job) for job in jobs]
+        return [function(job) for job in jobs]
     chunksize = max(1, len(jobs) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_lint_job, jobs, chunksize=chunksize))
+        return list(pool.map(function, jobs, chunksize=chunksize))
+
+
+def lint_paths(jobs: Sequence[tuple[str, frozenset[str]]], workers: int | None = None) -> list[FileResult]:
+    """Lint (path, codes) jobs; results in job order."""
+    return map_jobs(_lint_job, jobs, workers)

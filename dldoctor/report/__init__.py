@@ -21,6 +21,8 @@ class RunSummary:
 
     files_checked: int
     selected_codes: frozenset[str]
+    fixed: int = 0  # findings fixed by --fix in this run
+    unsafe_fixes: bool = False  # whether --unsafe-fixes was given
 
 
 def write(format_name: str, findings: list[Finding], summary: RunSummary, stream: TextIO) -> None:

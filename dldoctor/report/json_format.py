@@ -1,7 +1,7 @@
 """A JSON array of findings with ruff's field names, so tools that read ruff read us.
 
 Each object: `code`, `message`, `filename`, `location` {row, column},
-`end_location`, `fix` (null: autofixes come later), `url`, `noqa_row`, `cell`,
+`end_location`, `fix` (null, or {applicability, message, edits}), `url`, `noqa_row`, `cell`,
 plus dldoctor's `name` and `severity`.
 """
 
@@ -14,13 +14,30 @@ from typing import TextIO
 from dldoctor.lint.finding import Finding
 
 
+def _fix(finding: Finding) -> dict | None:
+    if finding.fix is None:
+        return None
+    return {
+        "applicability": finding.fix.applicability,
+        "message": finding.fix.description,
+        "edits": [
+            {
+                "content": edit.content,
+                "location": {"column": edit.column, "row": edit.line},
+                "end_location": {"column": edit.end_column, "row": edit.end_line},
+            }
+            for edit in finding.fix.edits
+        ],
+    }
+
+
 def as_dict(finding: Finding) -> dict:
     return {
         "cell": None,
         "code": finding.code,
         "end_location": {"column": finding.end_column, "row": finding.end_line},
         "filename": finding.path if finding.path == "-" else os.path.abspath(finding.path),
-        "fix": None,
+        "fix": _fix(finding),
         "location": {"column": finding.column, "row": finding.line},
         "message": finding.message,
         "name": finding.name,

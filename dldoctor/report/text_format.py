@@ -51,8 +51,9 @@ def write(findings: list[Finding], summary, stream: TextIO) -> None:
         console.print(f"[bold]{escape(path)}[/]")
         for finding in group:
             style = _STYLE[finding.severity]
+            fixable = " [cyan]\\[*][/]" if finding.fix is not None and finding.fix.applicability == "safe" else ""
             console.print(
-                f"  [dim]{finding.line}:{finding.column}[/]  [{style}]{finding.code}[/] "
+                f"  [dim]{finding.line}:{finding.column}[/]  [{style}]{finding.code}[/]{fixable} "
                 f"[dim]{finding.name}[/]  {escape(finding.message)}"
             )
             caret = _caret(finding)
@@ -66,6 +67,8 @@ def write(findings: list[Finding], summary, stream: TextIO) -> None:
 
 def _summary(console: Console, findings: list[Finding], summary) -> None:
     checked = f"{summary.files_checked} file{'s' if summary.files_checked != 1 else ''} checked"
+    if summary.fixed:
+        console.print(f"[bold]Fixed {summary.fixed} finding{'s' if summary.fixed != 1 else ''}.[/]")
     if not findings:
         console.print(f"[bold green]All checks passed![/] ({checked})")
         return
@@ -81,4 +84,10 @@ def _summary(console: Console, findings: list[Finding], summary) -> None:
     for code, count in sorted(counts.items()):
         name = catalogue[code].name if code in catalogue else registry.UNREADABLE_NAME
         console.print(f"  {count:>{width}}  {code}  {name}")
+    safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "safe")
+    unsafe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "unsafe")
+    if safe:
+        console.print(f"[cyan]\\[*][/] {safe} fixable with the `--fix` option.")
+    if unsafe and not summary.unsafe_fixes:
+        console.print(f"{unsafe} more fixable with `--fix --unsafe-fixes` (they may change behaviour: see `dldoctor rule CODE`).")
     console.print("Explain a rule with `dldoctor rule CODE`; silence one line with `# noqa: CODE`.")
