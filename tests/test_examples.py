@@ -19,6 +19,7 @@ EXPECTED = {
     ("im2txt/evaluate.py", 63, "DL401"),
     ("mnist_eval.py", 23, "DL401"),
     ("multi_gpu_train.py", 54, "DL201"),
+    ("explore_flickr.ipynb", "cell 4:2", "DL101"),
 }
 
 # The fix each finding's message suggests, as the casebook's engineers applied it.
@@ -37,6 +38,7 @@ FIXES = {
     ],
     "mnist_eval.py": [("            time.sleep(EVAL_INTERVAL_SECS)\n", "            if EVAL_INTERVAL_SECS == 0:\n                break\n            time.sleep(EVAL_INTERVAL_SECS)\n")],
     "multi_gpu_train.py": [("log_device_placement=True", "log_device_placement=False")],
+    "explore_flickr.ipynb": [('.jpg\\")) as f:', '.jpg\\"), \\"rb\\") as f:')],
 }
 
 
@@ -49,7 +51,11 @@ def lint_json(directory: Path) -> tuple[int, set[tuple[str, int, str]]]:
     )
     assert run.stderr == "", run.stderr
     found = {
-        (Path(item["filename"]).relative_to(directory).as_posix(), item["location"]["row"], item["code"])
+        (
+            Path(item["filename"]).relative_to(directory).as_posix(),
+            f"cell {item['cell']}:{item['location']['row']}" if item["cell"] else item["location"]["row"],
+            item["code"],
+        )
         for item in json.loads(run.stdout)
     }
     return run.returncode, found

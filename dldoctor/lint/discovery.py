@@ -1,6 +1,6 @@
 """Which files `dldoctor lint PATH...` looks at.
 
-Directories are walked for `*.py`, skipping version control, virtual
+Directories are walked for `*.py` and `*.ipynb`, skipping version control, virtual
 environments, build output and caches (ruff's defaults, which users expect);
 a file named on the command line is linted whatever its extension. Symbolic
 links to directories are followed once: a loop is reported, not walked.
@@ -22,7 +22,7 @@ SKIPPED_DIRECTORIES = frozenset(
         "site-packages", "venv",
     }
 )
-PYTHON_SUFFIXES = (".py",)
+PYTHON_SUFFIXES = (".py", ".ipynb")
 
 
 @dataclass(frozen=True)

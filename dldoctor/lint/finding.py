@@ -52,6 +52,13 @@ class Finding:
     end_column: int
     source_line: str = ""  # the text of `line`, for reporters that show it
     fix: FixProposal | None = None
+    cell: int | None = None  # in a notebook: the cell (1-based), and `line` is within it
+
+    @property
+    def place(self) -> str:
+        """`line:column`, or `cell N:line:column` in a notebook."""
+        where = f"{self.line}:{self.column}"
+        return f"cell {self.cell}:{where}" if self.cell is not None else where
 
     def sort_key(self) -> tuple:
-        return (self.path, self.line, self.column, self.code)
+        return (self.path, self.cell or 0, self.line, self.column, self.code)

@@ -18,7 +18,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 
-from dldoctor.lint import runner, source
+from dldoctor.lint import notebook, runner, source
 from dldoctor.lint.finding import Edit, Finding
 
 MAX_ROUNDS = 10
@@ -108,12 +108,37 @@ def fix_text(path: str, text: str, encoding: str, codes: frozenset[str], unsafe:
 
 def fix_bytes(path: str, data: bytes, codes: frozenset[str], unsafe: bool) -> FixOutcome:
     """Fix the raw bytes of a file (or of stdin) reported under the name `path`."""
+    if path.endswith(".ipynb"):
+        return _fix_notebook(path, data, codes, unsafe)
     try:
         text, encoding = source.decode(data)
     except source.SourceProblem:
         return FixOutcome(path, runner.lint_bytes(path, data, codes))
     outcome = fix_text(path, text, encoding, codes, unsafe)
     outcome.encoding = encoding
+    return outcome
+
+
+def _fix_notebook(path: str, data: bytes, codes: frozenset[str], unsafe: bool) -> FixOutcome:
+    """Fix the code cells; the notebook's JSON changes only in the sources of fixed cells."""
+    try:
+        raw = data.decode("utf-8")
+        book = notebook.load(raw)
+    except (UnicodeDecodeError, notebook.NotebookError):
+        return FixOutcome(path, runner.lint_bytes(path, data, codes))
+    outcome = fix_text(path, book.text, "utf-8", codes, unsafe)
+    outcome.result.findings = notebook.to_cell_findings(book, outcome.result.findings)
+    outcome.original = raw
+    if outcome.fixed == book.text:
+        outcome.fixed = raw
+        return outcome
+    rewritten = notebook.rewrite(book, outcome.fixed)
+    if rewritten is None:
+        outcome.refused = "the notebook cannot be rewritten without changing more than the fixed cells; not fixed"
+        outcome.fixed, outcome.applied = raw, 0
+        outcome.result = runner.lint_bytes(path, data, codes)
+    else:
+        outcome.fixed = rewritten
     return outcome
 
 
@@ -125,14 +150,13 @@ def fix_path(path: str, codes: frozenset[str], unsafe: bool, write: bool) -> Fix
         return FixOutcome(path, runner.lint_path(path, codes))
     outcome = fix_bytes(path, data, codes, unsafe)
     if write and outcome.changed:
-        text, encoding = source.decode(data)
         try:
-            write_atomically(path, outcome.fixed.encode(encoding))
+            write_atomically(path, outcome.fixed.encode(outcome.encoding))
         except OSError as error:
             outcome.refused = f"cannot write the fixed file: {error.strerror or error}"
             outcome.fixed = outcome.original
             outcome.applied = 0
-            outcome.result = runner.lint_text(path, text, encoding, codes)
+            outcome.result = runner.lint_bytes(path, data, codes)
     return outcome
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from dldoctor.lint import noqa, registry, source
+from dldoctor.lint import noqa, notebook, registry, source
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 from dldoctor.lint.names import ImportTable, ImportTracker
 from dldoctor.lint.rule import Fix, LintContext, Rule
@@ -47,11 +47,26 @@ def lint_path(path: str, codes: frozenset[str]) -> FileResult:
 
 def lint_bytes(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
     """Lint the raw bytes of a file (or of stdin) reported under the name `path`."""
+    if path.endswith(".ipynb"):
+        return lint_notebook(path, data, codes)
     try:
         text, encoding = source.decode(data)
     except source.SourceProblem as problem:
         return FileResult(path, _unreadable(path, problem, codes))
     return lint_text(path, text, encoding, codes)
+
+
+def lint_notebook(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
+    """Lint a notebook's code cells; findings carry their cell and the line in it."""
+    try:
+        book = notebook.load(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return FileResult(path, _unreadable(path, source.SourceProblem("not a notebook: not UTF-8 JSON"), codes))
+    except notebook.NotebookError as problem:
+        return FileResult(path, _unreadable(path, source.SourceProblem(str(problem)), codes))
+    result = lint_text(path, book.text, "utf-8", codes)
+    result.findings = notebook.to_cell_findings(book, result.findings)
+    return result
 
 
 def lint_text(path: str, text: str, encoding: str, codes: frozenset[str]) -> FileResult:

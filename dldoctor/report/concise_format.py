@@ -1,4 +1,5 @@
-"""`path:line:col: CODE message`, one finding per line: for grep, editors and quick looks."""
+"""`path:line:col: CODE message` (`path:cell N:line:col: ...` in a notebook), one finding
+per line: for grep, editors and quick looks."""
 
 from __future__ import annotations
 
@@ -9,4 +10,4 @@ from dldoctor.lint.finding import Finding
 
 def write(findings: list[Finding], summary, stream: TextIO) -> None:
     for finding in findings:
-        stream.write(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}\n")
+        stream.write(f"{finding.path}:{finding.place}: {finding.code} {finding.message}\n")

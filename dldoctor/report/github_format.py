@@ -33,4 +33,5 @@ def write(findings: list[Finding], summary, stream: TextIO) -> None:
                 f"title={_escape_property(f'{f.code} {f.name}')}",
             ]
         )
-        stream.write(f"::{_COMMAND[f.severity]} {properties}::{_escape_data(f'{f.code} {f.message}')}\n")
+        cell = f"cell {f.cell}: " if f.cell is not None else ""  # lines of a notebook count within the cell
+        stream.write(f"::{_COMMAND[f.severity]} {properties}::{_escape_data(f'{cell}{f.code} {f.message}')}\n")

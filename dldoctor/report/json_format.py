@@ -33,7 +33,7 @@ def _fix(finding: Finding) -> dict | None:
 
 def as_dict(finding: Finding) -> dict:
     return {
-        "cell": None,
+        "cell": finding.cell,
         "code": finding.code,
         "end_location": {"column": finding.end_column, "row": finding.end_line},
         "filename": finding.path if finding.path == "-" else os.path.abspath(finding.path),

@@ -68,7 +68,7 @@ def document(findings: list[Finding]) -> dict:
             "ruleId": f.code,
             "ruleIndex": index[f.code],
             "level": _LEVEL[f.severity],
-            "message": {"text": f.message},
+            "message": {"text": f"cell {f.cell}: {f.message}" if f.cell is not None else f.message},
             "locations": [
                 {
                     "physicalLocation": {

@@ -53,7 +53,7 @@ def write(findings: list[Finding], summary, stream: TextIO) -> None:
             style = _STYLE[finding.severity]
             fixable = " [cyan]\\[*][/]" if finding.fix is not None and finding.fix.applicability == "safe" else ""
             console.print(
-                f"  [dim]{finding.line}:{finding.column}[/]  [{style}]{finding.code}[/]{fixable} "
+                f"  [dim]{finding.place}[/]  [{style}]{finding.code}[/]{fixable} "
                 f"[dim]{finding.name}[/]  {escape(finding.message)}"
             )
             caret = _caret(finding)

@@ -1,0 +1,164 @@
+"""Jupyter notebooks as Python source: where much deep-learning code lives.
+
+The code cells of a notebook become one Python text, cells separated by a
+marker line, so every rule sees the imports of earlier cells. IPython syntax
+(`%magic`, `!shell`, `obj?`, a `%%bash` cell) becomes `pass` at the same
+indentation: line numbers do not move and indented blocks stay valid. A
+finding is then placed back in its cell (1-based, counting every cell as
+Jupyter shows them) at the line within the cell.
+
+Fixes are applied to the joined text and split back into cells; the IPython
+lines come back as they were, and the notebook is written only when its JSON
+round-trips to the very same text, so outputs, metadata and layout stay as
+they are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+
+from dldoctor.lint.finding import Edit, Finding, FixProposal
+
+CELL_SEPARATOR = "# %% [dldoctor cell boundary]"
+_PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)pass  # dldoctor: ipython (?P<index>\d+)$")
+# Cell magics whose body is still Python.
+_PYTHON_CELL_MAGICS = {"%%time", "%%timeit", "%%capture", "%%prun", "%%debug", "%%memit", "%%autoreload"}
+
+
+class NotebookError(Exception):
+    """A notebook that cannot be read as one: bad JSON, not nbformat 4."""
+
+
+@dataclass
+class Notebook:
+    """A parsed notebook and the Python text made of its code cells."""
+
+    data: dict
+    raw: str
+    text: str
+    line_map: list[tuple[int, int] | None]  # joined line (0-based) -> (cell, line in cell), 1-based
+    ipython_lines: list[str]  # original lines replaced by placeholders
+
+    def place(self, finding: Finding) -> Finding:
+        """The finding with its line made cell-relative (and its fix's edits likewise)."""
+        cell, line = self.line_map[finding.line - 1] or (0, finding.line)
+        end_cell, end_line = self.line_map[finding.end_line - 1] or (cell, finding.end_line)
+        end_line = end_line if end_cell == cell else line
+        return replace(finding, line=line, end_line=end_line, cell=cell)
+
+
+_SHELL_ASSIGNMENT = re.compile(r"^\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*[!%]")  # files = !ls
+
+
+def _is_ipython(line: str) -> bool:
+    stripped = line.strip()
+    return (
+        stripped.startswith(("%", "!"))
+        or (stripped.endswith("?") and not stripped.startswith("#"))
+        or bool(_SHELL_ASSIGNMENT.match(line))
+    )
+
+
+def load(raw: str) -> Notebook:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise NotebookError(f"not a notebook: invalid JSON at line {error.lineno} column {error.colno}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise NotebookError("not a notebook: no list of cells (nbformat 4 expected)")
+    lines: list[str] = []
+    line_map: list[tuple[int, int] | None] = []
+    ipython: list[str] = []
+    first = True
+    for index, cell in enumerate(data["cells"], start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = _source_text(cell)
+        if not first:
+            lines.append(CELL_SEPARATOR)
+            line_map.append(None)
+        first = False
+        cell_lines = source.split("\n")
+        whole_cell_magic = bool(cell_lines) and cell_lines[0].startswith("%%") and (
+            cell_lines[0].split()[0] not in _PYTHON_CELL_MAGICS
+        )
+        for number, line in enumerate(cell_lines, start=1):
+            if whole_cell_magic or _is_ipython(line):
+                indent = "" if whole_cell_magic else line[: len(line) - len(line.lstrip())]
+                lines.append(f"{indent}pass  # dldoctor: ipython {len(ipython)}")
+                ipython.append(line)
+            else:
+                lines.append(line)
+            line_map.append((index, number))
+    return Notebook(data, raw, "\n".join(lines) + "\n", line_map, ipython)
+
+
+def _source_text(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def to_cell_findings(notebook: Notebook, findings: list[Finding]) -> list[Finding]:
+    placed = []
+    for finding in findings:
+        if finding.fix is not None:
+            finding = replace(finding, fix=_cell_fix(notebook, finding.fix))
+        placed.append(notebook.place(finding))
+    return placed
+
+
+def _cell_fix(notebook: Notebook, fix: FixProposal) -> FixProposal | None:
+    """Edits in cell coordinates; a fix spanning two cells is dropped (it cannot be shown)."""
+    edits = []
+    for edit in fix.edits:
+        start, end = notebook.line_map[edit.line - 1], notebook.line_map[edit.end_line - 1]
+        if start is None or end is None or start[0] != end[0]:
+            return None
+        edits.append(Edit(start[1], edit.column, end[1], edit.end_column, edit.content))
+    return replace(fix, edits=tuple(edits))
+
+
+def rewrite(notebook: Notebook, fixed_text: str) -> str | None:
+    """The notebook's JSON with the fixed code in its cells; None when that cannot be done
+    without changing anything else (a fix crossed a cell boundary or an IPython line, or
+    the file's JSON layout would not survive a rewrite)."""
+    if json_text(notebook.data, notebook.raw) != notebook.raw:
+        return None
+    chunks = fixed_text[:-1].split("\n" + CELL_SEPARATOR + "\n") if fixed_text.endswith("\n") else None
+    code_cells = [cell for cell in notebook.data["cells"] if isinstance(cell, dict) and cell.get("cell_type") == "code"]
+    if chunks is None or len(chunks) != len(code_cells):
+        return None
+    data = json.loads(notebook.raw)
+    cells = [cell for cell in data["cells"] if isinstance(cell, dict) and cell.get("cell_type") == "code"]
+    for cell, chunk in zip(cells, chunks):
+        restored = []
+        for line in chunk.split("\n"):
+            match = _PLACEHOLDER.match(line)
+            if match:
+                restored.append(notebook.ipython_lines[int(match.group("index"))])
+            elif "# dldoctor: ipython" in line:
+                return None  # a fix touched an IPython line
+            else:
+                restored.append(line)
+        source = "\n".join(restored)
+        if isinstance(cell.get("source"), list):
+            cell["source"] = [line + "\n" for line in source.split("\n")[:-1]] + [source.split("\n")[-1]]
+            if cell["source"] and cell["source"][-1] == "":
+                cell["source"].pop()
+        else:
+            cell["source"] = source
+    return json_text(data, notebook.raw)
+
+
+def json_text(data: dict, like: str) -> str:
+    """`data` as JSON in the layout of the text `like` (indent, escapes, final newline)."""
+    match = re.search(r"\n([ \t]+)\"", like)
+    indent = match.group(1) if match else None
+    text = json.dumps(data, indent=indent, ensure_ascii="\\u" in like and not _has_non_ascii(like))
+    return text + "\n" if like.endswith("\n") else text
+
+
+def _has_non_ascii(text: str) -> bool:
+    return any(ord(character) > 127 for character in text)

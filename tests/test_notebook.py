@@ -1,0 +1,133 @@
+"""Jupyter notebooks: code cells linted as one module, findings placed in their cells,
+IPython syntax skipped without moving lines, `--fix` touching nothing but fixed code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dldoctor.lint import registry, runner
+
+ALL_CODES = frozenset(registry.all_rules()) | {registry.UNREADABLE_CODE}
+
+
+def cell(source: str, outputs: list | None = None) -> dict:
+    lines = source.split("\n")
+    return {
+        "cell_type": "code",
+        "execution_count": 1,
+        "metadata": {},
+        "outputs": outputs or [],
+        "source": [line + "\n" for line in lines[:-1]] + [lines[-1]],
+    }
+
+
+def notebook(*cells: dict) -> str:
+    data = {"cells": list(cells), "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def findings(text: str):
+    result = runner.lint_bytes("nb.ipynb", text.encode(), ALL_CODES)
+    assert result.internal_error is None, result.internal_error
+    return [(f.cell, f.line, f.column, f.code) for f in result.findings]
+
+
+def dldoctor(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dldoctor", "lint", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def test_imports_of_earlier_cells_resolve_names_in_later_ones():
+    text = notebook(
+        {"cell_type": "markdown", "metadata": {}, "source": ["# notes"]},
+        cell("import tensorflow as tf"),
+        cell("config = tf.ConfigProto(\n    log_device_placement=True)"),
+    )
+    assert findings(text) == [(3, 2, 26, "DL201")]
+
+
+def test_magics_and_shell_lines_are_skipped_without_moving_lines():
+    text = notebook(
+        cell("%matplotlib inline\nimport time\n!nvidia-smi\nfiles = !ls\nhelp?"),
+        cell("%%time\nwhile True:\n    %time step()\n    time.sleep(1)"),
+    )
+    assert findings(text) == [(2, 2, 7, "DL401")]
+
+
+def test_a_non_python_cell_magic_is_skipped_whole():
+    text = notebook(cell("%%bash\nfor f in *.jpg; do echo $f; done"), cell("x = 1"))
+    assert findings(text) == []
+
+
+def test_a_syntax_error_is_reported_in_its_cell():
+    text = notebook(cell("import os"), cell("x = 1\nprint 'log_device_placement'"))
+    ((cell_number, line, _, code),) = findings(text)
+    assert (cell_number, line, code) == (2, 2, "DL000")
+
+
+def test_output_formats_name_the_cell(tmp_path):
+    (tmp_path / "nb.ipynb").write_text(notebook(cell("import tensorflow as tf"), cell("tf.ConfigProto(log_device_placement=True)")))
+    concise = dldoctor("nb.ipynb", "--output-format", "concise", cwd=tmp_path)
+    assert concise.stdout.startswith("nb.ipynb:cell 2:1:37: DL201 ")
+    (item,) = json.loads(dldoctor("nb.ipynb", "--output-format", "json", cwd=tmp_path).stdout)
+    assert (item["cell"], item["location"], item["code"]) == (2, {"row": 1, "column": 37}, "DL201")
+    text = dldoctor("nb.ipynb", cwd=tmp_path).stdout
+    assert "  cell 2:1:37  DL201" in text
+
+
+def test_directories_include_notebooks_but_not_checkpoints(tmp_path):
+    bad = notebook(cell("import tensorflow as tf\ntf.ConfigProto(log_device_placement=True)"))
+    (tmp_path / "nb.ipynb").write_text(bad)
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "nb-checkpoint.ipynb").write_text(bad)
+    run = dldoctor(".", "--output-format", "concise", cwd=tmp_path)
+    assert [line.split(":")[0] for line in run.stdout.splitlines()] == ["nb.ipynb"]
+
+
+def test_fix_changes_only_the_fixed_source_line(tmp_path):
+    outputs = [{"name": "stdout", "output_type": "stream", "text": ["done\n"]}]
+    original = notebook(
+        cell("%matplotlib inline\nimport tensorflow as tf", outputs),
+        cell("cfg = tf.ConfigProto(allow_soft_placement=True, log_device_placement=True)\n!echo ok", outputs),
+    )
+    path = tmp_path / "nb.ipynb"
+    path.write_text(original)
+    run = dldoctor("nb.ipynb", "--fix", cwd=tmp_path)
+    assert "Fixed 1 finding." in run.stdout, run.stdout + run.stderr
+    fixed = path.read_text()
+    changed = [(a, b) for a, b in zip(original.splitlines(), fixed.splitlines()) if a != b]
+    assert changed == [
+        (
+            '    "cfg = tf.ConfigProto(allow_soft_placement=True, log_device_placement=True)\\n",',
+            '    "cfg = tf.ConfigProto(allow_soft_placement=True)\\n",',
+        )
+    ]
+    assert len(original.splitlines()) == len(fixed.splitlines())
+    assert json.loads(fixed)["cells"][1]["outputs"] == outputs
+
+
+def test_a_notebook_whose_layout_would_change_is_not_rewritten(tmp_path):
+    data = json.loads(notebook(cell("import tensorflow as tf\ntf.ConfigProto(log_device_placement=True)")))
+    minified = json.dumps(data, separators=(",", ":"))
+    path = tmp_path / "nb.ipynb"
+    path.write_text(minified)
+    run = dldoctor("nb.ipynb", "--fix", cwd=tmp_path)
+    assert path.read_text() == minified
+    assert "cannot be rewritten" in run.stderr
+    assert "DL201" in run.stdout
+
+
+def test_a_broken_notebook_is_one_clear_line(tmp_path):
+    (tmp_path / "bad.ipynb").write_text('{"cells": [')
+    (tmp_path / "good.py").write_text("import tensorflow as tf\ntf.ConfigProto(log_device_placement=True)\n")
+    run = dldoctor(".", "--output-format", "concise", cwd=tmp_path)
+    assert "Traceback" not in run.stderr
+    lines = run.stdout.splitlines()
+    assert any(line.startswith("bad.ipynb:1:1: DL000 not a notebook: invalid JSON") for line in lines), lines
+    assert any(line.startswith("good.py:2:") for line in lines)
