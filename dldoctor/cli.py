@@ -228,6 +228,8 @@ app.command("env")(env_command)
 # -- ckpt command (dldoctor/probes/ckpt) --
 from dldoctor.probes.ckpt.command import ckpt_command  # noqa: E402
 app.command("ckpt")(ckpt_command)
+from dldoctor.probes.graph.command import graph_app  # noqa: E402
+app.add_typer(graph_app, name="graph")
 
 
 def main() -> None:

@@ -1,0 +1,137 @@
+"""`dldoctor graph run SCRIPT.py [-- ARGS...] [--steps N]` and `dldoctor graph meta TRAIN_DIR`.
+
+Module-level imports are stdlib and typer only. TensorFlow and PyTorch are never
+imported in this process: the user's script runs in a subprocess (with the
+instrumentation), and `.meta` files are read with a protobuf wire reader.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import List, Optional
+
+import typer
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+graph_app = typer.Typer(
+    name="graph",
+    help="Catch a growing graph before it crashes: TF1 ops created in the loop (2 GB GraphDef), tf.function retracing, "
+         "autograd graphs kept alive.",
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _error(message: str) -> None:
+    print(f"dldoctor: error: {message}", file=sys.stderr)
+
+
+def _check_plot(plot: Optional[str]) -> None:
+    if plot is None:
+        return
+    from dldoctor.probes.graph import chart
+
+    if not chart.matplotlib_available():
+        _error("--plot needs matplotlib (pip install matplotlib); run without --plot for the text chart")
+        raise typer.Exit(EXIT_USAGE)
+    directory = os.path.dirname(os.path.abspath(plot))
+    if not os.path.isdir(directory):
+        _error(f"--plot {plot}: no such directory {directory}")
+        raise typer.Exit(EXIT_USAGE)
+
+
+@graph_app.command("run")
+def run_command(
+    script: str = typer.Argument(..., help="The training script to run (your code: it is executed)."),
+    args: Optional[List[str]] = typer.Argument(None, help="Arguments for the script, after `--`."),
+    steps: int = typer.Option(50, "--steps", min=1, help="Runs (Session.run / tf.function calls / backward steps) to observe; "
+                                                          "a growing script is stopped after them."),
+    timeout: float = typer.Option(600.0, "--timeout", min=0, help="Seconds before the script is stopped (0: no limit)."),
+    python: Optional[str] = typer.Option(None, "--python", help="The interpreter to run the script with (default: this one)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the observations, the analysis and the verdict as JSON."),
+    plot: Optional[str] = typer.Option(None, "--plot", help="Also draw op count per run to this PNG (needs matplotlib)."),
+) -> None:
+    """Run SCRIPT with graph execution instrumented; report a graph that grows at every step, and where."""
+    if not os.path.exists(script):
+        _error(f"{script}: no such file")
+        raise typer.Exit(EXIT_USAGE)
+    if not os.path.isfile(script):
+        _error(f"{script}: not a file (name the training script)")
+        raise typer.Exit(EXIT_USAGE)
+    _check_plot(plot)
+    from dldoctor.probes.graph import diagnosis as diagnosis_module
+    from dldoctor.probes.graph import growth, report, runner
+
+    run = runner.run_script(script, list(args or []), steps=steps, timeout=timeout or None, python=python)
+    probe = run.get("probe") or {}
+    warmup = int(probe.get("warmup", runner.WARMUP_RUNS))
+    analysis = {
+        "tf1": [growth.analyze_tf1(g, warmup, steps) for g in (probe.get("tf1") or {}).get("graphs") or []],
+        "tf2": growth.analyze_tf2(probe.get("tf2") or {}),
+        "tf2_calls": int((probe.get("tf2") or {}).get("calls") or 0),
+        "torch": growth.analyze_torch(probe.get("torch") or {}),
+        "torch_steps": int((probe.get("torch") or {}).get("steps") or 0),
+    }
+    verdict = diagnosis_module.diagnose_run(run, analysis["tf1"], analysis["tf2"], analysis["tf2_calls"], analysis["torch"],
+                                            analysis["torch_steps"])
+    if as_json:
+        facts = {k: v for k, v in run.items() if k != "probe"}
+        report.write_json({"command": "run", "run": facts, "observations": probe, "analysis": analysis,
+                           "diagnosis": verdict.to_json(), "exit_code": verdict.exit_code})
+    else:
+        report.write_text(report.run_lines(run, analysis, verdict, None, report.ascii_only()))
+    sys.stdout.flush()
+    problem = diagnosis_module.script_finding(run, None)
+    if problem is not None:
+        _error(problem.message)
+    if plot is not None:
+        _plot_run(plot, analysis["tf1"], script)
+    raise typer.Exit(verdict.exit_code)
+
+
+def _plot_run(path: str, graphs, script: str) -> None:
+    from dldoctor.probes.graph import chart
+
+    series = [(f"graph {g.graph}", [x for x, _ in g.series], [y for _, y in g.series]) for g in graphs]
+    if not series:
+        _error("--plot: no Session.run observed, nothing to draw")
+        return
+    chart.plot(path, series, "Session.run call", "ops in the graph", f"dldoctor graph run {os.path.basename(script)}")
+    print(f"dldoctor: wrote {path}", file=sys.stderr)
+
+
+@graph_app.command("meta")
+def meta_command(
+    train_dir: str = typer.Argument(..., help="A train dir with model.ckpt-STEP.meta files (or one .meta file)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the files, the analysis and the verdict as JSON."),
+    plot: Optional[str] = typer.Option(None, "--plot", help="Also draw .meta size per step to this PNG (needs matplotlib)."),
+) -> None:
+    """Read the .meta files saved with the checkpoints (no code run): size per step, ops added, when 2 GB is reached."""
+    _check_plot(plot)
+    from dldoctor.probes.graph import diagnosis as diagnosis_module
+    from dldoctor.probes.graph import growth, metagraph, report
+
+    try:
+        files = metagraph.read_dir(train_dir)
+    except metagraph.MetaDirError as problem:
+        _error(str(problem))
+        raise typer.Exit(EXIT_USAGE)
+    analysis = growth.analyze_meta(files)
+    verdict = diagnosis_module.diagnose_meta(analysis)
+    if as_json:
+        report.write_json({"command": "meta", "target": train_dir, "analysis": analysis.to_json(),
+                           "diagnosis": verdict.to_json(), "exit_code": verdict.exit_code})
+    else:
+        report.write_text(report.meta_lines(train_dir, analysis, verdict, None, report.ascii_only()))
+    sys.stdout.flush()
+    if plot is not None:
+        from dldoctor.probes.graph import chart
+
+        xs = [f["step"] if f["step"] is not None else i for i, f in enumerate(analysis.files)]
+        chart.plot(plot, [(".meta size", xs, [f["size"] for f in analysis.files])], "step", "bytes",
+                   f"dldoctor graph meta {os.path.basename(os.path.abspath(train_dir))}")
+        print(f"dldoctor: wrote {plot}", file=sys.stderr)
+    raise typer.Exit(verdict.exit_code)

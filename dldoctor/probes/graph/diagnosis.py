@@ -1,0 +1,273 @@
+"""Pure verdicts: analyses and the script's outcome in, findings with their fixes out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+from dldoctor.probes.graph.growth import LIMIT_BYTES, MetaGrowth, Retrace, Tf1Growth, TorchGrowth
+from dldoctor.probes.graph.sources import display_path
+
+FINALIZE = ("then call `sess.graph.finalize()` (or `tf.get_default_graph().finalize()`) before the loop: "
+            "any op created after it raises `RuntimeError: Graph is finalized and cannot be modified` at the line that creates it")
+
+CAUSES = {
+    "summary": (
+        "a summary op is created on every call (a new name each time: {names}); each call adds ops to the graph",
+        "create the summary op once, before the loop, with a fixed name and a placeholder for what changes "
+        "(`img = tf.placeholder(...)`; `summary = tf.summary.image('sample', img)`), and in the loop "
+        "`writer.add_summary(sess.run(summary, feed_dict={{img: batch}}), global_step=step)`: TensorBoard keeps "
+        "every step's image (a step slider), nothing is overwritten",
+    ),
+    "constant": (
+        "a NumPy array is turned into a constant in the graph on every call ({per_op} per op): the array's bytes are "
+        "copied into the GraphDef each time",
+        "feed the array through a `tf.placeholder` (`feed_dict={{x: batch}}`) or a `tf.data` pipeline; never pass a NumPy "
+        "array to a TensorFlow op inside the loop",
+    ),
+    "saver": (
+        "a `tf.train.Saver` is created in the loop: every Saver adds its own save/restore ops ({names})",
+        "create the Saver once, before the loop, and call `saver.save(sess, path, global_step=step)` in it",
+    ),
+    "variable": (
+        "variables are created in the loop ({names})",
+        "create the variables once, before the loop; assign to them with an op built once (`tf.assign` with a placeholder)",
+    ),
+    "ops": (
+        "ops are created between runs ({names})",
+        "build every op once, before the loop; in the loop only call `sess.run` on the ops you built",
+    ),
+}
+
+
+@dataclass
+class Finding:
+    severity: str  # error, warning, note, ok
+    message: str
+    fix: Optional[str] = None
+    details: list = field(default_factory=list)  # indented lines under the message
+    headline: Optional[str] = None  # the verdict line's text when this finding is the first problem
+
+
+@dataclass
+class Diagnosis:
+    findings: list[Finding]
+    verdict: str  # OK, GROWTH, FAIL
+    headline: str
+    exit_code: int
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def human_bytes(count: float) -> str:
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(value) < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count} B"
+
+
+def human_seconds(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _where(site: dict | None, cwd: Optional[str]) -> str:
+    if not site:
+        return "?"
+    return f"{display_path(site.get('file'), cwd)}:{site.get('line')}"
+
+
+def projection_text(p, unit: str = "run") -> Optional[str]:
+    if p is None or p.at_run is None:
+        return None
+    text = (f"the serialized graph grows {human_bytes(p.bytes_per_run)} per {unit} ({human_bytes(p.bytes_now)} at {unit} "
+            f"{p.run_now:,}) and reaches protobuf's 2 GB limit at {unit} ~{p.at_run:,} ({p.runs_to_limit:,} more")
+    if p.eta_seconds:
+        text += f", ~{human_seconds(p.eta_seconds)} at {p.seconds_per_run * 1000:.1f} ms per {unit}"
+    return text + ")"
+
+
+def tf1_finding(g: Tf1Growth, cwd: Optional[str]) -> Finding:
+    if not g.growing:
+        if g.growth_runs:
+            return Finding("note", f"graph {g.graph}: ops were added in {g.growth_runs} run(s) after the warm-up, the last at run "
+                                   f"{g.last_growth_run} of {g.runs}, then the graph stayed at {g.final_ops:,} ops: not a growing graph")
+        return Finding("ok", f"graph {g.graph}: stable, {g.final_ops:,} ops over {g.runs:,} Session.run calls"
+                             + (" (finalized)" if g.finalized else ""))
+    top = g.sites[0] if g.sites else None
+    names = ", ".join(top.names[:3]) + ", ..." if top and top.names else ", ".join(list(g.op_types)[:4])
+    cause, fix = CAUSES[g.cause]
+    per_op = human_bytes(top.max_op_bytes) if top else "?"
+    message = (f"graph {g.graph} grows: {g.ops_added:,} ops added in {g.growth_runs} of {g.runs} runs after the warm-up "
+               f"({g.ops_per_run:g} per run; {g.baseline_ops:,} -> {g.final_ops:,} ops); {cause.format(names=names, per_op=per_op)}")
+    details = []
+    if top:
+        details.append(f"created at {_where(top.__dict__, cwd)}: {top.code}")
+    text = projection_text(g.projection)
+    if text:
+        details.append(text)
+    headline = f"graph {g.graph} grows by {g.ops_per_run:g} ops per Session.run"
+    if top:
+        headline += f", created at {_where(top.__dict__, cwd)}"
+    if g.projection and g.projection.at_run:
+        headline += f"; 2 GB at run ~{g.projection.at_run:,}"
+    return Finding("error", message, f"{fix.format()}; {FINALIZE}", details, headline)
+
+
+def retrace_finding(r: Retrace, cwd: Optional[str]) -> Finding:
+    where = _where(r.created if r.kind == "loop" else (r.defined or r.created), cwd)
+    if r.kind == "loop":
+        message = (f"tf.function `{r.name}` is created {r.functions} times at {where}, and each new one is traced again "
+                   f"({r.traces} traces in {r.calls} calls)")
+        fix = "create the tf.function once, outside the loop (decorate the function at module level), and call that one"
+        return Finding("error", message, fix, headline=f"tf.function `{r.name}` is created and traced again on every call")
+    message = f"tf.function `{r.name}` ({where}) retraces on {r.traces} of {r.calls} calls"
+    kinds = {k for k, _ in r.reasons}
+    fixes = []
+    if "python" in kinds:
+        fixes.append("pass tensors, not Python numbers: `f(tf.constant(x))` (or keep the value in a `tf.Variable`); "
+                     "a Python value is part of the trace key")
+    if "shape" in kinds:
+        fixes.append("give a shape-generic signature: `@tf.function(input_signature=[tf.TensorSpec([None, ...], tf.float32)])` "
+                     "or `@tf.function(reduce_retracing=True)`")
+    if "object" in kinds:
+        fixes.append("pass the same object each call, or its tensors")
+    if not fixes:
+        fixes.append("make each call's arguments the same kinds: tensors of fixed dtype and shape")
+    return Finding("error", message, "; ".join(fixes), [f"why: {text}" for _, text in r.reasons],
+                   f"tf.function `{r.name}` retraces on {r.traces} of {r.calls} calls")
+
+
+def torch_finding(t: TorchGrowth, cwd: Optional[str]) -> Finding:
+    holder = f"`{t.name}`" + (f" (a {t.container})" if t.container != "Tensor" else "")
+    message = (f"{holder} keeps every step's autograd graph alive: {t.first_nodes:,} -> {t.last_nodes:,} autograd nodes "
+               f"from step {t.first_step} to {t.last_step} (+{t.nodes_per_step:g} per step), and with them each step's "
+               "activations: memory grows until out-of-memory")
+    details = []
+    if t.accumulated_at:
+        details.append(f"accumulated at {_where(t.accumulated_at, cwd)}: {t.accumulated_at['code']}")
+    else:
+        details.append(f"in {t.function}() of {display_path(t.file, cwd)}")
+    fix = ("accumulate a number, not the tensor: `total += loss.item()` (or `loss.detach()`; "
+           "`losses.append(loss.item())` for a list)")
+    return Finding("error", message, fix, details,
+                   f"`{t.name}` keeps every step's autograd graph alive (+{t.nodes_per_step:g} nodes per step)")
+
+
+def script_finding(run: dict, cwd: Optional[str]) -> Optional[Finding]:
+    """The script's own failure, apart from the graph verdict."""
+    name = display_path(run["script"], cwd)
+    probe = run.get("probe") or {}
+    outcome = probe.get("outcome") or {}
+    if run.get("error"):
+        return Finding("error", f"{name} could not be started: {run['error']}")
+    if run.get("timed_out"):
+        return Finding("error", f"{name} did not finish within --timeout {run['timeout']:g} s and was stopped (a hang, or a long run: "
+                                "a larger --timeout, or a smaller --steps, lets it get further)")
+    if outcome.get("status") == "raised":
+        where = outcome.get("where")
+        at = f" at {_where(where, cwd)}" if where else ""
+        message = outcome.get("message") or ""
+        return Finding("error", f"{name} raised {outcome['exception']}{': ' + message if message else ''}{at}",
+                       details=["(the script's traceback is below)"])
+    if outcome.get("status") == "exit":
+        extra = f": {outcome['message']}" if outcome.get("message") else ""
+        return Finding("error", f"{name} exited with status {outcome['exit_code']}{extra}")
+    if run.get("signal"):
+        return Finding("error", f"{name} was killed by {run['signal']} (a crash in native code, or out of memory)")
+    if not outcome:
+        return Finding("error", f"{name} ended (status {run.get('returncode')}) before the instrumentation could report")
+    return None
+
+
+def diagnose_run(run: dict, tf1: list[Tf1Growth], tf2: list[Retrace], tf2_calls: int, torch: list[TorchGrowth],
+                 torch_steps: int, cwd: Optional[str] = None) -> Diagnosis:
+    findings: list[Finding] = []
+    problem = script_finding(run, cwd)
+    if problem:
+        findings.append(problem)
+    probe = run.get("probe") or {}
+    growth = False
+    for g in tf1:
+        finding = tf1_finding(g, cwd)
+        growth |= finding.severity == "error"
+        findings.append(finding)
+    for r in tf2:
+        findings.append(retrace_finding(r, cwd))
+        growth = True
+    if tf2_calls and not tf2:
+        functions = len((probe.get("tf2") or {}).get("functions") or [])
+        findings.append(Finding("ok", f"tf.function: {functions} function(s), {tf2_calls} call(s), no retracing"))
+    for t in torch:
+        findings.append(torch_finding(t, cwd))
+        growth = True
+    if torch_steps and not torch:
+        findings.append(Finding("ok", f"PyTorch: no autograd graph kept alive across {min(torch_steps, probe.get('steps', torch_steps))} "
+                                      "observed backward steps"))
+    observed = bool(tf1) or bool(tf2_calls) or bool(torch_steps)
+    if not observed and probe:
+        findings.append(Finding("note", "no graph execution was observed (no Session.run, tf.function call or backward): "
+                                        "nothing to measure"))
+    for error in probe.get("errors") or []:
+        findings.append(Finding("note", f"instrumentation: {error}"))
+    stopped = probe.get("stopped")
+    if growth:
+        verdict, exit_code = "GROWTH", 1
+        first = next(f for f in findings if f.severity == "error" and f is not problem)
+        headline = (first.headline or first.message) + (f" (the script was stopped after {stopped['at']} runs)" if stopped else "")
+    elif problem:
+        verdict, exit_code = "FAIL", 1
+        headline = problem.message
+    else:
+        verdict, exit_code = "OK", 0
+        headline = "the graph does not grow" if observed else "nothing grew (no graph execution observed)"
+    return Diagnosis(findings, verdict, headline, exit_code)
+
+
+def diagnose_meta(m: MetaGrowth, cwd: Optional[str] = None) -> Diagnosis:
+    findings: list[Finding] = []
+    for path in m.oversized:
+        findings.append(Finding("error", f"{display_path(path, cwd)} is 2 GB or more: protobuf cannot parse it, so TensorFlow "
+                                         "cannot import it (`DecodeError`, `libprotobuf FATAL ... CHECK failed`, "
+                                         "\"GraphDef cannot be larger than 2GB\")"))
+    for path, error in m.unreadable:
+        findings.append(Finding("error", f"{display_path(path, cwd)}: {error}"))
+    if m.growing:
+        cause, fix = CAUSES[m.cause]
+        names = ", ".join(m.groups[0].examples[:3]) + ", ..." if m.groups else ", ".join(list(m.added_types)[:4])
+        message = (f"the graph grows between checkpoints: {m.nodes_added:,} nodes in {display_path(m.last, cwd)} that "
+                   f"{display_path(m.first, cwd)} does not have; {cause.format(names=names, per_op='large')}")
+        details = []
+        for g in m.groups[:5]:
+            loop = f"created in a loop: {g.scopes} scopes named like `{g.pattern}`" if g.scopes > 1 else f"scope `{g.pattern}`"
+            types = ", ".join(f"{t} x{c}" for t, c in g.op_types.items())
+            details.append(f"{loop} ({', '.join(g.examples[:3])}{', ...' if g.scopes > 3 else ''}): {g.nodes} nodes, "
+                           f"{human_bytes(g.bytes)}; {types}")
+        text = projection_text(m.projection, unit="step")
+        if text:
+            details.append(text.replace("the serialized graph", "the .meta file"))
+        findings.append(Finding("error", message, f"{fix}; {FINALIZE}; `saver.save(..., write_meta_graph=False)` after "
+                                                  "the first save also stops rewriting the graph", details))
+    elif len(m.files) < 2:
+        findings.append(Finding("note", "one .meta file: nothing to compare it with"))
+    elif m.first and m.last:
+        findings.append(Finding("ok", f"the graph is the same size in every checkpoint ({m.files[-1]['nodes']:,} nodes)"))
+    bad = any(f.severity == "error" for f in findings)
+    if m.growing:
+        verdict, headline = "GROWTH", "the graph saved with each checkpoint grows"
+    elif bad:
+        verdict, headline = "FAIL", next(f.message for f in findings if f.severity == "error")
+    else:
+        verdict, headline = "OK", "the saved graph does not grow"
+    return Diagnosis(findings, verdict, headline, 1 if bad else 0)
+
+
+__all__ = ["Diagnosis", "Finding", "diagnose_meta", "diagnose_run", "LIMIT_BYTES"]

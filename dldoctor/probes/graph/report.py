@@ -1,0 +1,181 @@
+"""Printing: rich text for people (plain when not a terminal or NO_COLOR), `--json` for programs.
+No decisions are made here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Optional
+
+from dldoctor.probes.graph import chart
+from dldoctor.probes.graph.diagnosis import Diagnosis, human_bytes, human_seconds
+from dldoctor.probes.graph.sources import display_path
+
+CHART_WIDTH = 40
+SITES_SHOWN = 5
+STYLES = {"error": "bold red", "warning": "yellow", "note": "cyan", "ok": "green"}
+MARKS = {"error": "error", "warning": "warning", "note": "note", "ok": "ok"}
+
+
+def _ascii(stream) -> bool:
+    try:
+        ("".join(chart.BLOCKS) + "→").encode(getattr(stream, "encoding", None) or "utf-8")
+        return False
+    except (UnicodeEncodeError, LookupError):
+        return True
+
+
+def _types(types: dict, limit: int = 4) -> str:
+    items = list(types.items())
+    text = ", ".join(f"{t} x{c}" for t, c in items[:limit])
+    return text + (f", +{len(items) - limit} more" if len(items) > limit else "")
+
+
+def _findings(diagnosis: Diagnosis, add) -> None:
+    for finding in diagnosis.findings:
+        add(f"{MARKS[finding.severity]}: {finding.message}", STYLES[finding.severity])
+        for line in finding.details:
+            add(f"  {line}")
+        if finding.fix:
+            add(f"  fix: {finding.fix}")
+    style = "bold green" if diagnosis.exit_code == 0 else "bold red"
+    add(f"verdict: {diagnosis.verdict}: {diagnosis.headline}", style)
+
+
+def run_lines(run: dict, analysis: dict, diagnosis: Diagnosis, cwd: Optional[str], ascii_only: bool) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    add = lambda line, style="": out.append((style, line))  # noqa: E731
+    probe = run.get("probe") or {}
+    outcome = probe.get("outcome") or {}
+    name = display_path(run["script"], cwd)
+    args = (" " + " ".join(run["args"])) if run.get("args") else ""
+    instrumented = ", ".join(probe.get("instrumented") or []) or "nothing (no framework imported)"
+    stopped = probe.get("stopped")
+    if stopped:
+        status = f"was stopped by dldoctor after {stopped['at']} runs ({stopped['reason']})"
+    elif run.get("timed_out"):
+        status = f"was stopped at --timeout {run['timeout']:g} s"
+    else:
+        status = {"finished": "finished", "raised": f"raised {outcome.get('exception')}", "exit": f"exited with status {outcome.get('exit_code')}"}.get(
+            outcome.get("status"), f"ended with status {run.get('returncode')}")
+    add(f"dldoctor graph run {name}{args}", "bold")
+    add(f"  instrumented: {instrumented}; the script {status} ({run.get('seconds', 0):.1f} s)")
+    for g in analysis["tf1"]:
+        add("")
+        values = chart.step_values(g.series, CHART_WIDTH)
+        add(f"graph {g.graph}  ops per Session.run  {chart.sparkline(values, ascii_only)}  "
+            f"{g.baseline_ops:,} -> {g.final_ops:,} ops over {g.runs:,} runs", "bold")
+        if g.growth_runs:
+            add(f"  ops added after the warm-up: {g.ops_added:,} in {g.growth_runs} of {g.runs} runs "
+                f"({g.ops_per_run:g} per run), first at run {g.first_growth_run}, last at run {g.last_growth_run}")
+            add(f"  op types: {_types(g.op_types)}")
+        if g.sites:
+            add("  where the new ops are created (ranked by ops; TensorFlow's creation traceback of each op):")
+            for rank, site in enumerate(g.sites[:SITES_SHOWN], 1):
+                add(f"  {rank}. {display_path(site.file, cwd)}:{site.line} in {site.function}: {site.ops:,} ops "
+                    f"({site.share:.0%}), {human_bytes(site.bytes)}, in {site.runs} runs; {_types(site.types, 3)}", "bold" if rank == 1 else "")
+                add(f"       {site.code}")
+                if site.names:
+                    add(f"       op names: {', '.join(site.names[:4])}{', ...' if len(site.names) > 4 else ''}", "dim")
+                for caller in site.chain[:2]:
+                    add(f"       called from {display_path(caller['file'], cwd)}:{caller['line']} in {caller['function']}: "
+                        f"{caller['code']}", "dim")
+            if len(g.sites) > SITES_SHOWN:
+                add(f"  ... {len(g.sites) - SITES_SHOWN} more lines (--json lists all)", "dim")
+        if g.untraced_types:
+            add(f"  ops with no line of yours in their traceback: {_types(g.untraced_types)}", "dim")
+        if g.bytes_now is not None and g.growing:
+            at = g.projection.run_now if g.projection else g.runs
+            add(f"  serialized GraphDef: {human_bytes(g.bytes_now)} at run {at}"
+                + (f"; 2 GB at run ~{g.projection.at_run:,}" if g.projection and g.projection.at_run else ""))
+    if analysis["tf2_calls"]:
+        add("")
+        functions = (probe.get("tf2") or {}).get("functions") or []
+        add(f"tf.function  {len(functions)} function(s), {analysis['tf2_calls']:,} calls", "bold")
+        for f in sorted(functions, key=lambda f: -f["traces"])[:SITES_SHOWN]:
+            where = f.get("defined") or f.get("created") or {}
+            add(f"  {f['name']} ({display_path(where.get('file'), cwd)}:{where.get('line')}): {f['traces']} trace(s) in {f['calls']} call(s)")
+    torch = probe.get("torch") or {}
+    if torch.get("steps"):
+        add("")
+        add(f"PyTorch  {torch['steps']:,} backward steps (the first {min(torch['steps'], probe.get('steps', 0) + 1)} observed)", "bold")
+        for v in torch.get("variables") or []:
+            values = [n for _, n in v["nodes"]]
+            add(f"  `{v['name']}` in {v['function']}(): autograd nodes per step {chart.sparkline(chart.step_values(v['nodes'], CHART_WIDTH), ascii_only)} "
+                f"{values[0]:,} -> {values[-1]:,}")
+    if outcome.get("status") == "raised" and outcome.get("traceback"):
+        add("")
+        add("the script's traceback:", "bold")
+        for line in outcome["traceback"].rstrip().splitlines():
+            add(f"  {line}", "dim")
+    elif (run.get("signal") or (not outcome and not run.get("timed_out"))) and run.get("stderr_tail"):
+        add("")
+        add("the script's last output on stderr:", "bold")
+        for line in run["stderr_tail"].rstrip().splitlines()[-20:]:
+            add(f"  {line}", "dim")
+    add("")
+    _findings(diagnosis, add)
+    return out
+
+
+def meta_lines(target: str, m, diagnosis: Diagnosis, cwd: Optional[str], ascii_only: bool) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    add = lambda line, style="": out.append((style, line))  # noqa: E731
+    files = m.files
+    add(f"dldoctor graph meta {display_path(target, cwd)}  ({len(files)} .meta file(s))", "bold")
+    points = [(f["step"] if f["step"] is not None else i, f["size"]) for i, f in enumerate(files)]
+    if len(files) > 1:
+        add(f"  .meta size per step  {chart.sparkline(chart.step_values(points, CHART_WIDTH), ascii_only)}  "
+            f"{human_bytes(files[0]['size'])} -> {human_bytes(files[-1]['size'])}")
+    shown = files if len(files) <= 12 else files[:5] + [None] + files[-5:]
+    for f in shown:
+        if f is None:
+            add(f"    ... {len(files) - 10} more", "dim")
+            continue
+        nodes = f"{f['nodes']:,} nodes" if f["nodes"] is not None else ("unreadable" if f["error"] else "")
+        step = f"step {f['step']}" if f["step"] is not None else "no step"
+        add(f"    {os.path.basename(f['path']):<28} {step:>12}  {human_bytes(f['size']):>9}  {nodes}")
+    if m.growing and m.added_types:
+        add(f"  added between {os.path.basename(m.first)} and {os.path.basename(m.last)}: {_types(m.added_types, 6)}")
+    add("")
+    _findings(diagnosis, add)
+    return out
+
+
+def write_text(lines: list[tuple[str, str]], stream=None) -> None:
+    stream = stream or sys.stdout
+    plain = os.environ.get("NO_COLOR", "") != "" or not (hasattr(stream, "isatty") and stream.isatty())
+    if plain:
+        text = "\n".join(line for _, line in lines) + "\n"
+        if _ascii(stream):
+            text = text.replace("→", "->")
+        stream.write(text)
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
+    for style, line in lines:
+        console.print(Text(line, style=style or ""))
+
+
+def write_json(document: dict, stream=None) -> None:
+    (stream or sys.stdout).write(json.dumps(document, indent=2, default=_default) + "\n")
+
+
+def _default(value):
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(value)
+    return str(value)
+
+
+def ascii_only(stream=None) -> bool:
+    return _ascii(stream or sys.stdout)
+
+
+__all__ = ["run_lines", "meta_lines", "write_text", "write_json", "ascii_only", "human_seconds"]
