@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-BAD = "import tensorflow as tf\ntf.ConfigProto(log_device_placement=True)\n"
-CLEAN = "import tensorflow as tf\ntf.ConfigProto(log_device_placement=False)\n"
+BAD = "import tensorflow.compat.v1 as tf\ntf.ConfigProto(log_device_placement=True)\n"
+CLEAN = "import tensorflow.compat.v1 as tf\ntf.ConfigProto(log_device_placement=False)\n"
 BAD_LINE = 2
 BAD_COLUMN = BAD.splitlines()[1].index("True") + 1  # 1-based, like every dldoctor column
 BAD_END_COLUMN = BAD_COLUMN + len("True")  # exclusive, as ruff's end_location

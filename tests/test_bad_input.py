@@ -76,7 +76,7 @@ def test_syntax_error_is_placed_where_cpython_places_it(project, source):
 
 
 def test_python_2_print_statement(project):
-    source = "import tensorflow as tf\nconfig = tf.ConfigProto(log_device_placement=True)\nprint \"x\"\n"
+    source = "import tensorflow.compat.v1 as tf\nconfig = tf.ConfigProto(log_device_placement=True)\nprint \"x\"\n"
     write(project / "legacy.py", source)
     run = lint_beside_good(project)
     line, column, message = only_dl000(run, "legacy.py")
@@ -89,7 +89,7 @@ def test_python_2_print_statement(project):
 def test_python_2_file_whose_first_error_is_not_the_print(project):
     # CPython names the first error only; the print statement further down gives the file away.
     source = (
-        "import tensorflow as tf\nconfig = tf.ConfigProto(log_device_placement=True)\n"
+        "import tensorflow.compat.v1 as tf\nconfig = tf.ConfigProto(log_device_placement=True)\n"
         "if config is None:\n    raise ValueError, \"no config\"\nprint \"done\"\n"
     )
     write(project / "legacy.py", source)
@@ -104,7 +104,7 @@ def test_python_2_file_whose_first_error_is_not_the_print(project):
 
 def test_python_3_file_with_print_in_a_docstring_is_not_called_python_2(project):
     source = (
-        "import tensorflow as tf\ndef make():\n    \"\"\"Build the session config.\n\n"
+        "import tensorflow.compat.v1 as tf\ndef make():\n    \"\"\"Build the session config.\n\n"
         "    print the placement log when debugging\n    \"\"\"\n"
         "    return tf.ConfigProto(log_device_placement=True +* 2)\n"
     )
@@ -125,7 +125,7 @@ def test_python_3_file_with_print_in_a_docstring_is_not_called_python_2(project)
 )
 def test_coding_cookie_is_honoured(project, encoding, comment, literal):
     call_line = f's = "{literal}"; tf.ConfigProto(log_device_placement=True)'
-    source = f"# -*- coding: {encoding} -*-\n# {comment}\nimport tensorflow as tf\n{call_line}\n"
+    source = f"# -*- coding: {encoding} -*-\n# {comment}\nimport tensorflow.compat.v1 as tf\n{call_line}\n"
     data = source.encode(encoding)
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")  # otherwise the test would pass without honouring the cookie

@@ -11,7 +11,7 @@ import pytest
 from conftest import BAD, BAD_COLUMN, BAD_LINE, run_dldoctor, write
 
 CALL = "tf.ConfigProto(log_device_placement=True)"
-HEADER = "import tensorflow as tf\n"
+HEADER = "import tensorflow.compat.v1 as tf\n"
 
 # name -> (source, lines DL201 must still be reported on)
 CASES = {

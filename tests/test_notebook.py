@@ -46,7 +46,7 @@ def dldoctor(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_imports_of_earlier_cells_resolve_names_in_later_ones():
     text = notebook(
         {"cell_type": "markdown", "metadata": {}, "source": ["# notes"]},
-        cell("import tensorflow as tf"),
+        cell("import tensorflow.compat.v1 as tf"),
         cell("config = tf.ConfigProto(\n    log_device_placement=True)"),
     )
     assert findings(text) == [(3, 2, 26, "DL201")]
@@ -72,7 +72,7 @@ def test_a_syntax_error_is_reported_in_its_cell():
 
 
 def test_output_formats_name_the_cell(tmp_path):
-    (tmp_path / "nb.ipynb").write_text(notebook(cell("import tensorflow as tf"), cell("tf.ConfigProto(log_device_placement=True)")))
+    (tmp_path / "nb.ipynb").write_text(notebook(cell("import tensorflow.compat.v1 as tf"), cell("tf.ConfigProto(log_device_placement=True)")))
     concise = dldoctor("nb.ipynb", "--output-format", "concise", cwd=tmp_path)
     assert concise.stdout.startswith("nb.ipynb:cell 2:1:37: DL201 ")
     (item,) = json.loads(dldoctor("nb.ipynb", "--output-format", "json", cwd=tmp_path).stdout)
@@ -82,7 +82,7 @@ def test_output_formats_name_the_cell(tmp_path):
 
 
 def test_directories_include_notebooks_but_not_checkpoints(tmp_path):
-    bad = notebook(cell("import tensorflow as tf\ntf.ConfigProto(log_device_placement=True)"))
+    bad = notebook(cell("import tensorflow.compat.v1 as tf\ntf.ConfigProto(log_device_placement=True)"))
     (tmp_path / "nb.ipynb").write_text(bad)
     (tmp_path / ".ipynb_checkpoints").mkdir()
     (tmp_path / ".ipynb_checkpoints" / "nb-checkpoint.ipynb").write_text(bad)
@@ -93,7 +93,7 @@ def test_directories_include_notebooks_but_not_checkpoints(tmp_path):
 def test_fix_changes_only_the_fixed_source_line(tmp_path):
     outputs = [{"name": "stdout", "output_type": "stream", "text": ["done\n"]}]
     original = notebook(
-        cell("%matplotlib inline\nimport tensorflow as tf", outputs),
+        cell("%matplotlib inline\nimport tensorflow.compat.v1 as tf", outputs),
         cell("cfg = tf.ConfigProto(allow_soft_placement=True, log_device_placement=True)\n!echo ok", outputs),
     )
     path = tmp_path / "nb.ipynb"
@@ -113,7 +113,7 @@ def test_fix_changes_only_the_fixed_source_line(tmp_path):
 
 
 def test_a_notebook_whose_layout_would_change_is_not_rewritten(tmp_path):
-    data = json.loads(notebook(cell("import tensorflow as tf\ntf.ConfigProto(log_device_placement=True)")))
+    data = json.loads(notebook(cell("import tensorflow.compat.v1 as tf\ntf.ConfigProto(log_device_placement=True)")))
     minified = json.dumps(data, separators=(",", ":"))
     path = tmp_path / "nb.ipynb"
     path.write_text(minified)
@@ -125,7 +125,7 @@ def test_a_notebook_whose_layout_would_change_is_not_rewritten(tmp_path):
 
 def test_a_broken_notebook_is_one_clear_line(tmp_path):
     (tmp_path / "bad.ipynb").write_text('{"cells": [')
-    (tmp_path / "good.py").write_text("import tensorflow as tf\ntf.ConfigProto(log_device_placement=True)\n")
+    (tmp_path / "good.py").write_text("import tensorflow.compat.v1 as tf\ntf.ConfigProto(log_device_placement=True)\n")
     run = dldoctor(".", "--output-format", "concise", cwd=tmp_path)
     assert "Traceback" not in run.stderr
     lines = run.stdout.splitlines()

@@ -90,7 +90,7 @@ def test_json_fields(project):
 def test_json_columns_count_characters_one_based(project):
     # Wide and non-ASCII characters before the finding: columns are code points, from 1.
     line = 'label = "naïve 你好"; cfg = tf.ConfigProto(\n    log_device_placement=True)'
-    source = f"import tensorflow as tf\n{line}\n"
+    source = f"import tensorflow.compat.v1 as tf\n{line}\n"
     write(project / "bad.py", source)
     [finding] = lint(project, "--output-format", "json", "bad.py").json()
     lines = source.splitlines()
@@ -196,7 +196,7 @@ def test_text_header_source_and_caret(project):
 )
 def test_text_caret_stays_under_the_span(project, prefix):
     line = f"{prefix}tf.ConfigProto(log_device_placement=True)"
-    write(project / "bad.py", f"import tensorflow as tf\nif True:\n{line}\n")
+    write(project / "bad.py", f"import tensorflow.compat.v1 as tf\nif True:\n{line}\n")
     run = lint(project, "bad.py")
     _, _, source, caret = _finding_block(run.stdout, "bad.py")
     gutter = source.index("| ") + 2
