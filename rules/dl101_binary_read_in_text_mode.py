@@ -144,7 +144,7 @@ class BinaryReadInTextMode(Rule):
         "with open(image_list_file) as f:\n    names = f.read().split()\n",
     )
     INVALID = (
-        'import tensorflow as tf\nwith tf.gfile.FastGFile(image.filename, "r") as f:\n    encoded_image = f.read()\n',
+        'import tensorflow.compat.v1 as tf\nwith tf.gfile.FastGFile(image.filename, "r") as f:\n    encoded_image = f.read()\n',
         'with open("data/cat.jpg") as f:\n    data = f.read()\n',
         'import os\nf = open(os.path.join(root, "weights.npy"), "r")\n',
         'import numpy as np\nwith open(path) as f:\n    arr = np.frombuffer(f.read(), dtype=np.uint8)\n',

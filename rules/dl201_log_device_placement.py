@@ -68,7 +68,7 @@ class LogDevicePlacement(Rule):
         "class ConfigProto:\n    pass\nc = ConfigProto(log_device_placement=True)\n",
     )
     INVALID = (
-        "import tensorflow as tf\nsess = tf.Session(config=tf.ConfigProto(log_device_placement=True))\n",
+        "import tensorflow.compat.v1 as tf\nsess = tf.Session(config=tf.ConfigProto(log_device_placement=True))\n",
         "import tensorflow.compat.v1 as tf\nconfig = tf.ConfigProto(allow_soft_placement=True, log_device_placement=True)\n",
         "from tensorflow.core.protobuf.config_pb2 import ConfigProto\nc = ConfigProto(log_device_placement=1)\n",
         "config = tf.compat.v1.ConfigProto()\nconfig.log_device_placement = True\n",

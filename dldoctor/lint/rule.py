@@ -62,6 +62,7 @@ class Report:
     node: cst.CSTNode
     message: str
     fix: Fix | None = None
+    severity: Severity | None = None  # None: the rule's own severity
 
 
 @dataclass
@@ -102,8 +103,12 @@ class Rule(cst.BatchableCSTVisitor):
             return False
         return not cls.also_triggers or any(trigger.lower() in lowered_text for trigger in cls.also_triggers)
 
-    def report(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
-        self.context.reports.append(Report(type(self), node, message, fix))
+    def report(
+        self, node: cst.CSTNode, message: str, fix: Fix | None = None, severity: Severity | None = None
+    ) -> None:
+        """Report a finding at `node`. `severity` overrides the rule's own for this finding
+        (DL502: an explicit `weights_only=False` is an error, a missing one a warning)."""
+        self.context.reports.append(Report(type(self), node, message, fix, severity))
 
     @classmethod
     def documentation(cls) -> str:

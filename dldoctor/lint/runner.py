@@ -124,7 +124,7 @@ def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Find
                 path=path,
                 code=report.rule.code,
                 name=report.rule.name,
-                severity=report.rule.severity,
+                severity=report.severity or report.rule.severity,
                 message=report.message,
                 line=line,
                 column=column,

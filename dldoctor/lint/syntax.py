@@ -96,3 +96,36 @@ def code_of(node: cst.CSTNode, limit: int = 60) -> str:
     """Source text of a node for a message, on one line and shortened."""
     text = " ".join(cst.Module(body=[]).code_for_node(node).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def unplaceable(call: cst.Call) -> bool:
+    """Whether a `*args` / `**kwargs` splat may be passing what the call seems to lack."""
+    return any(arg.star for arg in call.args)
+
+
+def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
+    """`call` with `keyword=value` added after its last argument, in the call's own layout.
+
+    `f(a)` -> `f(a, k=v)`; a call laid out one argument a line with a trailing comma
+    gets the new argument on a line of its own, with a trailing comma too.
+    """
+    new = cst.Arg(
+        value=value,
+        keyword=cst.Name(keyword),
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
+    )
+    args = list(call.args)
+    if args:
+        last = args[-1]
+        if isinstance(last.comma, cst.Comma):
+            # `f(\n    a,\n)`: the new argument takes over the trailing comma and what follows it.
+            between = call.whitespace_before_args
+            separator = cst.Comma(
+                whitespace_after=between if isinstance(between, cst.ParenthesizedWhitespace) else cst.SimpleWhitespace(" ")
+            )
+            new = new.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
+        else:
+            separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
+        args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
+    return call.with_changes(args=[*args, new])

@@ -1,0 +1,285 @@
+"""DL202 graph-op-in-loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from dldoctor.lint.finding import Severity
+from dldoctor.lint.names import dotted_name, tf_symbol
+from dldoctor.lint.rule import Rule
+from dldoctor.lint.syntax import code_of
+from dldoctor.rules.dl204_session_run_config_kwarg import SessionScopes
+
+# Calls that add nodes to the default graph (symbols without the module path).
+GRAPH_BUILDERS = frozenset(
+    """
+    constant placeholder placeholder_with_default Variable assign assign_add assign_sub
+    scatter_update global_variables_initializer local_variables_initializer initialize_all_variables
+    variables_initializer tables_initializer train.Saver train.import_meta_graph
+    equal not_equal greater greater_equal less less_equal argmax argmin arg_max arg_min reduce_mean reduce_sum
+    reduce_max reduce_min reduce_prod reduce_any reduce_all cast to_float to_int32 to_int64 matmul add add_n
+    subtract multiply divide truediv div square sqrt exp log abs negative maximum minimum pow
+    reshape concat stack unstack split expand_dims squeeze transpose tile gather gather_nd slice
+    zeros ones zeros_like ones_like fill one_hot range where cond while_loop identity stop_gradient
+    random_normal random_uniform truncated_normal convert_to_tensor shape size rank
+    gradients clip_by_value clip_by_norm clip_by_global_norm group tuple py_func decode_raw
+    parse_single_example parse_example scalar_summary histogram_summary image_summary merge_summary
+    merge_all_summaries summary.scalar summary.histogram summary.image summary.audio summary.text
+    summary.tensor_summary summary.merge summary.merge_all train.exponential_decay
+    """.split()
+)
+# Every function of these modules builds ops.
+_BUILDER_MODULES = ("nn.", "math.", "image.", "losses.", "metrics.", "layers.", "random.", "linalg.", "strings.")
+_NOT_BUILDERS = frozenset({"image.ResizeMethod", "nn.rnn_cell"})
+_OPTIMIZER_SUFFIX = "Optimizer"
+# Method calls that build ops on any TensorFlow object (`v.assign(x)`, `opt.minimize(loss)`).
+_BUILDER_METHODS = frozenset({"assign", "assign_add", "assign_sub", "minimize", "compute_gradients", "apply_gradients"})
+# Evidence that a module is TensorFlow 1 graph code.
+_TF1_MARKERS = frozenset({"Session", "InteractiveSession", "placeholder", "train.MonitoredTrainingSession"})
+
+
+@dataclass(eq=False)
+class _Loop:
+    runs_session: bool = False
+    fresh_graph: bool = False  # calls tf.reset_default_graph() on each pass
+
+
+@dataclass(eq=False)
+class _Frame:
+    """One function (or the module): its open loops and `with graph.as_default()` blocks."""
+
+    stack: list[_Loop | None] = field(default_factory=list)  # None: a `with g.as_default():` block
+
+
+@dataclass(eq=False)
+class _Candidate:
+    node: cst.Call
+    loops: tuple[_Loop, ...]
+
+
+class GraphOpInLoop(Rule):
+    """
+    ## What it does
+    In TensorFlow 1 graph code (a module that uses `tf.Session`, `tf.compat.v1` or
+    `tf.placeholder`), finds calls that add ops to the graph inside a loop that also runs
+    the session on each pass (`sess.run(...)`, `op.run(feed_dict=...)`, `t.eval(...)`, or a
+    call that is handed the session): `tf.summary.*` ops, `tf.train.Saver()`,
+    `global_variables_initializer()`, `tf.assign` and `var.assign(...)`, `tf.constant`,
+    `tf.placeholder`, `tf.Variable` (not `tf.get_variable`, which with `reuse` only looks a
+    variable up), optimizers and `minimize`, and tensor ops such as
+    `tf.equal`, `tf.argmax`, `tf.reduce_mean`, `tf.cast` or anything in `tf.nn`,
+    `tf.image`, `tf.math`, `tf.losses`, `tf.metrics`. A nested expression is reported
+    once, at its outermost op.
+
+    Not reported: eager TensorFlow 2 code (no session), a loop that builds a fresh graph
+    on each pass (`with tf.Graph().as_default():` inside it, or
+    `tf.reset_default_graph()`), and loops that only build (towers, per-variable
+    histograms) before the session runs.
+
+    ## Why is this bad
+    Each pass adds new nodes to the same graph. Nothing fails at first; then `sess.run`
+    slows down step after step, every checkpoint's `.meta` file (the graph) is bigger
+    than the last, and once the GraphDef nears protobuf's 2 GB limit the save crashes:
+
+        libprotobuf FATAL google/protobuf/wire_format.cc:830] CHECK failed: (output->ByteCount()) == (expected_endpoint):
+        Protocol message serialized to a size different from what was originally expected.
+        terminate called after throwing an instance of 'google::protobuf::FatalException'
+
+    A training script that saved sample images every k steps with a
+    `tf.summary.image(...)` named after the epoch and step grew its `.meta` to 2 GB and
+    died this way, after hours of training.
+
+    ## Example
+    ```python
+    for step in range(max_steps):
+        _, loss_value = sess.run([train_op, loss])
+        if step % k == 0:
+            image_summary = tf.summary.image("sample_%d" % step, generated)
+            writer.add_summary(sess.run(image_summary), step)
+    ```
+
+    ## Use instead
+    ```python
+    image_summary = tf.summary.image("sample", generated)
+    tf.get_default_graph().finalize()  # any op added later raises at once
+    for step in range(max_steps):
+        _, loss_value = sess.run([train_op, loss])
+        if step % k == 0:
+            writer.add_summary(sess.run(image_summary), step)  # the step tells the images apart
+    ```
+    Build every op once, before the loop; feed changing values through a
+    `tf.placeholder`. `graph.finalize()` turns the next op created by mistake into an
+    immediate error.
+
+    ## Fix safety
+    No automatic fix: hoisting an op out of a loop changes what it depends on.
+    """
+
+    code = "DL202"
+    name = "graph-op-in-loop"
+    severity = Severity.WARNING
+    summary = "TF1 graph op created inside the training loop: the graph and .meta grow every step"
+    triggers = ("for ", "while")
+    also_triggers = ("Session", "compat.v1", "placeholder")
+
+    VALID = (
+        "import tensorflow as tf\nacc = tf.reduce_mean(tf.cast(correct, tf.float32))\nwith tf.Session() as sess:\n"
+        "    for step in range(100):\n        print(sess.run(acc, feed_dict={x: xs}))\n",
+        # Eager TensorFlow 2: no session, ops run at once.
+        "import tensorflow as tf\nfor x, y in ds:\n    loss = tf.reduce_mean(tf.square(model(x) - y))\n",
+        # Building per-variable histograms before the session runs.
+        "import tensorflow as tf\nfor var in tf.trainable_variables():\n    tf.summary.histogram(var.op.name, var)\n"
+        "sess = tf.Session()\nsess.run(init)\n",
+        # A fresh graph on each pass.
+        "import tensorflow as tf\nfor ckpt in ckpts:\n    with tf.Graph().as_default():\n        x = tf.placeholder(tf.float32)\n"
+        "        with tf.Session() as sess:\n            sess.run(x, feed_dict={x: 1.0})\n",
+    )
+    INVALID = (
+        "import tensorflow.compat.v1 as tf\nsess = tf.Session()\nfor step in range(n):\n    sess.run(train_op)\n"
+        "    s = tf.summary.image('sample_%d' % step, images)\n    writer.add_summary(sess.run(s), step)\n",
+        "import tensorflow.compat.v1 as tf\nwith tf.Session() as sess:\n    while True:\n"
+        "        sess.run(tf.assign(w, new_w))\n",
+        "import tensorflow.compat.v1 as tf\nx = tf.placeholder(tf.float32)\nfor i in range(10):\n"
+        "    acc = accuracy.eval({x: xs})\n    saver = tf.train.Saver()\n",
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._sessions = SessionScopes(self.names)
+        self._frames = [_Frame()]
+        self._candidates: list[_Candidate] = []
+        self._tf1 = False
+        self._outermost: cst.Call | None = None  # a reported op whose arguments are not reported again
+        self._graph_withs: list[cst.With] = []
+
+    # -- scopes ------------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._sessions.enter()
+        self._frames.append(_Frame())
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._sessions.leave()
+        self._frames.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._frames.append(_Frame())
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._frames.pop()
+
+    # The iterable of a `for` is evaluated once: only the body repeats.
+    def visit_For_body(self, node: cst.For) -> None:
+        self._frames[-1].stack.append(_Loop())
+
+    def leave_For_body(self, original_node: cst.For) -> None:
+        self._frames[-1].stack.pop()
+
+    def visit_While(self, node: cst.While) -> None:
+        self._frames[-1].stack.append(_Loop())
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._frames[-1].stack.pop()
+
+    def visit_With(self, node: cst.With) -> None:
+        if any(self._makes_graph(item.item) for item in node.items):
+            self._graph_withs.append(node)
+            self._frames[-1].stack.append(None)
+
+    def leave_With(self, original_node: cst.With) -> None:
+        if self._graph_withs and self._graph_withs[-1] is original_node:
+            self._graph_withs.pop()
+            self._frames[-1].stack.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._sessions.note_assign(node)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        self._sessions.note_with_item(node)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        if any((dotted_name(alias.name) or "").startswith("tensorflow.compat.v1") for alias in node.names):
+            self._tf1 = True
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = dotted_name(node.module) if node.module is not None else None
+        if module is not None and module.startswith("tensorflow.compat"):
+            self._tf1 = True  # `from tensorflow.compat import v1 as tf`, `from tensorflow.compat.v1 import ...`
+
+    # -- calls -------------------------------------------------------------------
+    def _open_loops(self) -> tuple[_Loop, ...]:
+        """The loops around this point whose passes share one graph."""
+        loops: list[_Loop] = []
+        for entry in self._frames[-1].stack:
+            if entry is None:
+                loops = []  # a graph made inside these loops: only the loops inside it repeat into it
+            else:
+                loops.append(entry)
+        return tuple(loops)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.names.qualify(node.func)
+        symbol = tf_symbol(qualified)
+        if symbol is not None and (symbol in _TF1_MARKERS or (qualified or "").startswith("tensorflow.compat.v1")):
+            self._tf1 = True
+        loops = self._open_loops()
+        if not loops:
+            return
+        if symbol == "reset_default_graph":
+            loops[-1].fresh_graph = True
+            return
+        if self._sessions.runs_session(node) or any(
+            self._sessions.is_session(arg.value) and not isinstance(arg.value, cst.Call) for arg in node.args
+        ):
+            for loop in loops:
+                loop.runs_session = True
+            return
+        if self._outermost is None and self._builds_op(node, symbol):
+            self._outermost = node
+            self._candidates.append(_Candidate(node, loops))
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        if original_node is self._outermost:
+            self._outermost = None
+
+    def _builds_op(self, node: cst.Call, symbol: str | None) -> bool:
+        if symbol is None:
+            func = node.func
+            return isinstance(func, cst.Attribute) and func.attr.value in _BUILDER_METHODS and self._tf1_receiver(func)
+        if symbol in _NOT_BUILDERS:
+            return False
+        return (
+            symbol in GRAPH_BUILDERS
+            or symbol.startswith(_BUILDER_MODULES)
+            or (symbol.startswith("train.") and symbol.endswith(_OPTIMIZER_SUFFIX))
+        )
+
+    @staticmethod
+    def _tf1_receiver(func: cst.Attribute) -> bool:
+        # `df.assign(...)` (pandas) is not an op: only names that are not obviously frames.
+        return not (isinstance(func.value, cst.Name) and func.value.value in ("df", "data", "frame", "pd"))
+
+    def _makes_graph(self, item: cst.BaseExpression) -> bool:
+        """`tf.Graph().as_default()`, `g.as_default()`, `tf.Graph()` in a with statement."""
+        if isinstance(item, cst.Call):
+            if isinstance(item.func, cst.Attribute) and item.func.attr.value == "as_default":
+                return True
+            return tf_symbol(self.names.qualify(item.func)) == "Graph"
+        return False
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        if not self._tf1:
+            return
+        for candidate in self._candidates:
+            if not any(loop.runs_session and not loop.fresh_graph for loop in candidate.loops):
+                continue
+            label = code_of(candidate.node.func)
+            self.report(
+                candidate.node,
+                f"`{label}(...)` adds a new op to the graph on every pass of a loop that runs the session: "
+                "the graph grows each step, `sess.run` slows down, each checkpoint's `.meta` is bigger than the "
+                "last, until the GraphDef passes protobuf's 2 GB limit (`libprotobuf FATAL ... CHECK failed`); "
+                "build it once before the loop (feed changing values through a placeholder) and call "
+                "`graph.finalize()` so that a stray op raises at once",
+            )

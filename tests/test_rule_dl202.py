@@ -1,0 +1,97 @@
+"""DL202 graph-op-in-loop: realistic cases and code that must not fire."""
+
+from lintutil import lines, lint, messages
+
+GAN_SAMPLES = '''
+import tensorflow as tf
+
+def train(model, epochs, iterations, k):
+    saver = tf.train.Saver()
+    writer = tf.summary.FileWriter("logs")
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for epoch in range(epochs):
+            for it in range(iterations):
+                _, loss = sess.run([model.train_op, model.loss])
+                if it % k == 0:
+                    saver.save(sess, "ckpt/model", global_step=it)
+                    image_summary = tf.summary.image("sample_%d_%d" % (epoch, it), model.fake_images)
+                    writer.add_summary(sess.run(image_summary), it)
+'''
+
+
+def test_summary_image_per_step_casebook_case():
+    assert lint(GAN_SAMPLES, "DL202") == [(14, 37, "DL202")]
+    (message,) = messages(GAN_SAMPLES, "DL202")
+    assert "tf.summary.image" in message and ".meta" in message and "2 GB" in message
+    assert "graph.finalize()" in message
+
+
+def test_the_seed_fix_is_clean():
+    fixed = GAN_SAMPLES.replace(
+        '    saver = tf.train.Saver()\n',
+        '    saver = tf.train.Saver()\n    image_summary = tf.summary.image("sample", model.fake_images)\n',
+    ).replace(
+        '                    image_summary = tf.summary.image("sample_%d_%d" % (epoch, it), model.fake_images)\n', ""
+    )
+    assert lint(fixed, "DL202") == []
+
+
+def test_ops_in_an_evaluation_loop():
+    source = '''
+        import tensorflow.compat.v1 as tf
+
+        def evaluate(sess, logits, labels, batches):
+            for images, y in batches:
+                correct = tf.equal(tf.argmax(logits, 1), tf.argmax(labels, 1))
+                accuracy = tf.reduce_mean(tf.cast(correct, tf.float32))
+                print(sess.run(accuracy, feed_dict={"x:0": images, "y:0": y}))
+    '''
+    # Nested ops are reported once, at the outermost call.
+    assert lint(source, "DL202") == [(6, 19, "DL202"), (7, 20, "DL202")]
+
+
+def test_assign_in_the_loop_every_spelling():
+    cases = [
+        "import tensorflow as tf\nsess = tf.Session()\nfor w in weights:\n    sess.run(tf.assign(v, w))\n",
+        "import tensorflow as tf\nsess = tf.Session()\nfor w in weights:\n    sess.run(v.assign(w))\n",
+        "import tensorflow as tf\nsess = tf.InteractiveSession()\nfor w in weights:\n    v.assign(w).eval(session=sess)\n",
+        "import tensorflow as tf\nwith tf.Session() as s:\n    while True:\n        s.run(tf.compat.v1.assign_add(step, 1))\n",
+        "import tensorflow as tf\nsess = tf.Session()\nfor i in range(9):\n    c = tf.constant(i)\n    sess.run(c)\n",
+        "import tensorflow as tf\nsess = tf.Session()\nfor i in range(9):\n    op = tf.train.AdamOptimizer(lr).minimize(loss)\n    sess.run(op)\n",
+        "import tensorflow as tf\nsess = tf.Session()\nfor i in range(9):\n    p = tf.nn.softmax(logits)\n    run_step(sess, p)\n",
+        "import tensorflow.compat.v1 as tf\nfor i in range(9):\n    x = tf.placeholder(tf.float32)\n    train_step.run(feed_dict={x: 1.0})\n",
+    ]
+    for source in cases:
+        assert len(lines(source, "DL202")) == 1, source
+
+
+def test_build_time_loops_and_eager_code_are_fine():
+    sources = [
+        # The graph is built before the loop that runs it.
+        "import tensorflow as tf\nacc = tf.reduce_mean(x)\nsess = tf.Session()\nfor i in range(9):\n    sess.run(acc)\n",
+        # Towers and per-variable summaries: loops that only build.
+        "import tensorflow as tf\ngrads = []\nfor i in range(4):\n    with tf.device('/gpu:%d' % i):\n"
+        "        grads.append(tf.reduce_mean(tower(i)))\nsess = tf.Session()\nsess.run(grads)\n",
+        "import tensorflow as tf\nfor v in tf.trainable_variables():\n    tf.summary.histogram(v.op.name, v)\n"
+        "with tf.Session() as sess:\n    sess.run(tf.global_variables_initializer())\n",
+        # Eager TensorFlow 2: no session at all.
+        "import tensorflow as tf\nfor x, y in ds:\n    with tf.GradientTape() as tape:\n"
+        "        loss = tf.reduce_mean(tf.square(model(x) - y))\n",
+        # A fresh graph on each pass.
+        "import tensorflow as tf\nfor path in ckpts:\n    with tf.Graph().as_default():\n        x = tf.constant(1)\n"
+        "        with tf.Session() as sess:\n            sess.run(x)\n",
+        "import tensorflow as tf\nfor path in ckpts:\n    tf.reset_default_graph()\n    x = tf.constant(1)\n"
+        "    sess = tf.Session()\n    sess.run(x)\n",
+        # The iterable is evaluated once.
+        "import tensorflow as tf\nsess = tf.Session()\nfor part in sess.run(tf.split(x, 4)):\n    print(part)\n",
+        # Per-step values logged with a Summary protocol buffer: no op.
+        "import tensorflow as tf\nsess = tf.Session()\nfor step in range(9):\n    l = sess.run(loss)\n"
+        "    s = tf.Summary(value=[tf.Summary.Value(tag='loss', simple_value=l)])\n    writer.add_summary(s, step)\n",
+        # PyTorch: torch ops are not graph ops, `model.eval()` is not a session.
+        "import torch\nfor x in loader:\n    model.eval()\n    y = torch.argmax(model(x), 1)\n",
+        # Not TF1 graph code: no session, no placeholder, no compat.v1.
+        "import tensorflow as tf\nfor i in range(3):\n    x = tf.constant(i)\n    print(x.numpy())\n",
+    ]
+    for source in sources:
+        assert lint(source, "DL202") == [], source

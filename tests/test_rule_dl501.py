@@ -1,0 +1,122 @@
+"""DL501 torch-load-map-location: realistic cases, the fix, and code that must not fire."""
+
+import textwrap
+
+import libcst as cst
+from lintutil import lines, lint, messages
+
+from dldoctor.lint.names import ImportTable, ImportTracker
+from dldoctor.lint.registry import all_rules
+from dldoctor.lint.rule import LintContext
+from dldoctor.lint.walk import BatchedWalker
+
+
+def fixes(source: str, code: str) -> list[tuple[str, list[str], str]]:
+    """(applicability, each replacement rendered, the whole fixed file) for every fix `code` proposes."""
+    module = cst.parse_module(textwrap.dedent(source))
+    names = ImportTable.from_module(module)
+    context = LintContext("t.py", module, names)
+    BatchedWalker([ImportTracker(names), all_rules()[code](context)]).walk(module)
+    found = []
+    for report in context.reports:
+        if report.fix is None:
+            continue
+        fixed = module
+        for old, new in report.fix.replacements:
+            fixed = fixed.deep_replace(old, new)
+        compile(fixed.code, "fixed.py", "exec")  # the fixed file parses
+        rendered = [module.code_for_node(new) for _, new in report.fix.replacements]
+        found.append((report.fix.applicability.value, rendered, fixed.code))
+    return found
+
+
+def test_busy_gpu0_casebook_case():
+    source = '''
+        import torch
+
+        def load_pretrained(args, model):
+            model_recover = torch.load(args.model_recover_path)
+            model.load_state_dict(model_recover, strict=False)
+    '''
+    assert lint(source, "DL501") == [(5, 21, "DL501")]
+    (message,) = messages(source, "DL501")
+    assert "torch.load(args.model_recover_path)" in message
+    assert "CUDA error: out of memory" in message and 'map_location="cpu"' in message
+
+
+def test_the_seed_fix_is_clean():
+    source = '''
+        import torch
+        model_recover = torch.load(args.model_recover_path, map_location='cuda:0')
+    '''
+    assert lint(source, "DL501") == []
+
+
+def test_every_import_style_and_argument_form():
+    cases = [
+        "import torch\nstate = torch.load('best.pth')\n",
+        "import torch as T\nstate = T.load(ckpt_path, weights_only=True)\n",
+        "from torch import load\nstate = load(ckpt_path)\n",
+        "from torch import load as tload\nstate = tload(f=ckpt_path)\n",
+        "import torch\nwith open('model.pt', 'rb') as f:\n    state = torch.load(f)\n",
+        "import torch\nstate = torch.load(io.BytesIO(blob))\n",
+    ]
+    for source in cases:
+        assert len(lint(source, "DL501")) == 1, source
+
+
+def test_unsafe_fix_adds_map_location_cpu():
+    source = "import torch\nckpt = torch.load(args.resume, weights_only=True)\n"
+    ((applicability, (replacement,), fixed),) = fixes(source, "DL501")
+    assert applicability == "unsafe"
+    assert replacement == 'torch.load(args.resume, weights_only=True, map_location="cpu")'
+    assert lint(fixed, "DL501") == []
+
+
+def test_fix_keeps_the_call_layout():
+    source = '''
+        import torch
+        state = torch.load(
+            os.path.join(args.output_dir, "pytorch_model.bin"),
+        )
+    '''
+    ((_, (replacement,), fixed),) = fixes(source, "DL501")
+    assert replacement == (
+        'torch.load(\n    os.path.join(args.output_dir, "pytorch_model.bin"),\n    map_location="cpu",\n)'
+    )
+    assert "import torch\nstate = torch.load(\n" in fixed
+
+
+def test_must_not_fire():
+    sources = [
+        "import torch\nstate = torch.load(path, map_location='cpu')\n",
+        "import torch\nstate = torch.load(path, map_location=device)\n",
+        "import torch\nstate = torch.load(path, lambda storage, loc: storage)\n",
+        "import torch\nstate = torch.load(path, map_location={'cuda:1': 'cuda:0'})\n",
+        "import torch\nstate = torch.load(path, **kwargs)\n",
+        "import torch\nstate = torch.load(*args)\n",
+        "import numpy as np\nx = np.load('a.npy')\n",
+        "import pickle\nx = pickle.load(f)\n",
+        "import torch\nm = torch.jit.load('model.pt')\n",
+        "model.load('weights.pt')\n",
+        # A project's own load.
+        "from .checkpoint import load\nstate = load(path)\n",
+        # A round trip through a buffer in the same function.
+        "import io, torch\ndef clone(obj):\n    buf = io.BytesIO()\n    torch.save(obj, buf)\n"
+        "    buf.seek(0)\n    return torch.load(buf)\n",
+    ]
+    for source in sources:
+        assert lint(source, "DL501") == [], source
+
+
+def test_a_save_in_another_function_is_no_round_trip():
+    source = '''
+        import torch
+
+        def save(model, path):
+            torch.save(model.state_dict(), path)
+
+        def restore(model, path):
+            model.load_state_dict(torch.load(path))
+    '''
+    assert lines(source, "DL501") == [8]
