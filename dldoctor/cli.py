@@ -185,15 +185,25 @@ def list_rules(
         ]
         print(json.dumps(rows, indent=2))
         return
+    rows = [
+        (code, rule.name, rule.severity.value + ("" if code in default else " (off by default)"), rule.summary)
+        for code, rule in catalogue.items()
+    ]
+    if not sys.stdout.isatty():  # pipes and CI logs: one line a rule, never wrapped
+        name_width = max(len(row[1]) for row in rows)
+        severity_width = max(len(row[2]) for row in rows)
+        for code, name, severity, summary in [("code", "name", "severity", "summary"), *rows]:
+            print(f"{code:<5}  {name:<{name_width}}  {severity:<{severity_width}}  {summary}")
+        return
     from rich.console import Console
     from rich.table import Table
 
     table = Table(box=None, show_edge=False, pad_edge=False)
-    for column in ("code", "name", "severity", "summary"):
-        table.add_column(column, overflow="fold")
-    for code, rule in catalogue.items():
-        marker = "" if code in default else " (off by default)"
-        table.add_row(code, rule.name, rule.severity.value + marker, rule.summary)
+    for column in ("code", "name", "severity"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("summary", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     Console(highlight=False).print(table)
 
 
