@@ -9,7 +9,7 @@ import libcst as cst
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name
 from dldoctor.lint.rule import Rule
-from dldoctor.lint.syntax import code_of
+from dldoctor.lint.syntax import code_of, is_none, target_names
 
 IMREAD = "cv2.imread"
 # Calls that take None in their stride: they are not a use of the image.
@@ -141,11 +141,11 @@ class UncheckedImread(Rule):
                 self._unchecked.pop(name, None)
 
     def visit_For(self, node: cst.For) -> None:
-        for name in _target_names(node.target):
+        for name in target_names(node.target):
             self._unchecked.pop(name, None)
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        names = list(_target_names(target))
+        names = list(target_names(target))
         for name in names:
             self._unchecked.pop(name, None)
         if isinstance(target, cst.Name) and self._is_imread(value):
@@ -154,7 +154,7 @@ class UncheckedImread(Rule):
     # -- checks ------------------------------------------------------------
     def visit_Comparison(self, node: cst.Comparison) -> None:
         operands = [node.left, *(target.comparator for target in node.comparisons)]
-        if not any(_is_none(operand) for operand in operands):
+        if not any(is_none(operand) for operand in operands):
             return
         for operand in operands:
             if isinstance(operand, cst.NamedExpr) and isinstance(operand.target, cst.Name):
@@ -187,7 +187,7 @@ class UncheckedImread(Rule):
             self._checked_test(test.expression)
         elif isinstance(test, cst.Comparison):
             operands = [test.left, *(target.comparator for target in test.comparisons)]
-            if any(_is_none(operand) for operand in operands):
+            if any(is_none(operand) for operand in operands):
                 for operand in operands:
                     self._checked(operand)
         else:
@@ -241,15 +241,4 @@ class UncheckedImread(Rule):
         )
 
 
-def _target_names(target: cst.BaseExpression):
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
 
-
-def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"

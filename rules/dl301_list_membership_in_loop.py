@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -10,7 +10,7 @@ import libcst as cst
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import LintContext, Rule
-from dldoctor.lint.syntax import code_of, method_name, string_value
+from dldoctor.lint.syntax import code_of, is_none, method_name, string_value, target_names
 
 # Calls that return a list of a size the data decides.
 _LIST_FUNCTIONS = {"builtins.list", "builtins.sorted", "os.listdir", "glob.glob", "re.split"}
@@ -245,7 +245,7 @@ class ListMembershipInLoop(Rule):
         names: set[str] = set()
         for_in: cst.CompFor | None = node.for_in
         while for_in is not None:
-            names.update(_target_names(for_in.target))
+            names.update(target_names(for_in.target))
             for_in = for_in.inner_for_in
         self._scope.loops.append(_Loop(frozenset(names), node.for_in))
 
@@ -323,7 +323,7 @@ class ListMembershipInLoop(Rule):
                 self._bind(star.name.value, "other")
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        self._assigning.append(frozenset(n for t in node.targets for n in _target_names(t.target)))
+        self._assigning.append(frozenset(n for t in node.targets for n in target_names(t.target)))
         for target in node.targets:
             if isinstance(target.target, cst.Name) and self._is_self_extension(target.target.value, node.value):
                 # `names = names + [x]`: grows the list it was.
@@ -336,7 +336,7 @@ class ListMembershipInLoop(Rule):
         self._assigning.pop()
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._assigning.append(frozenset(_target_names(node.target)))
+        self._assigning.append(frozenset(target_names(node.target)))
         if node.value is None:
             if isinstance(node.target, cst.Name):  # `names: list[str]` only declares the name
                 self._bind(node.target.value, "neutral", rebinds=False)
@@ -344,7 +344,7 @@ class ListMembershipInLoop(Rule):
         kind = self._value_kind(node.value)
         evidence = _describe("built by `{}`", node.value)
         annotation = node.annotation.annotation
-        if kind == "other" and self._is_list_annotation(annotation) and not _is_none(node.value):
+        if kind == "other" and self._is_list_annotation(annotation) and not is_none(node.value):
             kind, evidence = "list", _describe("annotated `{}`", annotation)
         self._bind_target(node.target, kind, evidence)
 
@@ -352,7 +352,7 @@ class ListMembershipInLoop(Rule):
         self._assigning.pop()
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._assigning.append(frozenset(_target_names(node.target)))
+        self._assigning.append(frozenset(target_names(node.target)))
         target = node.target
         if isinstance(target, cst.Name):
             grows = "+=" if isinstance(node.operator, cst.AddAssign) else None
@@ -580,7 +580,7 @@ class ListMembershipInLoop(Rule):
                 return False
         if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
             sides = (annotation.left, annotation.right)  # list[str] | None
-            return any(self._is_list_annotation(s) for s in sides) and any(_is_none(s) for s in sides)
+            return any(self._is_list_annotation(s) for s in sides) and any(is_none(s) for s in sides)
         if isinstance(annotation, cst.Subscript):
             base = annotation.value
             if self._qualified_type(base) == "typing.Optional" and len(annotation.slice) == 1:
@@ -597,15 +597,4 @@ class ListMembershipInLoop(Rule):
         return qualified
 
 
-def _target_names(target: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
 
-
-def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"

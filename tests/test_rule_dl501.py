@@ -1,33 +1,6 @@
 """DL501 torch-load-map-location: realistic cases, the fix, and code that must not fire."""
 
-import textwrap
-
-import libcst as cst
-from lintutil import lines, lint, messages
-
-from dldoctor.lint.names import ImportTable, ImportTracker
-from dldoctor.lint.registry import all_rules
-from dldoctor.lint.rule import LintContext
-from dldoctor.lint.walk import BatchedWalker
-
-
-def fixes(source: str, code: str) -> list[tuple[str, list[str], str]]:
-    """(applicability, each replacement rendered, the whole fixed file) for every fix `code` proposes."""
-    module = cst.parse_module(textwrap.dedent(source))
-    names = ImportTable.from_module(module)
-    context = LintContext("t.py", module, names)
-    BatchedWalker([ImportTracker(names), all_rules()[code](context)]).walk(module)
-    found = []
-    for report in context.reports:
-        if report.fix is None:
-            continue
-        fixed = module
-        for old, new in report.fix.replacements:
-            fixed = fixed.deep_replace(old, new)
-        compile(fixed.code, "fixed.py", "exec")  # the fixed file parses
-        rendered = [module.code_for_node(new) for _, new in report.fix.replacements]
-        found.append((report.fix.applicability.value, rendered, fixed.code))
-    return found
+from lintutil import fixes, lines, lint, messages
 
 
 def test_busy_gpu0_casebook_case():

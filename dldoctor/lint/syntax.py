@@ -5,6 +5,8 @@ Kept here so every rule reads arguments and literals the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import libcst as cst
 
 
@@ -129,3 +131,18 @@ def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
             new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
         args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
     return call.with_changes(args=[*args, new])
+
+
+def target_names(target: cst.BaseExpression) -> Iterator[str]:
+    """The names an assignment target binds: `a`, `a, (b, *c)`; not attributes or subscripts."""
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from target_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from target_names(target.value)
+
+
+def is_none(expr: cst.BaseExpression | None) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
