@@ -9,8 +9,14 @@ import libcst as cst
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import tf_symbol
 from dldoctor.lint.rule import Rule
+from dldoctor.lint.syntax import keyword_argument
 
-_EXIT_CALLS = {"sys.exit", "builtins.exit", "builtins.quit", "os._exit", "os.abort"}
+# Ways out of a process; `os.kill` and `signal.raise_signal` are how a watchdog ends its own process.
+_EXIT_CALLS = {
+    "sys.exit", "builtins.exit", "builtins.quit", "os._exit", "os.abort", "os.kill", "os.killpg",
+    "signal.raise_signal",
+}
+_THREADS = {"threading.Thread", "threading.Timer", "multiprocessing.Process"}
 _SLEEPS = {"time.sleep", "asyncio.sleep"}
 _CHECKPOINT_POLLS = {"get_checkpoint_state", "latest_checkpoint", "checkpoints_iterator"}
 
@@ -27,6 +33,7 @@ class _Frame:
     """Loops open in one function body; nested functions get a frame of their own."""
 
     loops: list[_Loop | None] = field(default_factory=list)  # None: a for-loop or non-infinite while
+    function: str | None = None  # the function's name; None at module level and in lambdas
 
 
 class InfinitePollLoop(Rule):
@@ -73,7 +80,10 @@ class InfinitePollLoop(Rule):
     ```
     Or stop when no new checkpoint has appeared for a while
     (`tf.train.checkpoints_iterator(..., timeout=...)`). A service loop that is meant
-    to run until killed can say so with `# noqa: DL401` on the `while` line.
+    to run until killed can say so with `# noqa: DL401` on the `while` line; a loop in a
+    function run as a `threading.Thread` / `Timer` / `multiprocessing.Process` target (a
+    watchdog, a heartbeat) is not reported, nor one that ends its process with
+    `os.kill` / `signal.raise_signal`.
 
     ## Fix safety
     No automatic fix: how the loop should end is the author's decision.
@@ -94,6 +104,11 @@ class InfinitePollLoop(Rule):
         "while True:\n    line = input()\n    print(line)\n",
         "import time, sys\nwhile True:\n    time.sleep(5)\n    if stop_file_exists():\n        sys.exit(0)\n",
         "import time\nwhile True:\n    time.sleep(1)\n    if failed():\n        raise RuntimeError('failed')\n",
+        # A watchdog thread: meant to run as long as the process.
+        "import threading, time\ndef beat():\n    while True:\n        time.sleep(60)\n        ping()\n"
+        "threading.Thread(target=beat, daemon=True).start()\n",
+        "import os, signal, time\ndef watch(ppid):\n    while True:\n        time.sleep(60)\n"
+        "        if os.getppid() != ppid:\n            os.kill(os.getpid(), signal.SIGKILL)\n",
     )
     INVALID = (
         "import time\nwhile True:\n    run_once()\n    time.sleep(600)\n",
@@ -108,10 +123,14 @@ class InfinitePollLoop(Rule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self._frames: list[_Frame] = [_Frame()]
+        # Loops without exit, reported when the module ends unless their function runs
+        # in a thread or process of its own (a watchdog, a heartbeat: meant to run forever).
+        self._pending: list[tuple[cst.While, str, str | None]] = []
+        self._thread_targets: set[str] = set()
 
     # Function boundaries: an exit inside a nested function ends that function, not the loop.
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._frames.append(_Frame())
+        self._frames.append(_Frame(function=node.name.value))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._frames.pop()
@@ -136,9 +155,15 @@ class InfinitePollLoop(Rule):
     def leave_While(self, original_node: cst.While) -> None:
         loop = self._loops.pop()
         if loop is not None and not loop.exits and loop.waits_by is not None:
+            self._pending.append((original_node, loop.waits_by, self._frames[-1].function))
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for node, waits_by, function in self._pending:
+            if function is not None and function in self._thread_targets:
+                continue
             self.report(
-                original_node.test,
-                f"`while {_test_text(original_node.test)}` loop never ends: it {loop.waits_by} and has no "
+                node.test,
+                f"`while {_test_text(node.test)}` loop never ends: it {waits_by} and has no "
                 "`break`, `return` or `raise`, so it repeats forever (\"Starting evaluation at ...\" with the "
                 "same checkpoint); exit after one pass when the interval is 0, or when no new checkpoint arrives",
             )
@@ -167,9 +192,13 @@ class InfinitePollLoop(Rule):
         self._exit_all()  # a generator's consumer decides when to stop
 
     def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.names.qualify(node.func)
+        if qualified in _THREADS:
+            target = keyword_argument(node, "target") or keyword_argument(node, "function")
+            if isinstance(target, cst.Name):
+                self._thread_targets.add(target.value)
         if not self._infinite_loops():
             return
-        qualified = self.names.qualify(node.func)
         if qualified in _EXIT_CALLS:
             self._exit_all()
         elif qualified in _SLEEPS:

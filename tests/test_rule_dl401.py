@@ -96,3 +96,24 @@ def test_loops_with_a_way_out_or_no_waiting_are_fine():
 
 def test_noqa_on_the_while_line():
     assert lint("import time\nwhile True:  # noqa: DL401\n    time.sleep(1)\n", "DL401") == []
+
+
+def test_only_the_thread_target_is_exempt():
+    source = '''
+        import threading
+        import time
+
+        def heartbeat():
+            while True:
+                time.sleep(30)
+                ping()
+
+        def evaluate_forever():
+            while True:
+                run_once()
+                time.sleep(600)
+
+        threading.Thread(target=heartbeat, daemon=True).start()
+        evaluate_forever()
+    '''
+    assert lint(source, "DL401") == [(11, 11, "DL401")]
