@@ -9,7 +9,7 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name, tf_symbol
-from dldoctor.lint.rule import LintContext, Rule
+from dldoctor.lint.rule import Applicability, Fix, LintContext, Rule
 from dldoctor.lint.syntax import code_of, is_none, method_name, string_value, target_names
 
 # Calls that return a list of a size the data decides.
@@ -53,6 +53,7 @@ class _Binding:
     kind: str  # "list", "empty" ([] or list()), "other", or "neutral" (keeps what it was)
     evidence: Callable[[], str]
     order: int
+    value: cst.BaseExpression | None = None  # `name = value`, for the set-building fix
 
 
 @dataclass(eq=False)
@@ -143,9 +144,12 @@ class ListMembershipInLoop(Rule):
     purpose; use a set beside it, or `dict.fromkeys`, if it grows large).
 
     ## Fix safety
-    No automatic fix yet. A set needs hashable elements (`.tolist()` of a 2-D
-    array gives lists, which are not), and loses the order and the duplicates of
-    the list: convert it only where it is used for membership.
+    Unsafe (applied with `--fix --unsafe-fixes`), and offered only where it is
+    mechanical: the list has one binding, and its name is used nowhere else in the
+    module but in membership tests. Then `[x for ...]` becomes `{x for ...}`,
+    `list(...)` / `sorted(...)` becomes `set(...)`, and anything else is wrapped in
+    `set(...)`. A set needs hashable elements (`.tolist()` of a 2-D array gives
+    lists, which are not), and loses the order and the duplicates of the list.
     """
 
     code = "DL301"
@@ -188,6 +192,9 @@ class ListMembershipInLoop(Rule):
         self._assigning: list[frozenset[str]] = []  # names the enclosing assignments bind
         self._memberships: list[_Membership] = []
         self._changes: list[_Change] = []
+        # Module-wide counts that tell whether a list is used for membership tests only.
+        self._occurrences: dict[str, int] = {}
+        self._membership_uses: dict[str, int] = {}
 
     # -- scopes ------------------------------------------------------------
 
@@ -288,10 +295,19 @@ class ListMembershipInLoop(Rule):
 
     # -- bindings and changes ------------------------------------------------
 
-    def _bind(self, name: str, kind: str, evidence: Callable[[], str] = _describe(), *, rebinds: bool = True, growth: str | None = None) -> None:
+    def _bind(
+        self,
+        name: str,
+        kind: str,
+        evidence: Callable[[], str] = _describe(),
+        *,
+        rebinds: bool = True,
+        growth: str | None = None,
+        value: cst.BaseExpression | None = None,
+    ) -> None:
         scope = self._module if name in self._scope.globals else self._scope
         self._order += 1
-        scope.bindings.setdefault(name, []).append(_Binding(kind, evidence, self._order))
+        scope.bindings.setdefault(name, []).append(_Binding(kind, evidence, self._order, value))
         self._change(name, rebinds=rebinds, growth=growth)
 
     def _change(self, name: str, *, rebinds: bool, growth: str | None = None) -> None:
@@ -300,9 +316,15 @@ class ListMembershipInLoop(Rule):
         self._order += 1
         self._changes.append(_Change(name, self._scope, self._scope.active_loops(), self._order, rebinds, growth))
 
-    def _bind_target(self, target: cst.BaseExpression, kind: str, evidence: Callable[[], str] = _describe()) -> None:
+    def _bind_target(
+        self,
+        target: cst.BaseExpression,
+        kind: str,
+        evidence: Callable[[], str] = _describe(),
+        value: cst.BaseExpression | None = None,
+    ) -> None:
         if isinstance(target, cst.Name):
-            self._bind(target.value, kind, evidence)
+            self._bind(target.value, kind, evidence, value=value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._bind_target(element.value, "other")
@@ -330,7 +352,7 @@ class ListMembershipInLoop(Rule):
                 self._bind(target.target.value, "neutral", rebinds=False, growth="+")
             else:
                 kind = self._value_kind(node.value)
-                self._bind_target(target.target, kind, _describe("built by `{}`", node.value))
+                self._bind_target(target.target, kind, _describe("built by `{}`", node.value), node.value)
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
         self._assigning.pop()
@@ -428,7 +450,14 @@ class ListMembershipInLoop(Rule):
 
     # -- membership tests --------------------------------------------------
 
+    def visit_Name(self, node: cst.Name) -> None:
+        self._occurrences[node.value] = self._occurrences.get(node.value, 0) + 1
+
     def visit_Comparison(self, node: cst.Comparison) -> None:
+        for target in node.comparisons:
+            if isinstance(target.operator, (cst.In, cst.NotIn)) and isinstance(target.comparator, cst.Name):
+                name = target.comparator.value
+                self._membership_uses[name] = self._membership_uses.get(name, 0) + 1
         loops = self._scope.active_loops()
         if not loops:
             return
@@ -470,7 +499,31 @@ class ListMembershipInLoop(Rule):
                 f"`{code_of(membership.left, 40)} {membership.operator} {name}` tests membership in the list `{name}` ({evidence}) on every "
                 f"iteration: O(len({name})) each time, O(n·m) in all — this is how building Flickr30k "
                 f"TFRecords took hours. Build a set once, before the loop: `{name} = set({name})`",
+                self._set_fix(name, scope),
             )
+
+    def _set_fix(self, name: str, scope: _Scope) -> Fix | None:
+        """Build a set instead of the list, where that is mechanical: one binding, and the
+        name used nowhere in the module but there and in membership tests."""
+        bindings = scope.bindings.get(name, [])
+        if len(bindings) != 1 or bindings[0].kind != "list" or bindings[0].value is None:
+            return None
+        if self._occurrences.get(name, 0) != 1 + self._membership_uses.get(name, 0):
+            return None
+        value = bindings[0].value
+        if isinstance(value, cst.ListComp):
+            new: cst.BaseExpression = cst.SetComp(elt=value.elt, for_in=value.for_in, lpar=value.lpar, rpar=value.rpar)
+        elif (
+            isinstance(value, cst.Call)
+            and self.names.qualify(value.func) in ("builtins.list", "builtins.sorted")
+            and len(value.args) == 1
+            and value.args[0].keyword is None
+            and not value.args[0].star
+        ):
+            new = value.with_changes(func=cst.Name("set"))
+        else:
+            new = cst.Call(func=cst.Name("set"), args=[cst.Arg(value)])
+        return Fix(f"build `{name}` as a set", Applicability.UNSAFE, ((value, new),))
 
     def _evidence(self, membership: _Membership, scope: _Scope, changes: list[_Change]) -> str | None:
         """What makes `name` a large list that the loop leaves alone; None when it is not one."""

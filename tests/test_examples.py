@@ -84,9 +84,6 @@ MANUAL_FIXES = {
             "G_loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(logits=D_logit_fake, labels=tf.ones_like(D_logit_fake)))",
         ),
     ],
-    "im2txt/build_flickr_data.py": [
-        ("filenames = [line.strip() for line in f.readlines()]", "filenames = set(line.strip() for line in f.readlines())"),
-    ],
     "im2txt/evaluate.py": [
         (
             "            run_once(model, saver, summary_writer)\n",

@@ -455,3 +455,41 @@ def test_noqa():
                 pass
         """
     assert places(src) == []
+
+
+def test_unsafe_fix_builds_a_set_where_it_is_mechanical():
+    from lintutil import fixes
+
+    source = '''
+        import os
+
+        def match(lines, image_dir, list_file):
+            filenames = [x.strip() for x in open(list_file).readlines()]
+            listed = sorted(os.listdir(image_dir))
+            ids = labels.tolist()
+            for line in lines:
+                if line in filenames and line in listed and line not in ids:
+                    yield line
+    '''
+    found = {rendered[0]: applicability for applicability, rendered, _ in fixes(source, "DL301")}
+    assert found == {
+        "{x.strip() for x in open(list_file).readlines()}": "unsafe",
+        "set(os.listdir(image_dir))": "unsafe",
+        "set(labels.tolist())": "unsafe",
+    }
+
+
+def test_no_fix_when_the_list_is_used_otherwise():
+    from lintutil import fixes
+
+    source = '''
+        import os
+
+        def match(lines, image_dir):
+            names = os.listdir(image_dir)
+            for line in lines:
+                if line in names:
+                    yield line
+            print(names[0])
+    '''
+    assert places(source) != [] and fixes(source, "DL301") == []
