@@ -11,6 +11,7 @@ import libcst as cst
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Applicability, Fix, Rule
+from dldoctor.lint.syntax import catches
 
 # What took the place of each part of `tensorflow.contrib`, by the name right
 # after `contrib.`; the longest matching prefix wins (`layers.xavier_initializer`
@@ -86,6 +87,10 @@ def installed_tensorflow() -> str | None:
         except Exception:  # not installed, or a broken .dist-info
             continue
     return None
+
+
+# `try: import tensorflow.contrib... except ImportError:` (or a broad except): an optional import.
+_OPTIONAL_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception"})
 
 
 def _major(version: str) -> int | None:
@@ -194,10 +199,10 @@ class TfContribRemoved(Rule):
         self._optional = 0  # inside `try: ... except ImportError:`, an import that may fail on purpose
 
     def visit_Try_body(self, node: cst.Try) -> None:
-        self._optional += _catches_import_error(node)
+        self._optional += catches(node, _OPTIONAL_IMPORT_ERRORS)
 
     def leave_Try_body(self, original_node: cst.Try) -> None:
-        self._optional -= _catches_import_error(original_node)
+        self._optional -= catches(original_node, _OPTIONAL_IMPORT_ERRORS)
 
     def leave_Import(self, original_node: cst.Import) -> None:
         self._in_import = False
@@ -259,20 +264,6 @@ class TfContribRemoved(Rule):
     def leave_Attribute(self, original_node: cst.Attribute) -> None:
         if original_node is self._reported_chain:
             self._reported_chain = None
-
-
-def _catches_import_error(node: cst.Try) -> bool:
-    """`try: import tensorflow.contrib... except ImportError:` (or a bare/broad except): an optional import."""
-    for handler in node.handlers:
-        if handler.type is None:
-            return True
-        types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
-        for element in types:
-            value = element.value if isinstance(element, cst.Element) else element
-            name = dotted_name(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
-            if name and name.rsplit(".", 1)[-1] in ("ImportError", "ModuleNotFoundError", "Exception"):
-                return True
-    return False
 
 
 def _contrib_symbol(qualified: str | None) -> str | None:

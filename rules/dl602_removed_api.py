@@ -12,6 +12,7 @@ import libcst as cst
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Applicability, Fix, Rule
+from dldoctor.lint.syntax import catches
 
 
 @dataclass(frozen=True)
@@ -520,11 +521,11 @@ class RemovedApi(Rule):
             self._guarded -= 1
 
     def visit_Try_body(self, node: cst.Try) -> None:
-        if _catches_missing(node):
+        if catches(node, _MISSING_ERRORS):
             self._guarded += 1
 
     def leave_Try_body(self, original_node: cst.Try) -> None:
-        if _catches_missing(original_node):
+        if catches(original_node, _MISSING_ERRORS):
             self._guarded -= 1
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
@@ -720,20 +721,6 @@ def _is_guard(test: cst.BaseExpression) -> bool:
         if isinstance(node, (cst.BooleanOperation, cst.Comparison, cst.UnaryOperation, cst.Call, cst.Attribute,
                              cst.Subscript, cst.ComparisonTarget, cst.Arg, cst.BinaryOperation)):
             stack.extend(child for child in node.children if isinstance(child, cst.CSTNode))
-    return False
-
-
-def _catches_missing(node: cst.Try) -> bool:
-    """A try whose handlers catch a missing name (`except AttributeError`/`ImportError`, bare `except`)."""
-    for handler in node.handlers:
-        if handler.type is None:
-            return True
-        types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
-        for element in types:
-            value = element.value if isinstance(element, cst.Element) else element
-            name = dotted_name(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
-            if name and name.rsplit(".", 1)[-1] in _MISSING_ERRORS:
-                return True
     return False
 
 

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from dldoctor.lint.names import dotted_name
+
 
 def call_argument(call: cst.Call, position: int | None, keyword: str | None) -> cst.BaseExpression | None:
     """The value passed for a parameter, by keyword or by position; None when absent.
@@ -146,3 +148,17 @@ def target_names(target: cst.BaseExpression) -> Iterator[str]:
 
 def is_none(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def catches(node: cst.Try, exceptions: frozenset[str]) -> bool:
+    """Whether a handler of the `try` catches one of these exception names (a bare `except` catches all)."""
+    for handler in node.handlers:
+        if handler.type is None:
+            return True
+        types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+        for element in types:
+            value = element.value if isinstance(element, cst.Element) else element
+            name = dotted_name(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
+            if name and name.rsplit(".", 1)[-1] in exceptions:
+                return True
+    return False
