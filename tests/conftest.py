@@ -115,3 +115,37 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     root.mkdir()
     return root
+
+
+# Runs dldoctor's console-script entry point with the given argv, then reports which
+# modules under the given roots it imported, whatever way it exited.
+_IMPORTS_WRAPPER = """
+import json, sys
+argv, roots = json.loads(sys.argv[1]), set(json.loads(sys.argv[2]))
+sys.argv = ["dldoctor", *argv]
+status = None
+try:
+    from dldoctor.cli import main
+    main()
+except SystemExit as exit:
+    status = exit.code
+finally:
+    imported = sorted(m for m in sys.modules if m.split(".")[0] in roots)
+    sys.stdout.flush()
+    print("\\n@@" + json.dumps({"status": status, "imported": imported,
+                               "libcst": "libcst" in sys.modules}), flush=True)
+"""
+
+
+def run_reporting_imports(args: list[str], roots: list[str], cwd: Path, timeout: int = 300):
+    """Run `dldoctor ARGS` in a fresh interpreter: (its stdout before the report, the report, the process).
+
+    The report is {"status": exit code, "imported": modules under `roots`, "libcst": bool}.
+    """
+    completed = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_WRAPPER, json.dumps(list(args)), json.dumps(list(roots))],
+        cwd=cwd, capture_output=True, text=True, env=clean_env(), timeout=timeout,
+    )
+    head, marker, tail = completed.stdout.rpartition("\n@@")
+    assert marker, completed.stdout + completed.stderr
+    return head, json.loads(tail), completed

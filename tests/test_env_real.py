@@ -9,30 +9,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 import sys
 import time
 from importlib import metadata
 
 import pytest
 
-from conftest import clean_env, run_dldoctor
+from conftest import run_dldoctor, run_reporting_imports
 
-WRAPPER = """
-import json, sys
-sys.argv = ["dldoctor", *json.loads(sys.argv[1])]
-status = None
-try:
-    from dldoctor.cli import main
-    main()
-except SystemExit as exit:
-    status = exit.code
-finally:
-    roots = {"torch", "tensorflow", "pynvml", "tensorboard"}
-    imported = sorted(m for m in sys.modules if m.split(".")[0] in roots)
-    sys.stdout.flush()
-    print("\\n@@" + json.dumps({"status": status, "imported": imported}), flush=True)
-"""
 
 
 def _require(name: str) -> None:
@@ -45,13 +29,12 @@ def real_run(tmp_path_factory):
     """The real `dldoctor env --json` on this machine: (document, wrapper report, wall seconds)."""
     cwd = tmp_path_factory.mktemp("env-real")
     started = time.monotonic()
-    completed = subprocess.run([sys.executable, "-c", WRAPPER, json.dumps(["env", "--json"])], cwd=cwd,
-                               capture_output=True, text=True, env=clean_env(), timeout=300)
+    body, report, completed = run_reporting_imports(
+        ["env", "--json"], ["torch", "tensorflow", "pynvml", "tensorboard"], cwd
+    )
     wall = time.monotonic() - started
-    body, _, tail = completed.stdout.rpartition("\n@@")
-    assert tail, completed.stdout + completed.stderr
     assert "Traceback" not in completed.stderr, completed.stderr
-    return json.loads(body), json.loads(tail), wall
+    return json.loads(body), report, wall
 
 
 def _verdicts(document) -> dict[str, dict]:

@@ -10,36 +10,14 @@ absence fails the test, elsewhere it skips it.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-from conftest import clean_env
+from conftest import run_reporting_imports
 
 FRAMEWORKS = ("torch", "tensorflow", "numpy")
 SOURCE = 'import torch\nimport tensorflow as tf\ntf.ConfigProto(log_device_placement=True)\ntorch.load("x.pt")\n'
-
-# Runs dldoctor's console-script entry point with the given argv, then reports
-# what it imported, whatever way it exited.
-WRAPPER = """
-import json, sys
-sys.argv = ["dldoctor", *json.loads(sys.argv[1])]
-status = None
-try:
-    from dldoctor.cli import main
-    main()
-except SystemExit as exit:
-    status = exit.code
-finally:
-    roots = {"torch", "tensorflow", "numpy"}
-    imported = sorted(m for m in sys.modules if m.split(".")[0] in roots)
-    print("\\n@@" + json.dumps({"status": status, "imported": imported,
-                               "libcst": "libcst" in sys.modules}), flush=True)
-"""
-
 
 def _require_frameworks() -> None:
     missing = [name for name in ("torch", "tensorflow") if importlib.util.find_spec(name) is None]
@@ -56,13 +34,8 @@ def test_the_frameworks_are_installed():
 
 def _imports(tmp_path, *args) -> tuple[dict, str]:
     (tmp_path / "train.py").write_text(SOURCE, encoding="utf-8")
-    completed = subprocess.run(
-        [sys.executable, "-c", WRAPPER, json.dumps(list(args))],
-        cwd=tmp_path, capture_output=True, text=True, env=clean_env(), timeout=120,
-    )
-    head, marker, tail = completed.stdout.rpartition("\n@@")
-    assert marker, completed.stdout + completed.stderr
-    return json.loads(tail), head
+    head, report, _ = run_reporting_imports(list(args), list(FRAMEWORKS), tmp_path, timeout=120)
+    return report, head
 
 
 @pytest.mark.parametrize("output_format", ["text", "concise", "json", "github", "sarif"])
@@ -86,11 +59,6 @@ def test_the_rule_catalogue_imports_no_framework(tmp_path, args):
 
 def test_the_listing_would_see_an_import(tmp_path):
     # The control, with a cheap stand-in: a module dldoctor does import is listed when asked for.
-    source = WRAPPER.replace('{"torch", "tensorflow", "numpy"}', '{"libcst"}')
     (tmp_path / "train.py").write_text(SOURCE, encoding="utf-8")
-    completed = subprocess.run(
-        [sys.executable, "-c", source, json.dumps(["lint", "train.py"])],
-        cwd=tmp_path, capture_output=True, text=True, env=clean_env(), timeout=120,
-    )
-    report = json.loads(completed.stdout.rpartition("\n@@")[2])
+    _, report, _ = run_reporting_imports(["lint", "train.py"], ["libcst"], tmp_path, timeout=120)
     assert "libcst" in report["imported"]
