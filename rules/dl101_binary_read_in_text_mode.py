@@ -9,6 +9,7 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import tf_symbol
+from dldoctor.lint.textscan import search_code, uses_any
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import call_argument, code_of, method_name, string_tail, string_value
 
@@ -47,6 +48,18 @@ _SINK_NAMES = {
     "torch.save": "torch.save",
 }
 _DECODER_METHODS = {"decode_jpeg", "decode_png", "decode_image", "decode_bmp", "decode_gif", "decode_raw"}
+
+# The trigger's patterns (see `could_fire`).
+_OPENER = re.compile(r"(?:open|Open)(?<![^\W\d]open)(?<![^\W\d]Open)(?!\w)|GFile")
+_OPENER_ALIAS = re.compile(r"(?:open|Open|GFile)(?:[ \t]+as[ \t]|[ \t]*(?:[#;,)\r\n]|$))")
+_BINARY_EXTENSION = re.compile(
+    r"\.(?:%s)(?=[\"'])" % "|".join(re.escape(extension[1:]) for extension in sorted(BINARY_EXTENSIONS)), re.IGNORECASE
+)
+_DECODER = re.compile(r"decode_|BytesList")
+_SINKS = frozenset(_SINK_NAMES)
+_IMAGE_WORD = re.compile(r"(?i:image|img|jpe?g|png|photo|pic|bmp|gif|tiff|webp)")
+# An image word soon after an opener's parenthesis: in its path argument, or nearby.
+_IMAGE_PATH = re.compile(r"(?:open|Open|GFile)\s*\((?s:.){0,1000}?" + _IMAGE_WORD.pattern)
 
 
 @dataclass
@@ -125,12 +138,20 @@ class BinaryReadInTextMode(Rule):
     severity = Severity.ERROR
     summary = "binary data (an image, a checkpoint, an array) opened in text mode"
     triggers = ("open", "GFile")
-    # Some evidence must be there too: an extension, a sink, or an image word.
-    also_triggers = (
-        *BINARY_EXTENSIONS,
-        *_IMAGE_WORDS,
-        "decode", "bytesio", "frombuffer", "load", "dump", "save", "byteslist",
-    )
+
+    @classmethod
+    def could_fire(cls, text: str, lowered: str) -> bool:
+        """An opener, and evidence of binary content that the rule could tie to it:
+        a binary extension in a string, a decoder or `BytesList`, a sink of bytes
+        (`Image.open`, `io.BytesIO`, `pickle.load`, ...), or a path argument that
+        names an image."""
+        if not super().could_fire(text, lowered) or not search_code(_OPENER, text):
+            return False
+        if _BINARY_EXTENSION.search(text) or _DECODER.search(text) or uses_any(text, _SINKS):
+            return True
+        if _OPENER_ALIAS.search(text):  # `o = open`, `open as o`: any image word may be the path's
+            return _IMAGE_WORD.search(text) is not None
+        return _IMAGE_PATH.search(text) is not None
 
     VALID = (
         'with open("photo.jpg", "rb") as f:\n    data = f.read()\n',

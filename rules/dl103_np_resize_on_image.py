@@ -8,6 +8,7 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.rule import Rule
+from dldoctor.lint.textscan import uses_any
 from dldoctor.lint.syntax import call_argument, code_of, method_name
 
 NP_RESIZE = "numpy.resize"
@@ -25,6 +26,7 @@ ARRAY_READERS = {
     "scipy.misc.imread": "scipy.misc.imread",
     "scipy.ndimage.imread": "scipy.ndimage.imread",
 }
+_RESIZE_OR_READERS = frozenset({NP_RESIZE, *ARRAY_READERS})
 PIL_READERS = {"PIL.Image.open": "Image.open", "PIL.Image.fromarray": "Image.fromarray"}
 # Calls that keep an image an image: array conversions and OpenCV's per-pixel operations.
 _ARRAY_CONVERSIONS = {"numpy.array", "numpy.asarray", "numpy.float32", "numpy.uint8", "numpy.ascontiguousarray"}
@@ -85,6 +87,11 @@ class NpResizeOnImage(Rule):
     summary = "np.resize on an image repeats or truncates its pixels instead of interpolating"
     triggers = ("resize",)
     also_triggers = ("numpy", "np.", "imread")
+
+    @classmethod
+    def could_fire(cls, text: str, lowered: str) -> bool:
+        """`np.resize` as the imports reach it, or a reader whose arrays `.resize` would hit."""
+        return super().could_fire(text, lowered) and uses_any(text, _RESIZE_OR_READERS)
 
     VALID = (
         "import cv2\nimg = cv2.imread(path)\nimg = cv2.resize(img, (224, 224))\n",

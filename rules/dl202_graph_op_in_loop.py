@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -123,6 +124,7 @@ class GraphOpInLoop(Rule):
     summary = "TF1 graph op created inside the training loop: the graph and .meta grow every step"
     triggers = ("for ", "while")
     also_triggers = ("Session", "compat.v1", "placeholder")
+    trigger_pattern = re.compile("tensorflow")  # TF1 symbols resolve through an import of it
 
     VALID = (
         "import tensorflow as tf\nacc = tf.reduce_mean(tf.cast(correct, tf.float32))\nwith tf.Session() as sess:\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -114,6 +115,7 @@ class QueueRunnersNotStarted(Rule):
     summary = "queue-based input without start_queue_runners: the first sess.run blocks forever"
     triggers = ("_input_producer", "batch")
     also_triggers = ("run(", "eval(")
+    trigger_pattern = re.compile("tensorflow")  # TF1 symbols resolve through an import of it
 
     VALID = (
         "import tensorflow as tf\nq = tf.train.string_input_producer(files)\nwith tf.Session() as sess:\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import keyword
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -10,6 +12,7 @@ import libcst as cst
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Applicability, Fix, LintContext, Rule
+from dldoctor.lint.textscan import value_text
 from dldoctor.lint.syntax import code_of, is_none, method_name, string_value, target_names
 
 # Calls that return a list of a size the data decides.
@@ -22,16 +25,107 @@ _GROWERS = {"append", "extend", "insert"}
 _SHRINKERS = {"remove", "pop", "clear"}
 _LIST_ANNOTATIONS = {"builtins.list", "typing.List"}
 
-# The `in` keyword with what can stand on either side of it when the container
-# is a name: the usual " in " first, so that nearly every file stops there.
-_BEFORE_IN = (" ", "\t", "\n", ")", "]", "}", "'", '"')
-_AFTER_IN = (" ", "\t", "\n", "(", "\\")
+# -- the trigger: a membership test `in NAME` and a list-like binding of NAME --------
+#
+# Judged on the text, so that most files are never parsed for this rule; every
+# step over-approximates what the rule checks on the tree (a name bound in
+# another scope, a membership test outside a loop, `in` in a string all still
+# count), so the trigger never says "no" to a file the rule would report on.
+
+# `in NAME` where NAME ends the operand (what follows cannot extend `NAME` into
+# an attribute, a call or an arithmetic expression, which the rule ignores).
+_MEMBERSHIP = re.compile(  # `in` first, the look-behind after it: a literal prefix scans fast
+    r"in(?<![^\W\d]in)[\s\\(]+([^\W\d]\w*)"
+    r"(?=[ \t\\]*(?:[\])}:,;\r\n#<>=!]|$|(?:and|or|if|else|for|async|in|not|is)\b))"
+)
+_FOR_HEADER = re.compile(r"\bfor\b(?P<target>[^\n]*)$")
+_NOT_A_TARGET = re.compile(r"\b(?:in|if|not|and|or|else|lambda|is)\b|=")
+_KEYWORDS = frozenset(keyword.kwlist)
+# A call of a list-producing function or method, and where a list display or
+# comprehension can start an operand of the value (`[...]`, `a + [...]`,
+# `... else [...]`).
+_LIST_CALL = re.compile(r"(?:list|sorted|listdir|glob|Glob|ListDirectory|split|rsplit|splitlines|readlines|tolist)\s*\(")
+_DISPLAY = re.compile(r"^[\s(\\]*\[|[+]\s*[(]*\[|\belse\s*[(]*\[")
+_LIST_DISPLAY = re.compile(r"\bfor\b|\*")  # a comprehension, or a display with a starred element
+# `list[...]`, `List`, `typing.List`, `Optional[List[...]]`, `None | list[...]`, as a string too.
+_LIST_ANNOTATION = re.compile(
+    r"^[\s\"'(]*(?:(?:\w+\.)*Optional\s*\[\s*[\"']?|None\s*\|\s*)?(?:\w+\.)*(?:list|List)\b"
+)
+# A list function bound to another name (`from os import listdir as ls`,
+# `ls = os.listdir`, `L = list`): calls of that name produce lists too. The
+# lookahead keeps the scan in the regular expression engine.
+_LIST_FUNCTION = re.compile(
+    r"(?:listdir|glob|Glob|ListDirectory|split|sorted|list|List)(?=[ \t]+as[ \t]|[ \t]*(?:[#;\r\n]|$))"
+)
+_IMPORT_ALIAS = re.compile(r"[ \t]+as[ \t]+([^\W\d]\w*)")
+_PLAIN_ALIAS = re.compile(r"([^\W\d]\w*)[ \t]*=[ \t]*(?:\w+[ \t]*\.[ \t]*)*$")
+_ANNOTATED_VALUE = re.compile(r"[^=\n]*=(?!=)")
 
 
-def _in_spellings() -> tuple[str, ...]:
-    spellings = [f"{before}in{after}" for before in _BEFORE_IN for after in _AFTER_IN]
-    spellings.remove(" in ")
-    return (" in ", *spellings)
+def _list_function_aliases(text: str) -> set[str]:
+    aliases = set()
+    for match in _LIST_FUNCTION.finditer(text):
+        after = _IMPORT_ALIAS.match(text, match.end())
+        if after is not None:
+            aliases.add(after.group(1))
+            continue
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        before = _PLAIN_ALIAS.search(text, line_start, match.start())
+        if before is not None:
+            aliases.add(before.group(1))
+    return aliases
+
+
+def _holds_list(value: str, calls: re.Pattern[str]) -> bool:
+    """Whether an assigned value's text could be what the rule calls a list (or `[]`)."""
+    if calls.search(value):
+        return True
+    for display in _DISPLAY.finditer(value):
+        inside = value_text(value, display.end())  # up to the closing bracket
+        if not inside.strip() or inside.count(",") >= _SMALL_DISPLAY or _LIST_DISPLAY.search(inside):
+            return True
+    return False
+
+
+def _names_tested_for_membership(text: str) -> set[str]:
+    names: set[str] = set()
+    for match in _MEMBERSHIP.finditer(text):
+        name = match.group(1)
+        if name in names or name in _KEYWORDS:
+            continue
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        before = text[line_start : match.start()]
+        header = _FOR_HEADER.search(before, max(before.rfind("for"), 0))
+        if header is not None and not _NOT_A_TARGET.search(header.group("target")):
+            continue  # `for x in NAME`, `[... for x in NAME]`
+        names.add(name)
+    return names
+
+
+def _could_hold_list_membership(text: str) -> bool:
+    names = _names_tested_for_membership(text)
+    if not names:
+        return False
+    aliases = _list_function_aliases(text)
+    calls, annotation_pattern = _LIST_CALL, _LIST_ANNOTATION
+    if aliases:
+        alternatives = "|".join(map(re.escape, sorted(aliases)))
+        calls = re.compile(rf"{_LIST_CALL.pattern}|\b(?:{alternatives})\s*\(")
+        annotation_pattern = re.compile(rf"{_LIST_ANNOTATION.pattern}|\b(?:{alternatives})\b")
+    binding = re.compile(r"(?<![\w.])(?:%s)\s*(:=|=(?!=)|:)" % "|".join(map(re.escape, sorted(names))))
+    for match in binding.finditer(text):
+        value_start = match.end()
+        if match.group(1) == ":":  # a parameter or variable annotation, maybe with a value
+            annotation = value_text(text, value_start).split("=", 1)[0]
+            if annotation_pattern.search(annotation):
+                return True
+            assignment = _ANNOTATED_VALUE.match(text, value_start)
+            if assignment is None:
+                continue
+            value_start = assignment.end()
+        if _holds_list(value_text(text, value_start), calls):
+            return True
+    return False
 
 
 @dataclass(eq=False)
@@ -156,7 +250,11 @@ class ListMembershipInLoop(Rule):
     name = "list-membership-in-loop"
     severity = Severity.WARNING
     summary = "membership test against a large list inside a loop: O(n·m); build a set once"
-    triggers = _in_spellings()
+    triggers = ("in",)  # then `could_fire` correlates the test with the binding
+
+    @classmethod
+    def could_fire(cls, text: str, lowered: str) -> bool:
+        return _could_hold_list_membership(text)
 
     VALID = (
         # A set: O(1) membership.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -95,6 +96,7 @@ class InfinitePollLoop(Rule):
     summary = "while True loop that sleeps or polls checkpoints and can never exit"
     triggers = ("while",)  # not "while True": `while(True):` and `while  1:` are loops too
     also_triggers = ("sleep", "checkpoint")
+    trigger_pattern = re.compile(r"while(?<![^\W\d]while)[\s(\\]*(?:True\b|\d)")  # a test that is always true
 
     VALID = (
         "import time\nwhile True:\n    work()\n    if done():\n        break\n    time.sleep(1)\n",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -94,6 +95,11 @@ class LossTensorAccumulation(Rule):
     severity = Severity.WARNING
     summary = "loss tensor accumulated across a training loop: every step's autograd graph stays alive"
     triggers = ("backward",)
+    # A call of `backward` (not its definition in an autograd Function), an import
+    # alias (`backward as bw`), or a plain alias (`bw = torch.autograd.backward`).
+    trigger_pattern = re.compile(
+        r"backward(?<![^\W\d]backward)(?<!def backward)(?:\s*\(|\s+as\b|(?<=\.backward)[ \t]*(?:[#;\r\n]|$))"
+    )
 
     VALID = (
         "for x, y in loader:\n    loss = criterion(model(x), y)\n    loss.backward()\n    total += loss.item()\n",

@@ -6,6 +6,7 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import ImportTable, dotted_name
+from dldoctor.lint.textscan import uses_any
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import call_argument, code_of, unplaceable, with_keyword
 
@@ -75,6 +76,12 @@ class TorchLoadMapLocation(Rule):
     summary = "torch.load without map_location: tensors go back to the GPU they were saved from"
     triggers = ("load",)
     also_triggers = ("torch",)
+
+    @classmethod
+    def could_fire(cls, text: str, lowered: str) -> bool:
+        """`torch.load` as the module's imports reach it: `torch.load`, `T.load` after
+        `import torch as T`, `from torch import load [as L]`, `L = torch.load`."""
+        return super().could_fire(text, lowered) and uses_any(text, frozenset({TORCH_LOAD}))
 
     VALID = (
         'import torch\nstate = torch.load(path, map_location="cpu", weights_only=True)\n',

@@ -9,6 +9,7 @@ from importlib import metadata
 import libcst as cst
 
 from dldoctor.lint.finding import Severity
+from dldoctor.lint.textscan import uses_any
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import (
     call_argument,
@@ -29,6 +30,7 @@ _PICKLE_LOADS = {
     "pickle.load", "cPickle.load", "_pickle.load", "dill.load", "cloudpickle.load",
     "joblib.load", "sklearn.externals.joblib.load",
 }
+_LOADERS = frozenset({TORCH_LOAD, "numpy.load", *_PICKLE_LOADS})
 _OPENERS = {"builtins.open", "io.open", "gzip.open", "bz2.open", "lzma.open"}
 MODEL_EXTENSIONS = (".pt", ".pth", ".ckpt", ".pkl", ".joblib")
 _MODEL_WORDS = frozenset({"model", "models", "ckpt", "checkpoint", "checkpoints", "weights"})
@@ -115,6 +117,11 @@ class UnsafeDeserialization(Rule):
     summary = "loading that unpickles arbitrary code: torch.load(weights_only=False), pickle of a model file"
     triggers = ("load",)
     also_triggers = ("torch", "pickle", "joblib", "dill")
+
+    @classmethod
+    def could_fire(cls, text: str, lowered: str) -> bool:
+        """A `load` of one of the loading packages, as the module's imports reach it."""
+        return super().could_fire(text, lowered) and uses_any(text, _LOADERS)
 
     VALID = (
         'import torch\nstate = torch.load(path, map_location="cpu", weights_only=True)\n',

@@ -13,6 +13,8 @@ from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import catches
+from dldoctor.lint.textscan import imports_any, uses_any
+from dldoctor.lint.walk import child_nodes
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ QUALIFIED_REMOVED = {
     "scipy.ndimage.imread": Removed("SciPy", "1.2", "`imageio.v2.imread`"),
 }
 _TF_MODULES = ("tensorflow", "tensorflow.compat.v1")
+_REMOVED_OUTSIDE_TF = frozenset(QUALIFIED_REMOVED)
 # np.bool came back in NumPy 2.0 (as np.bool_): only 1.24-1.26 lack it.
 _BACK_IN = {"numpy.bool": (2, 0)}
 
@@ -424,7 +427,16 @@ class RemovedApi(Rule):
     summary = "API removed or renamed by TensorFlow, NumPy, Pillow or SciPy: AttributeError at run time"
     # Every name this rule resolves is rooted in one of these (or the conventional `np`/`tf`);
     # the removed names themselves (`int`, `str`, ...) are too common to filter on.
-    triggers = ("numpy", "np.", "tensorflow", "tf.", "PIL", "scipy")
+    triggers = ("numpy", "tensorflow", "pil", "scipy")
+
+    @classmethod
+    def could_fire(cls, text: str, lowered: str) -> bool:
+        """Names resolve through imports: TensorFlow imported (its removed and TF1-only
+        names are too many to list), or a removed NumPy, Pillow or SciPy name used
+        through an import of its package."""
+        if not super().could_fire(text, lowered):
+            return False
+        return imports_any(text, ("tensorflow",)) or uses_any(text, _REMOVED_OUTSIDE_TF)
 
     VALID = (
         "import tensorflow.compat.v1 as tf\ntf.summary.scalar('loss', loss)\nw = tf.summary.FileWriter(d)\n",
@@ -720,7 +732,7 @@ def _is_guard(test: cst.BaseExpression) -> bool:
             return True
         if isinstance(node, (cst.BooleanOperation, cst.Comparison, cst.UnaryOperation, cst.Call, cst.Attribute,
                              cst.Subscript, cst.ComparisonTarget, cst.Arg, cst.BinaryOperation)):
-            stack.extend(child for child in node.children if isinstance(child, cst.CSTNode))
+            stack.extend(child_nodes(node))
     return False
 
 

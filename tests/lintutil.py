@@ -9,21 +9,38 @@ import libcst as cst
 from dldoctor.lint.names import ImportTable, ImportTracker
 from dldoctor.lint.registry import all_rules
 from dldoctor.lint.rule import LintContext
+from dldoctor.lint.runner import FileResult as LintResult
 from dldoctor.lint.runner import lint_text
 from dldoctor.lint.walk import BatchedWalker
 
 
+def lint_checked(source: str, codes: frozenset[str], path: str = "t.py") -> LintResult:
+    """Lint `source` (dedented) and check the prefilter on it.
+
+    Every source a test lints is also linted with the prefilter off: the findings
+    must be the same, so a trigger that would hide a finding fails whichever test
+    met the case first.
+    """
+    text = textwrap.dedent(source)
+    result = lint_text(path, text, "utf-8", codes, prefilter=True)
+    assert result.internal_error is None, result.internal_error
+    unfiltered = lint_text(path, text, "utf-8", codes, prefilter=False)
+    assert unfiltered.internal_error is None, unfiltered.internal_error
+    assert _comparable(result.findings) == _comparable(unfiltered.findings), "the prefilter hid a finding"
+    return result
+
+
+def _comparable(findings) -> list[tuple]:
+    return [(f.line, f.column, f.code, f.message) for f in findings]
+
+
 def lint(source: str, *codes: str, path: str = "t.py") -> list[tuple[int, int, str]]:
     """(line, column, code) of every finding for `source` (dedented), with the given rules."""
-    result = lint_text(path, textwrap.dedent(source), "utf-8", frozenset(codes))
-    assert result.internal_error is None, result.internal_error
-    return [(f.line, f.column, f.code) for f in result.findings]
+    return [(f.line, f.column, f.code) for f in lint_checked(source, frozenset(codes), path).findings]
 
 
 def messages(source: str, *codes: str) -> list[str]:
-    result = lint_text("t.py", textwrap.dedent(source), "utf-8", frozenset(codes))
-    assert result.internal_error is None, result.internal_error
-    return [f.message for f in result.findings]
+    return [f.message for f in lint_checked(source, frozenset(codes)).findings]
 
 
 def lines(source: str, code: str) -> list[int]:

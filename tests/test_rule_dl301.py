@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
 from dldoctor.lint.registry import all_rules
-from dldoctor.lint.runner import lint_text
+
+from lintutil import lint_checked
 
 RULE = all_rules()["DL301"]
 
 
 def lint(src: str):
-    result = lint_text("t.py", textwrap.dedent(src), "utf-8", frozenset({"DL301"}))
-    assert result.internal_error is None, result.internal_error
-    return result.findings
+    return lint_checked(src, frozenset({"DL301"})).findings
 
 
 def places(src: str) -> list[tuple[int, int]]:
@@ -34,7 +32,7 @@ def test_valid_examples(src):
 
 @pytest.mark.parametrize("src", RULE.INVALID)
 def test_invalid_examples(src):
-    assert any(trigger in src for trigger in RULE.triggers)
+    assert RULE.could_fire(src, src.lower())
     assert [f.code for f in lint(src)] and all(f.code == "DL301" for f in lint(src))
 
 
@@ -263,7 +261,7 @@ def test_report_once_per_comparison():
     ],
 )
 def test_unusual_spacing_is_triggered(src):
-    assert any(trigger in src for trigger in RULE.triggers)
+    assert RULE.could_fire(src, src.lower())
     assert len(lint(src)) == 1
 
 

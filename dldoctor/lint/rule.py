@@ -25,6 +25,7 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import ImportTable
+from dldoctor.lint.textscan import search_code
 
 DOC_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Fix safety")
 _CODE_PATTERN = re.compile(r"DL\d{3}")
@@ -84,10 +85,15 @@ class Rule(cst.BatchableCSTVisitor):
     summary: ClassVar[str]
     # The file is parsed for this rule only if one of `triggers` occurs in it
     # and, when `also_triggers` is set, one of those too (both compared
-    # case-insensitively). A trigger that misses a file the rule would report
-    # on is a bug; the test suite checks every INVALID example against them.
+    # case-insensitively), and, when `trigger_pattern` is set, that regular
+    # expression matches the (original) text outside comment and doctest lines. Rules whose evidence is spread
+    # over a file (DL301: a list binding *and* a membership test of the same
+    # name) override `could_fire` to correlate the two. A trigger that misses a
+    # file the rule would report on is a bug: the test suite lints every test
+    # source with and without the prefilter and wants the same findings.
     triggers: ClassVar[tuple[str, ...]]
     also_triggers: ClassVar[tuple[str, ...]] = ()
+    trigger_pattern: ClassVar[re.Pattern[str] | None] = None
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
 
@@ -97,11 +103,14 @@ class Rule(cst.BatchableCSTVisitor):
         self.names = context.names
 
     @classmethod
-    def could_fire(cls, lowered_text: str) -> bool:
-        """Whether the (lower-cased) text of a file holds this rule's triggers."""
-        if not any(trigger.lower() in lowered_text for trigger in cls.triggers):
+    def could_fire(cls, text: str, lowered: str) -> bool:
+        """Whether the file could hold a finding of this rule, judged from its text
+        (`lowered` is `text.lower()`, computed once for all rules)."""
+        if not any(trigger.lower() in lowered for trigger in cls.triggers):
             return False
-        return not cls.also_triggers or any(trigger.lower() in lowered_text for trigger in cls.also_triggers)
+        if cls.also_triggers and not any(trigger.lower() in lowered for trigger in cls.also_triggers):
+            return False
+        return cls.trigger_pattern is None or search_code(cls.trigger_pattern, text)
 
     def report(
         self, node: cst.CSTNode, message: str, fix: Fix | None = None, severity: Severity | None = None

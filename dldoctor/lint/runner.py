@@ -27,6 +27,9 @@ from dldoctor.lint.walk import BatchedWalker
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # Below this many files a process pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 16
+# `DLDOCTOR_NO_PREFILTER=1` parses every file for every selected rule: slower, and
+# by design the same findings (the benchmark checks that on whole corpora).
+PREFILTER = os.environ.get("DLDOCTOR_NO_PREFILTER", "") in ("", "0")
 
 
 @dataclass
@@ -69,15 +72,17 @@ def lint_notebook(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
     return result
 
 
-def lint_text(path: str, text: str, encoding: str, codes: frozenset[str]) -> FileResult:
-    """Lint source text that claims to come from `path` (stdin, a file already read)."""
+def lint_text(path: str, text: str, encoding: str, codes: frozenset[str], prefilter: bool | None = None) -> FileResult:
+    """Lint source text that claims to come from `path` (stdin, a file already read).
+
+    With `prefilter` off (default: on unless `DLDOCTOR_NO_PREFILTER` is set), every
+    selected rule visits the file whatever its triggers say.
+    """
     suppression = noqa.file_suppression(text)
     if suppression.everything:
         return FileResult(path)
     codes = frozenset(code for code in codes if not suppression.suppresses(code))
-    catalogue = registry.all_rules()
-    lowered = text.lower()
-    rules = [catalogue[code] for code in sorted(codes) if code in catalogue and catalogue[code].could_fire(lowered)]
+    rules = rules_that_could_fire(text, codes, PREFILTER if prefilter is None else prefilter)
     if not rules:
         return FileResult(path)
     try:
@@ -93,6 +98,16 @@ def lint_text(path: str, text: str, encoding: str, codes: frozenset[str]) -> Fil
     except Exception:  # a bug in a rule must not end the run; it is reported as one
         return FileResult(path, internal_error=traceback.format_exc(limit=-3).strip())
     return FileResult(path, findings)
+
+
+def rules_that_could_fire(text: str, codes: frozenset[str], prefilter: bool = True) -> list[type[Rule]]:
+    """The selected rules whose triggers hold in `text` (all of them without the prefilter)."""
+    catalogue = registry.all_rules()
+    selected = [catalogue[code] for code in sorted(codes) if code in catalogue]
+    if not prefilter:
+        return selected
+    lowered = text.lower()
+    return [rule for rule in selected if rule.could_fire(text, lowered)]
 
 
 def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]]) -> list:

@@ -12,6 +12,7 @@ asks for them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -23,6 +24,27 @@ import libcst as cst
 _TRIVIA = frozenset(
     {"SimpleWhitespace", "ParenthesizedWhitespace", "TrailingWhitespace", "Newline", "EmptyLine", "Comment"}
 )
+
+
+def _token_types() -> frozenset[type]:
+    """Node types that hold nothing but whitespace: operators and punctuation
+    (`Add`, `In`, `Comma`, `Dot`, `LeftParen`, `AssignEqual`, `ImportStar`, ...).
+    A rule reads them from their parent (`comparison.operator`); walking into
+    them costs a call per token for nothing."""
+    found = set()
+    for value in vars(cst).values():
+        if isinstance(value, type) and issubclass(value, cst.CSTNode) and dataclasses.is_dataclass(value):
+            if value.__name__.startswith("Base") or value.__name__ in _TRIVIA:
+                continue
+            if all("whitespace" in field.name for field in dataclasses.fields(value)):
+                found.add(value)
+    return frozenset(found)
+
+
+_TRIVIA_TYPES = frozenset(getattr(cst, name) for name in _TRIVIA)
+_TOKEN_TYPES = _token_types()
+# Field values that are not nodes to walk into.
+_NOT_NODES = frozenset({type(None), cst.MaybeSentinel})
 
 
 class _FieldOrder(cst.CSTVisitor):
@@ -66,7 +88,13 @@ def _hook_names(visitor_type: type) -> tuple[str, ...]:
 
 
 class BatchedWalker:
-    """Dispatches every node of a tree to the visitors that handle its type."""
+    """Dispatches every node of a tree to the visitors that handle its type.
+
+    Per node type it keeps a plan (its visit and leave hooks, its child fields)
+    and it never enters trivia or token nodes that no visitor asks for: a
+    node costs one dictionary lookup and one call, which matters, because the
+    walk is as long as the parse.
+    """
 
     def __init__(self, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
         self._visit: dict[str, list[Callable]] = defaultdict(list)
@@ -83,31 +111,59 @@ class BatchedWalker:
                     table[(node_type, field)].append(method)
                 else:
                     (self._visit if kind == "visit" else self._leave)[node_type].append(method)
-        self._field_hooks = {key[0] for key in (*self._visit_field, *self._leave_field)}
-        self._walk_trivia = any(name in _TRIVIA for name in (*self._visit, *self._leave))
+        hooked = {*self._visit, *self._leave, *(key[0] for key in (*self._visit_field, *self._leave_field))}
+        if hooked & _TRIVIA:  # comments sit in whitespace, which sits in tokens: walk everything
+            self._skip = _NOT_NODES
+        else:
+            self._skip = frozenset(t for t in _TOKEN_TYPES if t.__name__ not in hooked) | _TRIVIA_TYPES | _NOT_NODES
+        self._plans: dict[type, tuple] = {}
+
+    def _plan(self, node: cst.CSTNode) -> tuple:
+        name = type(node).__name__
+        fields = _fields_of(node)
+        field_hooks = None
+        if any((name, field) in self._visit_field or (name, field) in self._leave_field for field in fields):
+            field_hooks = {
+                field: (tuple(self._visit_field.get((name, field), ())), tuple(self._leave_field.get((name, field), ())))
+                for field in fields
+            }
+        plan = (tuple(self._visit.get(name, ())), fields, field_hooks, tuple(self._leave.get(name, ())))
+        self._plans[type(node)] = plan
+        return plan
 
     def walk(self, node: cst.CSTNode) -> None:
-        name = type(node).__name__
-        for method in self._visit.get(name, ()):
+        plan = self._plans.get(type(node)) or self._plan(node)
+        visits, fields, field_hooks, leaves = plan
+        for method in visits:
             method(node)
-        hooked = name in self._field_hooks
-        for field in _fields_of(node):
-            if hooked:
-                for method in self._visit_field.get((name, field), ()):
+        skip = self._skip
+        for field in fields:
+            if field_hooks is not None:
+                for method in field_hooks[field][0]:
                     method(node)
             value = getattr(node, field)
-            if isinstance(value, cst.CSTNode):
-                self._walk_child(value)
-            elif isinstance(value, (tuple, list)):
+            kind = type(value)
+            if kind is tuple or kind is list:
                 for child in value:
-                    if isinstance(child, cst.CSTNode):
-                        self._walk_child(child)
-            if hooked:
-                for method in self._leave_field.get((name, field), ()):
+                    if type(child) not in skip:
+                        self.walk(child)
+            elif kind not in skip:
+                self.walk(value)
+            if field_hooks is not None:
+                for method in field_hooks[field][1]:
                     method(node)
-        for method in self._leave.get(name, ()):
+        for method in leaves:
             method(node)
 
-    def _walk_child(self, child: cst.CSTNode) -> None:
-        if self._walk_trivia or type(child).__name__ not in _TRIVIA:
-            self.walk(child)
+
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """`node.children` without trivia and tokens, and without libcst's visitor round trip."""
+    found = []
+    for field in _fields_of(node):
+        value = getattr(node, field)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            found.extend(child for child in value if type(child) not in _TRIVIA_TYPES and type(child) not in _TOKEN_TYPES)
+        elif kind not in _NOT_NODES and kind not in _TRIVIA_TYPES and kind not in _TOKEN_TYPES:
+            found.append(value)
+    return found
