@@ -68,7 +68,7 @@ def lint(
     diff: bool = typer.Option(False, "--diff", help="Show the fixes as a unified diff; change nothing."),
 ) -> None:
     """Find deep-learning bugs in Python files without running them."""
-    from dldoctor.lint import config, discovery, fixes, runner
+    from dldoctor.lint import config, discovery, runner
     from dldoctor.report import FORMATS, RunSummary, write
 
     if output_format not in FORMATS:
@@ -102,6 +102,8 @@ def lint(
         file_codes = frozenset(codes - settings.ignored_for(name))
         data = sys.stdin.buffer.read()
         if fixing:
+            from dldoctor.lint import fixes
+
             outcomes = [fixes.fix_bytes(name, data, file_codes, unsafe_fixes)]
         else:
             results = [runner.lint_bytes(name, data, file_codes)]
@@ -116,6 +118,8 @@ def lint(
             else:
                 jobs.append((item, frozenset(codes - settings.ignored_for(item))))
         if fixing:
+            from dldoctor.lint import fixes
+
             outcomes = fixes.fix_paths([(path, job_codes, unsafe_fixes, not diff) for path, job_codes in jobs])
         else:
             results = runner.lint_paths(jobs)

@@ -98,8 +98,10 @@ class LogOfProbability(Rule):
     summary = "log of a sigmoid/softmax output or a hand-written cross entropy: log(0) makes the loss NaN"
     triggers = ("log",)
     also_triggers = ("sigmoid", "softmax", "expit", "sum", "mean")
-    # A call of `log`, an import alias (`log as L`) or a plain alias (`L = np.log`).
-    trigger_pattern = re.compile(r"log(?<![^\W\d]log)(?:\s*\(|\s+as\b|(?<=\.log)[ \t]*(?:[#;\r\n]|$))")
+    # A call of `log` (`log2`, `log10`), an import alias (`log as L`) or a plain alias (`L = np.log`).
+    trigger_pattern = re.compile(
+        r"log(?<![^\W\d]log)(?:2|10)?(?:\s*\(|\s+as\b|(?<=\.log)[ \t]*(?:[#;\r\n]|$)|(?<=\.log2|log10)[ \t]*(?:[#;\r\n]|$))"
+    )
 
     VALID = (
         "import tensorflow as tf\nloss = tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logits)\n",

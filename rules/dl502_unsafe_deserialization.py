@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import metadata
 
 import libcst as cst
 
 from dldoctor.lint.finding import Severity
+from dldoctor.lint.installed import installed_version
 from dldoctor.lint.textscan import uses_any
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import (
@@ -54,13 +53,9 @@ def load_is_unsafe_by_default(version: str | None) -> bool:
     return release is None or release < SAFE_DEFAULT_SINCE
 
 
-@lru_cache(maxsize=1)
 def installed_torch_version() -> str | None:
     """The installed torch's version, from package metadata: torch is never imported."""
-    try:
-        return metadata.version("torch")
-    except (metadata.PackageNotFoundError, ValueError):
-        return None
+    return installed_version("torch")
 
 
 class UnsafeDeserialization(Rule):

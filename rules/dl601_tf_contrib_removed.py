@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import metadata
 
 import libcst as cst
 
 from dldoctor.lint.finding import Severity
+from dldoctor.lint.installed import installed_version
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import catches
@@ -78,15 +77,9 @@ _TF_DISTRIBUTIONS = (
 )
 
 
-@lru_cache(maxsize=1)
 def installed_tensorflow() -> str | None:
     """The installed TensorFlow version, from package metadata (never an import); None if absent."""
-    for name in _TF_DISTRIBUTIONS:
-        try:
-            return metadata.version(name)
-        except Exception:  # not installed, or a broken .dist-info
-            continue
-    return None
+    return installed_version(*_TF_DISTRIBUTIONS)
 
 
 # `try: import tensorflow.contrib... except ImportError:` (or a broad except): an optional import.

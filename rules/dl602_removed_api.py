@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import metadata
 
 import libcst as cst
 
 from dldoctor.lint.finding import Severity
+from dldoctor.lint.installed import installed_version as _installed
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import catches
@@ -295,15 +294,9 @@ _TF1_ONLY_IN_MODULE = {
 }
 
 
-@lru_cache(maxsize=None)
 def installed_version(package: str) -> str | None:
     """The installed version of `package` (a key of DISTRIBUTIONS) from metadata; None if absent."""
-    for name in DISTRIBUTIONS.get(package, ()):
-        try:
-            return metadata.version(name)
-        except Exception:  # not installed, or a broken .dist-info
-            continue
-    return None
+    return _installed(*DISTRIBUTIONS.get(package, ()))
 
 
 def version_tuple(version: str) -> tuple[int, ...]:

@@ -115,3 +115,9 @@ def test_must_not_fire():
     ]
     for source in sources:
         assert lint(source, "DL403") == [], source
+
+
+def test_log2_and_log10_in_a_hand_written_cross_entropy():
+    for log in ("np.log2", "np.log10", "torch.log2"):
+        source = f"import numpy as np\nimport torch\nloss = -np.sum(y * {log}(p))\n"
+        assert lines(source, "DL403") == [3], log

@@ -4,6 +4,7 @@ import textwrap
 
 import libcst as cst
 
+from dldoctor.lint import installed
 from dldoctor.lint.names import ImportTable, ImportTracker
 from dldoctor.lint.registry import all_rules
 from dldoctor.lint.rule import LintContext
@@ -112,7 +113,7 @@ def test_not_tensorflow_contrib():
 
 
 def test_installed_version_comes_from_metadata():
-    dl601_tf_contrib_removed.installed_tensorflow.cache_clear()
+    installed.installed_version.cache_clear()
     version = dl601_tf_contrib_removed.installed_tensorflow()
     assert version is None or version[0].isdigit()
     assert lines("import tensorflow.contrib.slim as slim\n", "DL601") == [1]

@@ -5,6 +5,7 @@ import textwrap
 import libcst as cst
 import pytest
 
+from dldoctor.lint import installed
 from dldoctor.lint.names import ImportTable, ImportTracker
 from dldoctor.lint.registry import all_rules
 from dldoctor.lint.rule import LintContext
@@ -301,7 +302,7 @@ def test_installed_version_reads_metadata_without_import():
     import sys
 
     before = {name for name in sys.modules if name.split(".")[0] in ("tensorflow", "numpy", "PIL", "scipy")}
-    dl602_removed_api.installed_version.cache_clear()
+    installed.installed_version.cache_clear()
     for package in ("TensorFlow", "NumPy", "Pillow", "SciPy"):
         version = dl602_removed_api.installed_version(package)
         assert version is None or version[0].isdigit()

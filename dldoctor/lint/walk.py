@@ -26,6 +26,7 @@ _TRIVIA = frozenset(
 )
 
 
+@lru_cache(maxsize=1)
 def _token_types() -> frozenset[type]:
     """Node types that hold nothing but whitespace: operators and punctuation
     (`Add`, `In`, `Comma`, `Dot`, `LeftParen`, `AssignEqual`, `ImportStar`, ...).
@@ -42,7 +43,6 @@ def _token_types() -> frozenset[type]:
 
 
 _TRIVIA_TYPES = frozenset(getattr(cst, name) for name in _TRIVIA)
-_TOKEN_TYPES = _token_types()
 # Field values that are not nodes to walk into.
 _NOT_NODES = frozenset({type(None), cst.MaybeSentinel})
 
@@ -115,7 +115,7 @@ class BatchedWalker:
         if hooked & _TRIVIA:  # comments sit in whitespace, which sits in tokens: walk everything
             self._skip = _NOT_NODES
         else:
-            self._skip = frozenset(t for t in _TOKEN_TYPES if t.__name__ not in hooked) | _TRIVIA_TYPES | _NOT_NODES
+            self._skip = frozenset(t for t in _token_types() if t.__name__ not in hooked) | _TRIVIA_TYPES | _NOT_NODES
         self._plans: dict[type, tuple] = {}
 
     def _plan(self, node: cst.CSTNode) -> tuple:
@@ -163,7 +163,7 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
         value = getattr(node, field)
         kind = type(value)
         if kind is tuple or kind is list:
-            found.extend(child for child in value if type(child) not in _TRIVIA_TYPES and type(child) not in _TOKEN_TYPES)
-        elif kind not in _NOT_NODES and kind not in _TRIVIA_TYPES and kind not in _TOKEN_TYPES:
+            found.extend(child for child in value if type(child) not in _TRIVIA_TYPES and type(child) not in _token_types())
+        elif kind not in _NOT_NODES and kind not in _TRIVIA_TYPES and kind not in _token_types():
             found.append(value)
     return found
