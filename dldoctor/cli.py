@@ -8,6 +8,7 @@ since those are what users' hands already know.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -66,6 +67,10 @@ def lint(
     fix: bool = typer.Option(False, "--fix", help="Apply safe fixes to the files (fixed source to stdout for stdin)."),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="With --fix or --diff, apply unsafe fixes too."),
     diff: bool = typer.Option(False, "--diff", help="Show the fixes as a unified diff; change nothing."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Lint every file, without reading or writing the cache."),
+    cache_dir: Optional[str] = typer.Option(
+        None, "--cache-dir", envvar="DLDOCTOR_CACHE_DIR", help="Where the cache lives (default: .dldoctor_cache in the project root)."
+    ),
 ) -> None:
     """Find deep-learning bugs in Python files without running them."""
     from dldoctor.lint import config, discovery, runner
@@ -122,7 +127,14 @@ def lint(
 
             outcomes = fixes.fix_paths([(path, job_codes, unsafe_fixes, not diff) for path, job_codes in jobs])
         else:
-            results = runner.lint_paths(jobs)
+            lint_cache = None
+            if not no_cache and runner.PREFILTER:  # without the prefilter: a check of it, so lint everything
+                from dldoctor.lint.cache import DIRECTORY_NAME, LintCache
+
+                lint_cache = LintCache(Path(cache_dir) if cache_dir else settings.root / DIRECTORY_NAME)
+            results = runner.lint_paths(jobs, lint_cache=lint_cache)
+            if lint_cache is not None and lint_cache.problem:
+                _warning(lint_cache.problem)
         files_checked = len(jobs)
 
     fixed_count = 0

@@ -1,8 +1,9 @@
 """Lint files: read, decide which rules could fire, parse once, traverse once, place findings.
 
 Work is skipped wherever it can be proved useless: a file in which no selected
-rule's trigger text occurs is never parsed, and positions (a full code
-generation pass in libcst) are computed only for files with something to report.
+rule's trigger text occurs is never parsed, and positions (a code generation
+pass) are computed only for files with something to report, and only for the
+reported nodes.
 Files are spread over worker processes when there are enough to pay for them.
 """
 
@@ -15,11 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
-from dldoctor.lint import noqa, notebook, registry, source
+from dldoctor.lint import cache, noqa, notebook, registry, source
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 from dldoctor.lint.names import ImportTable, ImportTracker
+from dldoctor.lint.positions import positions
 from dldoctor.lint.rule import Fix, LintContext, Rule
 from dldoctor.lint.walk import BatchedWalker
 
@@ -120,13 +121,14 @@ def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]]) -> li
 
 def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Finding]:
     """Positions for the reported nodes only, then `# noqa` on those lines."""
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    nodes = [report.node for report in reports]
+    nodes += [old for report in reports if report.fix is not None for old, _ in report.fix.replacements]
+    placed = positions(module, nodes)
     lines = _LINE_BREAK.split(text)
     findings = []
     seen = set()
     for report in reports:
-        where = positions[report.node]
-        line, column = where.start.line, where.start.column + 1
+        (line, column), (end_line, end_column) = placed[report.node]
         key = (report.rule.code, line, column)
         if key in seen:
             continue
@@ -141,32 +143,24 @@ def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Find
                 severity=report.severity or report.rule.severity,
                 message=report.message,
                 line=line,
-                column=column,
-                end_line=where.end.line,
-                end_column=where.end.column + 1,
+                column=column + 1,
+                end_line=end_line,
+                end_column=end_column + 1,
                 source_line=lines[line - 1] if line <= len(lines) else "",
-                fix=_proposal(module, positions, report.fix),
+                fix=_proposal(module, placed, report.fix),
             )
         )
     return sorted(findings, key=Finding.sort_key)
 
 
-def _proposal(module: cst.Module, positions, fix: Fix | None) -> FixProposal | None:
+def _proposal(module: cst.Module, placed: dict, fix: Fix | None) -> FixProposal | None:
     """A rule's node replacements as text edits of the file."""
     if fix is None:
         return None
     edits = []
     for old, new in fix.replacements:
-        where = positions[old]
-        edits.append(
-            Edit(
-                where.start.line,
-                where.start.column + 1,
-                where.end.line,
-                where.end.column + 1,
-                module.code_for_node(new),
-            )
-        )
+        (line, column), (end_line, end_column) = placed[old]
+        edits.append(Edit(line, column + 1, end_line, end_column + 1, module.code_for_node(new)))
     return FixProposal(fix.description, fix.applicability.value, tuple(edits))
 
 
@@ -196,6 +190,16 @@ def _lint_job(job: tuple[str, frozenset[str]]) -> FileResult:
     return lint_path(*job)
 
 
+def _lint_job_for_cache(job: tuple[str, frozenset[str]]) -> tuple[FileResult, str | None]:
+    """Lint a file and give the digest of the bytes linted (None if it could not be read)."""
+    path, codes = job
+    try:
+        data = source.read_bytes(path)
+    except source.SourceProblem as problem:
+        return FileResult(path, _unreadable(path, problem, codes)), None
+    return lint_bytes(path, data, codes), cache.digest(data)
+
+
 def map_jobs(function, jobs: Sequence, workers: int | None = None) -> list:
     """`function` over jobs whose first item is a path, in worker processes when there
     are many; results in job order.
@@ -223,6 +227,33 @@ def _size(path: str) -> int:
         return 0
 
 
-def lint_paths(jobs: Sequence[tuple[str, frozenset[str]]], workers: int | None = None) -> list[FileResult]:
-    """Lint (path, codes) jobs; results in job order."""
-    return map_jobs(_lint_job, jobs, workers)
+def lint_paths(
+    jobs: Sequence[tuple[str, frozenset[str]]], workers: int | None = None, lint_cache: cache.LintCache | None = None
+) -> list[FileResult]:
+    """Lint (path, codes) jobs; results in job order.
+
+    With a cache, files whose bytes and rules match an entry are not linted: the
+    parent reads and hashes every file (a hash costs about a hundredth of a
+    parse), and only the rest go to the workers, which hash what they lint so
+    that a file changed in between is stored under its new bytes.
+    """
+    if lint_cache is None:
+        return map_jobs(_lint_job, jobs, workers)
+    results: list[FileResult | None] = [None] * len(jobs)
+    misses = []
+    for index, (path, codes) in enumerate(jobs):
+        try:
+            found = lint_cache.get(path, cache.digest(source.read_bytes(path)), codes)
+        except source.SourceProblem:
+            found = None  # reported by the worker that tries it
+        if found is None:
+            misses.append(index)
+        else:
+            results[index] = FileResult(path, found)
+    linted = map_jobs(_lint_job_for_cache, [jobs[index] for index in misses], workers)
+    for index, (result, data_digest) in zip(misses, linted):
+        results[index] = result
+        if data_digest is not None and result.internal_error is None:
+            lint_cache.put(result.path, data_digest, jobs[index][1], result.findings)
+    lint_cache.save()
+    return results  # type: ignore[return-value]

@@ -1,0 +1,173 @@
+"""The lint cache: a file that has not changed costs a hash, not a parse.
+
+One JSON file per *fingerprint* under the cache directory (`.dldoctor_cache/`
+in the project root, like `.ruff_cache`): the fingerprint covers everything
+besides a file's bytes that decides its findings: dldoctor's version and the
+size and time of its own rule and lint sources (so an edited rule in a
+development install never serves old findings), the Python version, and the
+installed versions that rules read (torch for DL502, TensorFlow, NumPy,
+Pillow and SciPy for DL601/DL602). Inside, each linted path maps to the
+digest of its bytes, the rules it was linted with (the selection after
+per-file ignores), and its findings.
+
+Safe under concurrent runs: the file is replaced atomically (a temporary
+file, then `os.replace`), so a reader sees the old cache or the new one,
+never half of one; when two runs write, the last one wins and the other's
+new entries are recomputed next time. A cache that cannot be read or written
+(corrupt, read-only, full disk) is ignored, with one warning for the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import dldoctor
+from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
+from dldoctor.lint.installed import installed_version
+
+DIRECTORY_NAME = ".dldoctor_cache"
+# Distributions whose installed version a rule reads (see lint/installed.py users).
+_READ_BY_RULES = (
+    ("torch",),
+    ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tf-nightly"),
+    ("numpy",),
+    ("pillow",),
+    ("scipy",),
+)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _sources_fingerprint() -> list:
+    """Size and modification time of dldoctor's lint and rule sources."""
+    import dldoctor.lint
+    import dldoctor.rules
+
+    found = []
+    for package in (dldoctor.lint, dldoctor.rules):
+        for directory in package.__path__:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".py"):
+                        info = entry.stat()
+                        found.append((entry.name, info.st_size, info.st_mtime_ns))
+    return sorted(found)
+
+
+def fingerprint() -> str:
+    facts = {
+        "dldoctor": dldoctor.__version__,
+        "python": sys.version_info[:2],
+        "sources": _sources_fingerprint(),
+        "installed": [installed_version(*names) for names in _READ_BY_RULES],
+    }
+    return digest(json.dumps(facts, sort_keys=True).encode())
+
+
+class LintCache:
+    """Findings of unchanged files, loaded once per run and saved once at its end."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / f"{fingerprint()}.json"
+        self.problem: str | None = None  # why the cache was not read or written, for one warning
+        self._entries: dict[str, list] = {}
+        self._changed = False
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                loaded = json.load(handle)
+            if isinstance(loaded, dict):
+                self._entries = loaded
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as error:
+            self.problem = f"cannot read the cache {self.path}: {error}; linting without it"
+
+    @staticmethod
+    def _codes_key(codes: frozenset[str]) -> str:
+        return ",".join(sorted(codes))
+
+    def get(self, path: str, data_digest: str, codes: frozenset[str]) -> list[Finding] | None:
+        """The findings stored for `path` if its bytes and rules are the same; else None."""
+        entry = self._entries.get(path)
+        if not isinstance(entry, list) or len(entry) != 3:
+            return None
+        stored_digest, stored_codes, findings = entry
+        if stored_digest != data_digest or stored_codes != self._codes_key(codes):
+            return None
+        try:
+            return [_finding_from_json(path, item) for item in findings]
+        except (KeyError, TypeError, ValueError):
+            return None  # an entry of another layout: lint the file again
+
+    def put(self, path: str, data_digest: str, codes: frozenset[str], findings: list[Finding]) -> None:
+        self._entries[path] = [data_digest, self._codes_key(codes), [_finding_to_json(f) for f in findings]]
+        self._changed = True
+
+    def save(self) -> None:
+        """Write the cache atomically, if anything was added."""
+        if not self._changed:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            gitignore = self.directory / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# Created by dldoctor: the lint cache.\n*\n", encoding="utf-8")
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    json.dump(self._entries, stream, separators=(",", ":"))
+                os.replace(temporary, self.path)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+        except OSError as error:
+            self.problem = f"cannot write the cache in {self.directory}: {error}"
+
+
+def _finding_to_json(finding: Finding) -> dict:
+    fix = finding.fix
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "place": [finding.line, finding.column, finding.end_line, finding.end_column],
+        "source_line": finding.source_line,
+        "cell": finding.cell,
+        "fix": None
+        if fix is None
+        else {
+            "description": fix.description,
+            "applicability": fix.applicability,
+            "edits": [[e.line, e.column, e.end_line, e.end_column, e.content] for e in fix.edits],
+        },
+    }
+
+
+def _finding_from_json(path: str, item: dict) -> Finding:
+    fix = item["fix"]
+    line, column, end_line, end_column = item["place"]
+    return Finding(
+        path=path,
+        code=item["code"],
+        name=item["name"],
+        severity=Severity(item["severity"]),
+        message=item["message"],
+        line=line,
+        column=column,
+        end_line=end_line,
+        end_column=end_column,
+        source_line=item["source_line"],
+        cell=item["cell"],
+        fix=None
+        if fix is None
+        else FixProposal(fix["description"], fix["applicability"], tuple(Edit(*edit) for edit in fix["edits"])),
+    )
