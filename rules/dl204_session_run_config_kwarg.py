@@ -14,6 +14,7 @@ from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import ImportTable, dotted_name, tf_symbol
 from dldoctor.lint.rule import Rule
 from dldoctor.lint.syntax import code_of
+from dldoctor.lint.textscan import value_text
 
 # Calls that return a TensorFlow session (symbols without the module path).
 SESSION_MAKERS = frozenset(
@@ -33,6 +34,8 @@ SESSION_METHODS = frozenset({"managed_session", "prepare_or_wait_for_session", "
 _SESSION_NAME = re.compile(r"sess", re.IGNORECASE)
 
 RUN_PARAMETERS = ("fetches", "feed_dict", "options", "run_metadata")
+_RUN_CALL = re.compile(r"\.\s*run\s*\(")
+_KEYWORD = re.compile(r"([^\W\d]\w*)\s*=(?!=)")  # `name=` in the arguments (nested calls' too)
 # Keywords that belong to the session's ConfigProto (or its GPUOptions), not to run().
 CONFIG_FIELDS = frozenset(
     {
@@ -165,8 +168,19 @@ class SessionRunConfigKwarg(Rule):
     name = "session-run-config-kwarg"
     severity = Severity.ERROR
     summary = "Session.run() given a keyword it does not take (a ConfigProto option): TypeError"
-    triggers = (".run(",)
+    triggers = ("run",)
     also_triggers = ("sess", "tensorflow", "tf.")
+
+    @classmethod
+    def could_fire(cls, text: str, lowered: str) -> bool:
+        """A `.run(...)` call with a keyword that `Session.run` does not have."""
+        if not super().could_fire(text, lowered):
+            return False
+        for call in _RUN_CALL.finditer(text):
+            arguments = value_text(text, call.end(), inside_brackets=True)
+            if any(keyword not in RUN_PARAMETERS for keyword in _KEYWORD.findall(arguments)):
+                return True
+        return False
 
     VALID = (
         "import tensorflow as tf\nwith tf.Session(config=tf.ConfigProto(allow_soft_placement=True)) as sess:\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import keyword
 import re
 from collections.abc import Callable
@@ -87,6 +88,31 @@ def _holds_list(value: str, calls: re.Pattern[str]) -> bool:
     return False
 
 
+_AST_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_AST_MEMBERSHIP = (ast.In, ast.NotIn)
+
+
+def _names_tested_in_loops(tree: ast.AST) -> set[str]:
+    """NAME of every `x in NAME` / `x not in NAME` anywhere inside a loop or a comprehension
+    (a superset of what the rule checks: its iterable, a nested lambda and all)."""
+    names = set()
+    stack = [(tree, False)]
+    while stack:
+        node, in_loop = stack.pop()
+        if in_loop and type(node) is ast.Compare:
+            for operator, comparator in zip(node.ops, node.comparators):
+                if type(operator) in _AST_MEMBERSHIP and type(comparator) is ast.Name:
+                    names.add(comparator.id)
+        inner = in_loop or isinstance(node, _AST_LOOPS)
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend((item, inner) for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append((value, inner))
+    return names
+
+
 def _names_tested_for_membership(text: str) -> set[str]:
     names: set[str] = set()
     for match in _MEMBERSHIP.finditer(text):
@@ -102,8 +128,8 @@ def _names_tested_for_membership(text: str) -> set[str]:
     return names
 
 
-def _could_hold_list_membership(text: str) -> bool:
-    names = _names_tested_for_membership(text)
+def _bound_to_a_list(text: str, names: set[str]) -> bool:
+    """Whether one of `names` is bound, somewhere in `text`, to what could be a list."""
     if not names:
         return False
     aliases = _list_function_aliases(text)
@@ -254,7 +280,20 @@ class ListMembershipInLoop(Rule):
 
     @classmethod
     def could_fire(cls, text: str, lowered: str) -> bool:
-        return _could_hold_list_membership(text)
+        return _bound_to_a_list(text, _names_tested_for_membership(text))
+
+    second_look = True
+
+    @classmethod
+    def worth_parsing(cls, text: str) -> bool:
+        """Only the names that CPython's parser finds in membership tests inside loops
+        (a fifth of libcst's cost) must be bound to a list: on large files, the text
+        always holds some `in NAME` outside a loop, in a string or in a comment."""
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return True  # newer syntax than this Python's, or broken: libcst decides
+        return _bound_to_a_list(text, _names_tested_in_loops(tree))
 
     VALID = (
         # A set: O(1) membership.

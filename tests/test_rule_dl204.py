@@ -67,3 +67,8 @@ def test_valid_run_calls_and_other_run_methods():
     ]
     for source in sources:
         assert lint(source, "DL204") == [], source
+
+
+def test_spaces_around_run_and_a_keyword_on_another_line():
+    source = "import tensorflow as tf\nsess = tf.Session()\nsess . run (train_op,\n    allow_soft_placement=True)\n"
+    assert lines(source, "DL204") == [4]  # at the keyword

@@ -94,6 +94,10 @@ class Rule(cst.BatchableCSTVisitor):
     triggers: ClassVar[tuple[str, ...]]
     also_triggers: ClassVar[tuple[str, ...]] = ()
     trigger_pattern: ClassVar[re.Pattern[str] | None] = None
+    # A rule whose text trigger still passes many files it will not report on may
+    # take a second, costlier look (`worth_parsing`), which the runner asks only
+    # when no other rule wants the file parsed anyway.
+    second_look: ClassVar[bool] = False
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
 
@@ -111,6 +115,11 @@ class Rule(cst.BatchableCSTVisitor):
         if cls.also_triggers and not any(trigger.lower() in lowered for trigger in cls.also_triggers):
             return False
         return cls.trigger_pattern is None or search_code(cls.trigger_pattern, text)
+
+    @classmethod
+    def worth_parsing(cls, text: str) -> bool:
+        """The second look (see `second_look`): whether to parse the file for this rule."""
+        return True
 
     def report(
         self, node: cst.CSTNode, message: str, fix: Fix | None = None, severity: Severity | None = None

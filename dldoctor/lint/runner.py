@@ -107,7 +107,10 @@ def rules_that_could_fire(text: str, codes: frozenset[str], prefilter: bool = Tr
     if not prefilter:
         return selected
     lowered = text.lower()
-    return [rule for rule in selected if rule.could_fire(text, lowered)]
+    rules = [rule for rule in selected if rule.could_fire(text, lowered)]
+    if rules and all(rule.second_look for rule in rules):  # nobody needs the parse yet
+        rules = [rule for rule in rules if rule.worth_parsing(text)]
+    return rules
 
 
 def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]]) -> list:

@@ -58,10 +58,12 @@ _VALUE_TOKENS = re.compile(
 _MAX_VALUE_TOKENS = 5000
 
 
-def value_text(text: str, start: int) -> str:
+def value_text(text: str, start: int, *, inside_brackets: bool = False) -> str:
     """The text of the expression that starts at `start` (the right side of an `=`),
-    up to the end of its logical line. When the scan gives up, more rather than
-    less: a trigger must not miss what the value holds."""
+    up to the end of its logical line; with `inside_brackets`, `start` is just inside
+    an opening bracket and the text runs to the bracket that closes it (a call's
+    arguments). When the scan gives up, more rather than less: a trigger must not
+    miss what the value holds."""
     depth = 0
     for count, token in enumerate(_VALUE_TOKENS.finditer(text, start)):
         kind = token.group()
@@ -71,7 +73,7 @@ def value_text(text: str, start: int) -> str:
             depth -= 1
             if depth < 0:
                 return text[start : token.start()]
-        elif kind == "\n" and depth == 0:
+        elif kind == "\n" and depth == 0 and not inside_brackets:
             return text[start : token.start()]
         if count > _MAX_VALUE_TOKENS:
             break
