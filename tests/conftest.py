@@ -137,14 +137,14 @@ finally:
 """
 
 
-def run_reporting_imports(args: list[str], roots: list[str], cwd: Path, timeout: int = 300):
+def run_reporting_imports(args: list[str], roots: list[str], cwd: Path, timeout: int = 300, env: dict | None = None):
     """Run `dldoctor ARGS` in a fresh interpreter: (its stdout before the report, the report, the process).
 
     The report is {"status": exit code, "imported": modules under `roots`, "libcst": bool}.
     """
     completed = subprocess.run(
         [sys.executable, "-c", _IMPORTS_WRAPPER, json.dumps(list(args)), json.dumps(list(roots))],
-        cwd=cwd, capture_output=True, text=True, env=clean_env(), timeout=timeout,
+        cwd=cwd, capture_output=True, text=True, env=env if env is not None else clean_env(), timeout=timeout,
     )
     head, marker, tail = completed.stdout.rpartition("\n@@")
     assert marker, completed.stdout + completed.stderr

@@ -1,8 +1,11 @@
 """The default, human output: findings grouped by file, the source line with a caret,
 and a count per rule at the end.
 
-Colour only on a terminal and never when NO_COLOR is set (rich decides both);
+Colour only on a terminal (or with FORCE_COLOR) and never when NO_COLOR is set;
 lines are not wrapped, so CI logs and pipes keep one finding per header line.
+Each line is built once as styled pieces: rich renders them on a terminal, and
+everywhere else (pre-commit, CI, pipes) they are written as plain text without
+importing rich at all, which is a tenth of the time of linting one file.
 """
 
 from __future__ import annotations
@@ -12,15 +15,22 @@ from collections import Counter
 from itertools import groupby
 from typing import TextIO
 
-from rich.cells import cell_len
-from rich.console import Console
-from rich.markup import escape
-
 from dldoctor.lint import registry
 from dldoctor.lint.finding import Finding, Severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
 _TAB = 4
+
+Line = list[tuple[str, str]]  # (text, rich style; "" for none)
+
+
+def _cells(text: str) -> int:
+    """Terminal cells `text` takes: wide (CJK) characters take two."""
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
 
 
 def _caret(finding: Finding) -> tuple[str, str] | None:
@@ -32,62 +42,83 @@ def _caret(finding: Finding) -> tuple[str, str] | None:
     line = finding.source_line
     if not line.strip():
         return None
-    start = cell_len(line[: finding.column - 1].expandtabs(_TAB))
+    start = _cells(line[: finding.column - 1].expandtabs(_TAB))
     shown = line.expandtabs(_TAB).rstrip()
     if finding.end_line == finding.line:
-        end = cell_len(line[: max(finding.end_column, finding.column + 1) - 1].expandtabs(_TAB))
+        end = _cells(line[: max(finding.end_column, finding.column + 1) - 1].expandtabs(_TAB))
     else:
-        end = cell_len(shown)
+        end = _cells(shown)
     return shown, " " * start + "^" * max(1, end - start)
 
 
-def write(findings: list[Finding], summary, stream: TextIO) -> None:
-    # NO_COLOR means plain text: rich's own NO_COLOR handling drops colours but keeps bold and dim.
-    plain = os.environ.get("NO_COLOR", "") != ""
-    console = Console(
-        file=stream, highlight=False, soft_wrap=True, emoji=False, color_system=None if plain else "auto"
-    )
+def _lines(findings: list[Finding], summary) -> list[Line]:
+    lines: list[Line] = []
     for path, group in groupby(findings, key=lambda f: f.path):
-        console.print(f"[bold]{escape(path)}[/]")
+        lines.append([(path, "bold")])
         for finding in group:
             style = _STYLE[finding.severity]
-            fixable = " [cyan]\\[*][/]" if finding.fix is not None and finding.fix.applicability == "safe" else ""
-            console.print(
-                f"  [dim]{finding.place}[/]  [{style}]{finding.code}[/]{fixable} "
-                f"[dim]{finding.name}[/]  {escape(finding.message)}"
-            )
+            line: Line = [("  ", ""), (finding.place, "dim"), ("  ", ""), (finding.code, style)]
+            if finding.fix is not None and finding.fix.applicability == "safe":
+                line += [(" ", ""), ("[*]", "cyan")]
+            line += [(" ", ""), (finding.name, "dim"), ("  " + finding.message, "")]
+            lines.append(line)
             caret = _caret(finding)
             if caret is not None:
                 gutter = str(finding.line)
-                console.print(f"  [dim]{gutter} |[/] {escape(caret[0])}")
-                console.print(f"  [dim]{' ' * len(gutter)} |[/] [{style}]{caret[1]}[/]")
-        console.print()
-    _summary(console, findings, summary)
+                lines.append([("  ", ""), (f"{gutter} |", "dim"), (" " + caret[0], "")])
+                lines.append([("  ", ""), (f"{' ' * len(gutter)} |", "dim"), (" ", ""), (caret[1], style)])
+        lines.append([])
+    return lines + _summary(findings, summary)
 
 
-def _summary(console: Console, findings: list[Finding], summary) -> None:
+def _summary(findings: list[Finding], summary) -> list[Line]:
+    lines: list[Line] = []
     checked = f"{summary.files_checked} file{'s' if summary.files_checked != 1 else ''} checked"
     if summary.fixed:
-        console.print(f"[bold]Fixed {summary.fixed} finding{'s' if summary.fixed != 1 else ''}.[/]")
+        lines.append([(f"Fixed {summary.fixed} finding{'s' if summary.fixed != 1 else ''}.", "bold")])
     if not findings:
-        console.print(f"[bold green]All checks passed![/] ({checked})")
-        return
+        lines.append([("All checks passed!", "bold green"), (f" ({checked})", "")])
+        return lines
     files = len({f.path for f in findings})
     total = len(findings)
-    console.print(
-        f"[bold]Found {total} finding{'s' if total != 1 else ''} in {files} "
-        f"file{'s' if files != 1 else ''}[/] ({checked}):"
-    )
+    lines.append([
+        (f"Found {total} finding{'s' if total != 1 else ''} in {files} file{'s' if files != 1 else ''}", "bold"),
+        (f" ({checked}):", ""),
+    ])
     catalogue = registry.all_rules()
     counts = Counter(f.code for f in findings)
     width = len(str(max(counts.values())))
     for code, count in sorted(counts.items()):
         name = catalogue[code].name if code in catalogue else registry.UNREADABLE_NAME
-        console.print(f"  {count:>{width}}  {code}  {name}")
+        lines.append([(f"  {count:>{width}}  {code}  {name}", "")])
     safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "safe")
     unsafe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "unsafe")
     if safe:
-        console.print(f"[cyan]\\[*][/] {safe} fixable with the `--fix` option.")
+        lines.append([("[*]", "cyan"), (f" {safe} fixable with the `--fix` option.", "")])
     if unsafe and not summary.unsafe_fixes:
-        console.print(f"{unsafe} more fixable with `--fix --unsafe-fixes` (they may change behaviour: see `dldoctor rule CODE`).")
-    console.print("Explain a rule with `dldoctor rule CODE`; silence one line with `# noqa: CODE`.")
+        lines.append([(f"{unsafe} more fixable with `--fix --unsafe-fixes` (they may change behaviour: see `dldoctor rule CODE`).", "")])
+    lines.append([("Explain a rule with `dldoctor rule CODE`; silence one line with `# noqa: CODE`.", "")])
+    return lines
+
+
+def _in_colour(stream: TextIO) -> bool:
+    """What rich decides, without importing it: NO_COLOR wins, then FORCE_COLOR, then a terminal."""
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    if os.environ.get("FORCE_COLOR", ""):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM", "") != "dumb"
+
+
+def write(findings: list[Finding], summary, stream: TextIO) -> None:
+    lines = _lines(findings, summary)
+    if not _in_colour(stream):
+        stream.write("".join("".join(text for text, _ in line) + "\n" for line in lines))
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, highlight=False, soft_wrap=True, emoji=False, force_terminal=True)
+    for line in lines:
+        console.print(Text.assemble(*((text, style) if style else text for text, style in line)))
