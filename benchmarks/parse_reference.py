@@ -16,18 +16,27 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import sys
 from multiprocessing import Pool
 from pathlib import Path
 
 
-def parse_libcst(path: str) -> None:
+def parse_libcst(path: str) -> bool:
     import libcst
 
-    libcst.parse_module(Path(path).read_bytes())
+    try:
+        libcst.parse_module(Path(path).read_bytes())
+    except Exception:  # a syntax this parser does not know: counted, as a linter would report it
+        return False
+    return True
 
 
-def parse_ast(path: str) -> None:
-    ast.parse(Path(path).read_bytes())
+def parse_ast(path: str) -> bool:
+    try:
+        ast.parse(Path(path).read_bytes())  # this Python's grammar: torch has a PEP 695 test file
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def main() -> None:
@@ -40,12 +49,12 @@ def main() -> None:
     files = [str(path) for path in sorted(files, key=lambda path: -path.stat().st_size)]
     parse = parse_libcst if options.parser == "libcst" else parse_ast
     if options.processes < 2:
-        for path in files:
-            parse(path)
-        return
-    with Pool(options.processes) as pool:
-        for _ in pool.imap_unordered(parse, files):
-            pass
+        parsed = [parse(path) for path in files]
+    else:
+        with Pool(options.processes) as pool:
+            parsed = list(pool.imap_unordered(parse, files))
+    if not all(parsed):
+        print(f"{parsed.count(False)} of {len(files)} files not parsed by {options.parser}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import tf_symbol
-from dldoctor.lint.textscan import search_code, uses_any
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import call_argument, code_of, method_name, string_tail, string_value
+from dldoctor.lint.textscan import search_code, uses_any
 
 BINARY_EXTENSIONS = frozenset(
     ".jpg .jpeg .png .bmp .gif .webp .tif .tiff .ico .npy .npz .tfrecord .tfrecords .record .pb "

@@ -8,8 +8,8 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.rule import Rule
-from dldoctor.lint.textscan import uses_any
 from dldoctor.lint.syntax import call_argument, code_of, method_name
+from dldoctor.lint.textscan import uses_any
 
 NP_RESIZE = "numpy.resize"
 # Readers that give an image as a NumPy array, and the ones that give a PIL image

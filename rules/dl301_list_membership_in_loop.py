@@ -13,8 +13,8 @@ import libcst as cst
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Applicability, Fix, LintContext, Rule
-from dldoctor.lint.textscan import value_text
 from dldoctor.lint.syntax import code_of, is_none, method_name, string_value, target_names
+from dldoctor.lint.textscan import value_text
 
 # Calls that return a list of a size the data decides.
 _LIST_FUNCTIONS = {"builtins.list", "builtins.sorted", "os.listdir", "glob.glob", "re.split"}
@@ -82,7 +82,7 @@ def _holds_list(value: str, calls: re.Pattern[str]) -> bool:
     if calls.search(value):
         return True
     for display in _DISPLAY.finditer(value):
-        inside = value_text(value, display.end())  # up to the closing bracket
+        inside = value_text(value, display.end(), inside_brackets=True)  # up to the closing bracket
         if not inside.strip() or inside.count(",") >= _SMALL_DISPLAY or _LIST_DISPLAY.search(inside):
             return True
     return False
@@ -104,8 +104,8 @@ def _names_tested_in_loops(tree: ast.AST) -> set[str]:
                 if type(operator) in _AST_MEMBERSHIP and type(comparator) is ast.Name:
                     names.add(comparator.id)
         inner = in_loop or isinstance(node, _AST_LOOPS)
-        for field in node._fields:
-            value = getattr(node, field, None)
+        for name in node._fields:
+            value = getattr(node, name, None)
             if type(value) is list:
                 stack.extend((item, inner) for item in value if isinstance(item, ast.AST))
             elif isinstance(value, ast.AST):

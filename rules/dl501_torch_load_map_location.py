@@ -6,9 +6,9 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import ImportTable, dotted_name
-from dldoctor.lint.textscan import uses_any
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import call_argument, code_of, unplaceable, with_keyword
+from dldoctor.lint.textscan import uses_any
 
 TORCH_LOAD = "torch.load"
 TORCH_SAVE = "torch.save"

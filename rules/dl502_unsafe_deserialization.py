@@ -8,7 +8,6 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.installed import installed_version
-from dldoctor.lint.textscan import uses_any
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import (
     call_argument,
@@ -19,6 +18,7 @@ from dldoctor.lint.syntax import (
     unplaceable,
     with_keyword,
 )
+from dldoctor.lint.textscan import uses_any
 from dldoctor.rules.dl501_torch_load_map_location import TORCH_LOAD, loaded_from, saved_to
 
 # The first torch release whose `torch.load` defaults to `weights_only=True`.

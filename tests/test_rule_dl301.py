@@ -491,3 +491,18 @@ def test_no_fix_when_the_list_is_used_otherwise():
             print(names[0])
     '''
     assert places(source) != [] and fixes(source, "DL301") == []
+
+
+def test_a_long_list_display_over_several_lines():
+    # TensorFlow's meta_graph.py: the display spans lines, the test sits in a generator.
+    src = """\
+        OPS = ["SaveV2",
+               "Save", "SaveSlice",
+               "LegacySave", "LegacySaveSlice",
+               "RestoreV2",
+               "Restore", "RestoreSlice",
+               "MergeV2Checkpoints"]
+        def names(nodes):
+            return set(name for name, op in nodes.items() if op in OPS)
+        """
+    assert places(src) == [(8, 54)]
