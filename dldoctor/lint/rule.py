@@ -86,11 +86,12 @@ class Rule(cst.BatchableCSTVisitor):
     # The file is parsed for this rule only if one of `triggers` occurs in it
     # and, when `also_triggers` is set, one of those too (both compared
     # case-insensitively), and, when `trigger_pattern` is set, that regular
-    # expression matches the (original) text outside comment and doctest lines. Rules whose evidence is spread
-    # over a file (DL301: a list binding *and* a membership test of the same
-    # name) override `could_fire` to correlate the two. A trigger that misses a
-    # file the rule would report on is a bug: the test suite lints every test
-    # source with and without the prefilter and wants the same findings.
+    # expression matches the (original) text outside comment and doctest lines.
+    # Rules whose evidence is spread over a file (DL301: a list binding *and* a
+    # membership test of the same name; DL501: `torch.load` through the imports)
+    # extend `could_fire` to correlate it. A trigger that misses a file the rule
+    # would report on is a bug: the test suite lints every test source with and
+    # without the prefilter and wants the same findings.
     triggers: ClassVar[tuple[str, ...]]
     also_triggers: ClassVar[tuple[str, ...]] = ()
     trigger_pattern: ClassVar[re.Pattern[str] | None] = None

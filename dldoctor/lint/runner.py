@@ -1,10 +1,10 @@
 """Lint files: read, decide which rules could fire, parse once, traverse once, place findings.
 
-Work is skipped wherever it can be proved useless: a file in which no selected
-rule's trigger text occurs is never parsed, and positions (a code generation
-pass) are computed only for files with something to report, and only for the
-reported nodes.
-Files are spread over worker processes when there are enough to pay for them.
+Work is skipped wherever it can be proved useless: a file whose text could hold
+no finding of a selected rule is never parsed, an unchanged file comes from the
+cache, and positions (a code generation pass) are computed only for files with
+something to report, and only for the reported nodes. Files are spread over
+worker processes when there are enough to pay for them.
 """
 
 from __future__ import annotations
