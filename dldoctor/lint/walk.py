@@ -76,14 +76,19 @@ def _fields_of(node: cst.CSTNode) -> tuple[str, ...]:
 
 @lru_cache(maxsize=None)
 def _hook_names(visitor_type: type) -> tuple[str, ...]:
-    """The visit_/leave_ methods a visitor class defines (libcst's no-op stubs excluded)."""
-    names = []
-    for name in dir(visitor_type):
-        if name.startswith(("visit_", "leave_")):
-            method = getattr(visitor_type, name)
-            if callable(method) and not getattr(method, "_is_no_op", False):
-                names.append(name)
-    return tuple(names)
+    """The visit_/leave_ methods a visitor class defines (libcst's no-op stubs excluded).
+
+    Read from the classes of its MRO, skipping libcst's own: `dir()` would walk
+    the thousand stubs of libcst's visitor base for every rule (10 ms a run).
+    """
+    names = set()
+    for klass in visitor_type.__mro__:
+        if klass is object or klass.__module__.partition(".")[0] == "libcst":
+            continue
+        for name, value in vars(klass).items():
+            if name.startswith(("visit_", "leave_")) and callable(value) and not getattr(value, "_is_no_op", False):
+                names.add(name)
+    return tuple(sorted(names))
 
 
 class BatchedWalker:
