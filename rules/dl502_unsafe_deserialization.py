@@ -111,6 +111,7 @@ class UnsafeDeserialization(Rule):
     severity = Severity.ERROR
     summary = "loading that unpickles arbitrary code: torch.load(weights_only=False), pickle of a model file"
     triggers = ("load",)
+    reads_installed = (("torch",),)
     also_triggers = ("torch", "pickle", "joblib", "dill")
 
     @classmethod

@@ -167,6 +167,7 @@ class TfContribRemoved(Rule):
     severity = Severity.ERROR
     summary = "tensorflow.contrib was removed in TensorFlow 2.0: ModuleNotFoundError / AttributeError"
     triggers = ("contrib",)
+    reads_installed = (_TF_DISTRIBUTIONS,)
     also_triggers = ("tensorflow", "tf.")
 
     VALID = (

@@ -421,6 +421,7 @@ class RemovedApi(Rule):
     # Every name this rule resolves is rooted in one of these (or the conventional `np`/`tf`);
     # the removed names themselves (`int`, `str`, ...) are too common to filter on.
     triggers = ("numpy", "tensorflow", "pil", "scipy")
+    reads_installed = tuple(DISTRIBUTIONS.values())
 
     @classmethod
     def could_fire(cls, text: str, lowered: str) -> bool:

@@ -145,3 +145,22 @@ def test_malformed_entries_are_misses(tmp_path, stored):
     lint_cache = LintCache(tmp_path)
     lint_cache._entries["x.py"] = stored
     assert lint_cache.get("x.py", "digest", ALL) is None
+
+
+def test_the_fingerprint_covers_every_version_a_rule_declares():
+    first = cache.fingerprint()
+    pillow = next(names for names in cache._read_by_rules() if "pillow" in names)
+    assert "pillow-simd" in pillow  # taken from DL602's own table, not a copy of it
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache, "installed_version", lambda *names: "1.0" if names == pillow else None)
+        assert cache.fingerprint() != first
+
+
+def test_rules_that_read_installed_versions_declare_them():
+    import inspect
+
+    from dldoctor.lint.registry import all_rules
+
+    for rule in all_rules().values():
+        reads = "installed_version" in inspect.getsource(inspect.getmodule(rule))
+        assert bool(rule.reads_installed) == reads, rule.code

@@ -5,8 +5,8 @@ in the project root, like `.ruff_cache`): the fingerprint covers everything
 besides a file's bytes that decides its findings: dldoctor's version and the
 size and time of its own rule and lint sources (so an edited rule in a
 development install never serves old findings), the Python version, and the
-installed versions that rules read (torch for DL502, TensorFlow, NumPy,
-Pillow and SciPy for DL601/DL602). Inside, each linted path maps to the
+installed versions that rules declare they read (`Rule.reads_installed`:
+torch for DL502, TensorFlow, NumPy, Pillow and SciPy for DL601/DL602). Inside, each linted path maps to the
 digest of its bytes, the rules it was linted with (the selection after
 per-file ignores), and its findings.
 
@@ -31,14 +31,6 @@ from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 from dldoctor.lint.installed import installed_version
 
 DIRECTORY_NAME = ".dldoctor_cache"
-# Distributions whose installed version a rule reads (see lint/installed.py users).
-_READ_BY_RULES = (
-    ("torch",),
-    ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tf-nightly"),
-    ("numpy",),
-    ("pillow",),
-    ("scipy",),
-)
 
 
 def digest(data: bytes) -> str:
@@ -61,12 +53,19 @@ def _sources_fingerprint() -> list:
     return sorted(found)
 
 
+def _read_by_rules() -> list[tuple[str, ...]]:
+    """The distribution groups whose versions some rule reads (`Rule.reads_installed`)."""
+    from dldoctor.lint import registry
+
+    return sorted({names for rule in registry.all_rules().values() for names in rule.reads_installed})
+
+
 def fingerprint() -> str:
     facts = {
         "dldoctor": dldoctor.__version__,
         "python": sys.version_info[:2],
         "sources": _sources_fingerprint(),
-        "installed": [installed_version(*names) for names in _READ_BY_RULES],
+        "installed": [installed_version(*names) for names in _read_by_rules()],
     }
     return digest(json.dumps(facts, sort_keys=True).encode())
 

@@ -99,6 +99,9 @@ class Rule(cst.BatchableCSTVisitor):
     # take a second, costlier look (`worth_parsing`), which the runner asks only
     # when no other rule wants the file parsed anyway.
     second_look: ClassVar[bool] = False
+    # Groups of distribution names (`("tensorflow", "tensorflow-cpu", ...)`) whose
+    # installed version the rule's findings depend on: part of the cache's key.
+    reads_installed: ClassVar[tuple[tuple[str, ...], ...]] = ()
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
 
