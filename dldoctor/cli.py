@@ -125,7 +125,10 @@ def lint(
         if fixing:
             from dldoctor.lint import fixes
 
-            outcomes = fixes.fix_paths([(path, job_codes, unsafe_fixes, not diff) for path, job_codes in jobs])
+            refusals = fixes.write_refusals([path for path, _ in jobs], paths)
+            outcomes = fixes.fix_paths(
+                [(path, job_codes, unsafe_fixes, not diff, refusal) for (path, job_codes), refusal in zip(jobs, refusals)]
+            )
         else:
             lint_cache = None
             if not no_cache and runner.PREFILTER:  # without the prefilter: a check of it, so lint everything

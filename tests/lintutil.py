@@ -19,7 +19,8 @@ def lint_checked(source: str, codes: frozenset[str], path: str = "t.py") -> Lint
 
     Every source a test lints is also linted with the prefilter off: the findings
     must be the same, so a trigger that would hide a finding fails whichever test
-    met the case first.
+    met the case first. So is its CR-only twin (old Mac line endings, which the
+    parser accepts): the prefilter must see the lines the parser sees.
     """
     text = textwrap.dedent(source)
     result = lint_text(path, text, "utf-8", codes, prefilter=True)
@@ -27,7 +28,14 @@ def lint_checked(source: str, codes: frozenset[str], path: str = "t.py") -> Lint
     unfiltered = lint_text(path, text, "utf-8", codes, prefilter=False)
     assert unfiltered.internal_error is None, unfiltered.internal_error
     assert _comparable(result.findings) == _comparable(unfiltered.findings), "the prefilter hid a finding"
+    if "\r" not in text:
+        carriage = lint_text(path, text.replace("\n", "\r"), "utf-8", codes, prefilter=True)
+        assert _placed(carriage.findings) == _placed(result.findings), "the prefilter hid a finding in CR-only text"
     return result
+
+
+def _placed(findings) -> list[tuple]:
+    return [(f.line, f.column, f.code) for f in findings]
 
 
 def _comparable(findings) -> list[tuple]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,7 +47,9 @@ def test_the_warm_run_reads_the_cache_and_a_changed_file_is_linted_again(tmp_pat
     run_dldoctor("lint", ".", cwd=root)
     [stored] = cache_files(root)
     entries = json.loads(stored.read_text())
-    entries["bad.py"][2][0]["message"] = "from the cache"
+    entry = entries["bad.py"]
+    entry[2][0]["message"] = "from the cache"
+    entry[3] = cache._entry_check("bad.py", entry[0], entry[1], entry[2])  # a consistent entry: trusted
     stored.write_text(json.dumps(entries))
     assert "from the cache" in run_dldoctor("lint", "bad.py", cwd=root).stdout
     assert "from the cache" not in run_dldoctor("lint", "--no-cache", "bad.py", cwd=root).stdout
@@ -164,3 +167,53 @@ def test_rules_that_read_installed_versions_declare_them():
     for rule in all_rules().values():
         reads = "installed_version" in inspect.getsource(inspect.getmodule(rule))
         assert bool(rule.reads_installed) == reads, rule.code
+
+
+def _findings(results) -> list[tuple]:
+    return [(r.path, f.code, f.line, f.column, f.message) for r in results for f in r.findings]
+
+
+def test_no_single_byte_corruption_of_an_entry_changes_the_findings(tmp_path):
+    root = project(tmp_path)
+    jobs = [(str(root / name), ALL) for name in ("bad.py", "clean.py", "broken.py")]
+    truth = _findings(runner.lint_paths(jobs, lint_cache=LintCache(root / "cache")))
+    [stored] = (root / "cache").glob("*.json")
+    pristine = stored.read_bytes()
+    start = pristine.index(b"bad.py")  # damage the entries, not only the braces around them
+    damaged = 0
+    for offset in range(start, len(pristine) - 1, 3):
+        old = pristine[offset : offset + 1]
+        new = b"7" if old != b"7" else b"8"
+        stored.write_bytes(pristine[:offset] + new + pristine[offset + 1 :])
+        lint_cache = LintCache(root / "cache")
+        assert _findings(runner.lint_paths(jobs, lint_cache=lint_cache)) == truth, f"byte {offset}: {old} -> {new}"
+        damaged += lint_cache.problem is not None
+    assert damaged > 40  # most damage is seen and said (the rest: a key or digest that no longer matches)
+
+
+def test_a_cache_file_that_is_a_fifo_or_a_device_is_a_warning_not_a_hang(tmp_path):
+    root = project(tmp_path)
+    run_dldoctor("lint", ".", cwd=root)
+    [stored] = cache_files(root)
+    stored.unlink()
+    os.mkfifo(stored)
+    run = run_dldoctor("lint", "--output-format", "json", ".", cwd=root, timeout=60)
+    assert run.returncode == 1 and {f["code"] for f in run.json()} == {"DL000", "DL201"}
+    assert "not a regular file" in run.stderr
+    os.unlink(stored)
+    os.symlink("/dev/zero", stored)
+    run = run_dldoctor("lint", "--output-format", "json", ".", cwd=root, timeout=60)
+    assert run.returncode == 1 and {f["code"] for f in run.json()} == {"DL000", "DL201"}
+    assert "symbolic link" in run.stderr
+    run.assert_no_traceback()
+
+
+def test_a_deeply_nested_cache_is_a_warning(tmp_path):
+    root = project(tmp_path)
+    run_dldoctor("lint", ".", cwd=root)
+    [stored] = cache_files(root)
+    stored.write_text("[" * 100_000 + "]" * 100_000)
+    run = run_dldoctor("lint", "--output-format", "json", ".", cwd=root)
+    assert run.returncode == 1 and {f["code"] for f in run.json()} == {"DL000", "DL201"}
+    assert "nested too deeply" in run.stderr
+    run.assert_no_traceback()

@@ -19,9 +19,11 @@ new entries are recomputed next time. A cache that cannot be read or written
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -79,15 +81,18 @@ class LintCache:
         self.problem: str | None = None  # why the cache was not read or written, for one warning
         self._entries: dict[str, list] = {}
         self._changed = False
+        self._corrupt = 0  # entries whose own check failed: linted again, and said once
         try:
-            with open(self.path, encoding="utf-8") as handle:
-                loaded = json.load(handle)
+            loaded = json.loads(_read_regular_file(self.path, MAX_CACHE_BYTES))
             if isinstance(loaded, dict):
                 self._entries = loaded
         except FileNotFoundError:
             pass
-        except (OSError, ValueError) as error:
-            self.problem = f"cannot read the cache {self.path}: {error}; linting without it"
+        except CacheUnusable as problem:
+            self.problem = f"cannot read the cache {self.path}: {problem}; linting without it"
+        except (OSError, ValueError, RecursionError) as error:
+            message = "nested too deeply" if isinstance(error, RecursionError) else error
+            self.problem = f"cannot read the cache {self.path}: {message}; linting without it"
 
     @staticmethod
     def _codes_key(codes: frozenset[str]) -> str:
@@ -96,18 +101,25 @@ class LintCache:
     def get(self, path: str, data_digest: str, codes: frozenset[str]) -> list[Finding] | None:
         """The findings stored for `path` if its bytes and rules are the same; else None."""
         entry = self._entries.get(path)
-        if not isinstance(entry, list) or len(entry) != 3:
+        if not isinstance(entry, list) or len(entry) != 4:
             return None
-        stored_digest, stored_codes, findings = entry
+        stored_digest, stored_codes, findings, check = entry
         if stored_digest != data_digest or stored_codes != self._codes_key(codes):
             return None
         try:
-            return [_finding_from_json(path, item) for item in findings]
-        except (KeyError, TypeError, ValueError):
-            return None  # an entry of another layout: lint the file again
+            intact = check == _entry_check(path, stored_digest, stored_codes, findings)
+            found = [_finding_from_json(path, item) for item in findings] if intact else None
+        except (KeyError, TypeError, ValueError, RecursionError):
+            found = None
+        if found is None:  # a damaged entry: lint the file again, and say so once
+            self._corrupt += 1
+            self.problem = f"{self._corrupt} damaged entr{'y' if self._corrupt == 1 else 'ies'} in the cache {self.path} ignored; those files were linted again"
+        return found
 
     def put(self, path: str, data_digest: str, codes: frozenset[str], findings: list[Finding]) -> None:
-        self._entries[path] = [data_digest, self._codes_key(codes), [_finding_to_json(f) for f in findings]]
+        codes_key = self._codes_key(codes)
+        stored = [_finding_to_json(f) for f in findings]
+        self._entries[path] = [data_digest, codes_key, stored, _entry_check(path, data_digest, codes_key, stored)]
         self._changed = True
 
     def save(self) -> None:
@@ -117,8 +129,11 @@ class LintCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             gitignore = self.directory / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# Created by dldoctor: the lint cache.\n*\n", encoding="utf-8")
+            if not os.path.lexists(gitignore):
+                # O_EXCL: never through a link, never blocked on a fifo someone left there.
+                descriptor = os.open(gitignore, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+                    stream.write("# Created by dldoctor: the lint cache.\n*\n")
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -129,6 +144,39 @@ class LintCache:
                 raise
         except OSError as error:
             self.problem = f"cannot write the cache in {self.directory}: {error}"
+
+
+MAX_CACHE_BYTES = 512 * 1024 * 1024
+
+
+class CacheUnusable(Exception):
+    """The cache file is not something to read: a fifo, a device, a huge file."""
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; never blocks on a fifo,
+    never follows a link to a device, never reads more than `limit` + 1 bytes."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise CacheUnusable("a symbolic link, not a cache file") from None
+        raise
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise CacheUnusable("not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise CacheUnusable(f"larger than {limit // (1024 * 1024)} MB")
+    return data
+
+
+def _entry_check(path: str, data_digest: str, codes_key: str, findings: list) -> str:
+    """A digest of the entry itself: a byte changed anywhere in it (a finding's line,
+    its message) is caught, not served as the file's findings."""
+    return digest(json.dumps([path, data_digest, codes_key, findings], separators=(",", ":"), sort_keys=True).encode())
 
 
 def _finding_to_json(finding: Finding) -> dict:

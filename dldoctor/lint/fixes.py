@@ -5,8 +5,11 @@ when asked) whose edits do not overlap, applies them, and re-parses the result;
 rounds repeat until nothing is left to fix (at most `MAX_ROUNDS`), since one
 fix can make room for another. A result that does not parse (or no longer
 compiles, when the original did) is refused: the file keeps its last good text.
-A file is written once, at the end, atomically (a temporary file in the same
-directory, then a rename), with its encoding, BOM, line endings and permissions.
+Every edit is checked where it is made (`runner._proposal`): the text it
+replaces must be exactly its node's text, so that an edit cannot land beside its
+node and still compile. A file is written once, at the end, with its encoding,
+BOM, line endings and permissions, never half-written, never through a link out
+of the paths named (`write_refusals`, `write_keeping_identity`).
 """
 
 from __future__ import annotations
@@ -142,16 +145,25 @@ def _fix_notebook(path: str, data: bytes, codes: frozenset[str], unsafe: bool) -
     return outcome
 
 
-def fix_path(path: str, codes: frozenset[str], unsafe: bool, write: bool) -> FixOutcome:
-    """Fix one file on disk; write it back (atomically) when `write` and it changed."""
+def fix_path(path: str, codes: frozenset[str], unsafe: bool, write: bool, refusal: str | None = None) -> FixOutcome:
+    """Fix one file on disk; write it back when `write` and it changed.
+
+    With a `refusal` (why this file must not be written: see `write_refusals`), the
+    fixes are computed but not applied, and the reason is the outcome's `refused`.
+    """
     try:
         data = source.read_bytes(path)
     except source.SourceProblem:
         return FixOutcome(path, runner.lint_path(path, codes))
     outcome = fix_bytes(path, data, codes, unsafe)
+    if refusal is not None and outcome.changed:
+        outcome.refused = refusal
+        outcome.fixed, outcome.applied = outcome.original, 0
+        outcome.result = runner.lint_bytes(path, data, codes)
+        return outcome
     if write and outcome.changed:
         try:
-            write_atomically(path, outcome.fixed.encode(outcome.encoding))
+            write_keeping_identity(path, outcome.fixed.encode(outcome.encoding))
         except OSError as error:
             outcome.refused = f"cannot write the fixed file: {error.strerror or error}"
             outcome.fixed = outcome.original
@@ -160,18 +172,62 @@ def fix_path(path: str, codes: frozenset[str], unsafe: bool, write: bool) -> Fix
     return outcome
 
 
-def write_atomically(path: str, data: bytes) -> None:
-    """Replace the file's content in one rename, keeping its permissions; links are followed."""
+def write_refusals(files: list[str], named: list[str]) -> list[str | None]:
+    """For each file to fix, why it must not be written, or None.
+
+    As ruff does, a fix never follows a symbolic link out of the paths the user
+    named: `target/link.py -> ../outside/x.py` is reported, not rewritten (name
+    the link itself, or its target, to fix it). A file reached twice (a link to a
+    file also linted directly) is fixed once, under its first name.
+    """
+    roots = [os.path.realpath(path) for path in named]
+    first_name: dict[str, str] = {}
+    refusals: list[str | None] = []
+    for path in files:
+        real = os.path.realpath(path)
+        if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
+            refusals.append(f"a symbolic link to {real}, outside the paths named; not fixed (name it to fix it)")
+        elif real in first_name and first_name[real] != path:
+            refusals.append(f"the same file as {first_name[real]}, which is fixed under that name")
+        else:
+            first_name.setdefault(real, path)
+            refusals.append(None)
+    return refusals
+
+
+def write_keeping_identity(path: str, data: bytes) -> None:
+    """Replace the content of the file at `path` (a link's target when it is a link),
+    never leaving it half-written, and keeping the file what it was.
+
+    A file with one name is replaced in one rename (a temporary file beside it,
+    written and synced first), with its permissions and, where allowed, its owner:
+    a crash leaves the old file or the new one. A file with several hard links (or
+    in a directory we may not create files in) must keep its inode, so it is
+    rewritten in place, in one write with termination signals held off, and its
+    old content is put back if the write fails (a full disk).
+    """
     target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
+    info = os.stat(target)
     directory = os.path.dirname(target) or "."
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".dldoctor-", suffix=".tmp")
+    if info.st_nlink == 1 and os.access(directory, os.W_OK | os.X_OK):
+        _replace_by_rename(target, data, info)
+    else:
+        _rewrite_in_place(target, data)
+
+
+def _replace_by_rename(target: str, data: bytes, info: os.stat_result) -> None:
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=".dldoctor-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
+        os.chmod(temporary, stat.S_IMODE(info.st_mode))
+        if hasattr(os, "chown"):
+            try:
+                os.chown(temporary, info.st_uid, info.st_gid)
+            except OSError:
+                pass  # not allowed to give it away: it stays ours, as any editor's save would
         os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):
@@ -179,10 +235,37 @@ def write_atomically(path: str, data: bytes) -> None:
         raise
 
 
-def _fix_job(job: tuple[str, frozenset[str], bool, bool]) -> FixOutcome:
+def _rewrite_in_place(target: str, data: bytes) -> None:
+    import signal
+    import threading
+
+    held = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    can_hold = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if can_hold else None
+    try:
+        with open(target, "r+b") as stream:
+            original = stream.read()
+            try:
+                stream.seek(0)
+                stream.write(data)
+                stream.truncate()
+                stream.flush()
+                os.fsync(stream.fileno())
+            except OSError:
+                stream.seek(0)
+                stream.write(original)
+                stream.truncate()
+                stream.flush()
+                raise
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _fix_job(job: tuple[str, frozenset[str], bool, bool, str | None]) -> FixOutcome:
     return fix_path(*job)
 
 
-def fix_paths(jobs: list[tuple[str, frozenset[str], bool, bool]], workers: int | None = None) -> list[FixOutcome]:
-    """`fix_path` over (path, codes, unsafe, write) jobs, in worker processes when many."""
+def fix_paths(jobs: list[tuple[str, frozenset[str], bool, bool, str | None]], workers: int | None = None) -> list[FixOutcome]:
+    """`fix_path` over (path, codes, unsafe, write, refusal) jobs, in worker processes when many."""
     return runner.map_jobs(_fix_job, jobs, workers)

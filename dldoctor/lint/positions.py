@@ -93,9 +93,13 @@ class _PlacingState(CodegenState):
         return _Recording(self, node, start_node, end_node)
 
 
-def positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, tuple[Position, Position]]:
-    """(start, end) of each of `nodes` in `module`, as `PositionProvider` would give them."""
+def positions(
+    module: cst.Module, nodes: Iterable[cst.CSTNode]
+) -> tuple[dict[cst.CSTNode, tuple[Position, Position]], str]:
+    """(start, end) of each of `nodes` in `module`, as `PositionProvider` would give them,
+    and the module's code they are positions in (which is not always the parsed text:
+    see `alignment`)."""
     state = _PlacingState(default_indent=module.default_indent, default_newline=module.default_newline)
     state.targets = set(nodes)
     module._codegen(state)
-    return {node: state.found[node] for node in nodes if node in state.found}
+    return {node: state.found[node] for node in nodes if node in state.found}, "".join(state.tokens)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from dldoctor.lint import cache, noqa, notebook, registry, source
+from dldoctor.lint.alignment import TextMap
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 from dldoctor.lint.names import ImportTable, ImportTracker
 from dldoctor.lint.positions import positions
@@ -106,6 +107,8 @@ def rules_that_could_fire(text: str, codes: frozenset[str], prefilter: bool = Tr
     selected = [catalogue[code] for code in sorted(codes) if code in catalogue]
     if not prefilter:
         return selected
+    if "\r" in text:  # triggers read lines ending in "\n"; the parser ends them at "\r" too
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     lowered = text.lower()
     rules = [rule for rule in selected if rule.could_fire(text, lowered)]
     if rules and all(rule.second_look for rule in rules):  # nobody needs the parse yet
@@ -123,15 +126,18 @@ def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]]) -> li
 
 
 def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Finding]:
-    """Positions for the reported nodes only, then `# noqa` on those lines."""
+    """Positions for the reported nodes only (in the user's text), then `# noqa` on those lines."""
     nodes = [report.node for report in reports]
     nodes += [old for report in reports if report.fix is not None for old, _ in report.fix.replacements]
-    placed = positions(module, nodes)
+    placed, generated = positions(module, nodes)
+    # Identical texts need no map for the findings, but fixes are checked through one.
+    has_fix = any(report.fix is not None for report in reports)
+    text_map = TextMap(generated, text) if has_fix or generated != text else None
     lines = _LINE_BREAK.split(text)
     findings = []
     seen = set()
     for report in reports:
-        (line, column), (end_line, end_column) = placed[report.node]
+        (line, column), (end_line, end_column) = _in_text(placed[report.node], text_map)
         key = (report.rule.code, line, column)
         if key in seen:
             continue
@@ -150,19 +156,40 @@ def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Find
                 end_line=end_line,
                 end_column=end_column + 1,
                 source_line=lines[line - 1] if line <= len(lines) else "",
-                fix=_proposal(module, placed, report.fix),
+                fix=_proposal(module, placed, report.fix, text, generated, text_map),
             )
         )
     return sorted(findings, key=Finding.sort_key)
 
 
-def _proposal(module: cst.Module, placed: dict, fix: Fix | None) -> FixProposal | None:
-    """A rule's node replacements as text edits of the file."""
+def _in_text(span: tuple, text_map: TextMap | None) -> tuple:
+    if text_map is None or not text_map.exact:
+        return span
+    start, end = span
+    return text_map.to_text(start, end=False), text_map.to_text(end, end=True)
+
+
+def _proposal(
+    module: cst.Module, placed: dict, fix: Fix | None, text: str, generated: str, text_map: TextMap | None
+) -> FixProposal | None:
+    """A rule's node replacements as text edits of the file.
+
+    Each edit is checked before it is offered: the text it replaces in the user's
+    file must be, character for character, the node's own text in libcst's code.
+    A fix that cannot be placed so (libcst's code differs from the file in a way
+    `TextMap` cannot follow) is not offered at all: a wrong fix is worse than none.
+    """
     if fix is None:
+        return None
+    if text_map is None or not text_map.exact:
         return None
     edits = []
     for old, new in fix.replacements:
-        (line, column), (end_line, end_column) = placed[old]
+        start, end = placed[old]
+        generated_span = generated[text_map.generated_offset(start) : text_map.generated_offset(end)]
+        if text[text_map.text_offset(start, end=False) : text_map.text_offset(end, end=True)] != generated_span:
+            return None
+        (line, column), (end_line, end_column) = text_map.to_text(start, end=False), text_map.to_text(end, end=True)
         edits.append(Edit(line, column + 1, end_line, end_column + 1, module.code_for_node(new)))
     return FixProposal(fix.description, fix.applicability.value, tuple(edits))
 

@@ -39,7 +39,7 @@ def _caret(finding: Finding) -> tuple[str, str] | None:
     Positions are counted in terminal cells, so a caret stays under its span
     after wide (CJK) characters.
     """
-    line = finding.source_line
+    line = _visible(finding.source_line)
     if not line.strip():
         return None
     start = _cells(line[: finding.column - 1].expandtabs(_TAB))
@@ -49,6 +49,15 @@ def _caret(finding: Finding) -> tuple[str, str] | None:
     else:
         end = _cells(shown)
     return shown, " " * start + "^" * max(1, end - start)
+
+
+def _visible(line: str) -> str:
+    """The line with each non-printable character but a tab (a form feed, an escape,
+    a bidirectional override) shown as a space: the terminal never acts on the
+    file's bytes, and the caret stays under its span."""
+    if line.isprintable():
+        return line
+    return "".join(char if char == "\t" or char.isprintable() else " " for char in line)
 
 
 def _lines(findings: list[Finding], summary) -> list[Line]:
