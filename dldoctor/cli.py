@@ -67,6 +67,9 @@ def lint(
     fix: bool = typer.Option(False, "--fix", help="Apply safe fixes to the files (fixed source to stdout for stdin)."),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="With --fix or --diff, apply unsafe fixes too."),
     diff: bool = typer.Option(False, "--diff", help="Show the fixes as a unified diff; change nothing."),
+    max_file_size: float = typer.Option(
+        10, "--max-file-size", metavar="MB", help="Skip (DL000) source files larger than this; notebooks may hold 10x in JSON."
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Lint every file, without reading or writing the cache."),
     cache_dir: Optional[str] = typer.Option(
         None, "--cache-dir", envvar="DLDOCTOR_CACHE_DIR", help="Where the cache lives (default: .dldoctor_cache in the project root)."
@@ -98,6 +101,12 @@ def lint(
         _error(str(problem))
         raise typer.Exit(EXIT_USAGE)
     codes = frozenset(settings.selected_codes())
+    if not max_file_size > 0:
+        _error(f"--max-file-size must be a positive number of MB, not {max_file_size:g}")
+        raise typer.Exit(EXIT_USAGE)
+    from dldoctor.lint import source
+
+    source.configure(int(max_file_size * 1024 * 1024))
 
     usage_problem = False
     fixing = fix or diff
@@ -105,7 +114,7 @@ def lint(
     if reading_stdin:
         name = stdin_filename or "-"
         file_codes = frozenset(codes - settings.ignored_for(name))
-        data = sys.stdin.buffer.read()
+        data = source.read_stream(sys.stdin.buffer, name)
         if fixing:
             from dldoctor.lint import fixes
 
@@ -116,8 +125,11 @@ def lint(
     else:
         excluder = discovery.Excluder(settings.exclude, settings.root)
         jobs = []
+        unlisted = []  # directories that could not be listed: a DL000 each, not a silent pass
         for item in discovery.discover(paths, excluder):
-            if isinstance(item, discovery.Skipped):
+            if isinstance(item, discovery.Skipped) and item.unreadable:
+                unlisted.append(runner.unreadable_result(item.path, item.reason, codes))
+            elif isinstance(item, discovery.Skipped):
                 (_error if item.missing else _warning)(f"{item.path}: {item.reason}")
                 usage_problem |= item.missing
             else:
@@ -139,6 +151,10 @@ def lint(
             if lint_cache is not None and lint_cache.problem:
                 _warning(lint_cache.problem)
         files_checked = len(jobs)
+        if outcomes is not None:
+            outcomes += [fixes.FixOutcome(result.path, result) for result in unlisted]
+        else:
+            results += unlisted
 
     fixed_count = 0
     report_stream = sys.stdout
@@ -261,8 +277,20 @@ from dldoctor.probes.graph.command import graph_app  # noqa: E402
 app.add_typer(graph_app, name="graph")
 
 
+def _tolerant_streams() -> None:
+    """A console that cannot show a character (`PYTHONIOENCODING=ascii`, cp437, a file
+    name that is not UTF-8) gets it escaped (`\\xb7`), never an encoding error that
+    would lose the whole report."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass  # not a text stream we may reconfigure (a test harness's buffer)
+
+
 def main() -> None:
     """Console-script entry point: any unexpected exception is an internal error, exit 2."""
+    _tolerant_streams()
     try:
         app()
     except SystemExit:

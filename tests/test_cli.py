@@ -215,7 +215,7 @@ def test_a_file_named_on_the_command_line_is_linted_whatever_its_extension(proje
 
 
 def test_many_files_are_linted_in_parallel_and_reported_in_order(project):
-    # More files than runner.PARALLEL_THRESHOLD, so worker processes do the work.
+    # More files than pool.PARALLEL_THRESHOLD, so worker processes do the work.
     for index in range(40):
         write(project / f"m{index:02d}.py", BAD if index % 2 else CLEAN)
     run = run_dldoctor("lint", "--output-format", "concise", ".", cwd=project)

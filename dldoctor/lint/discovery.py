@@ -32,6 +32,7 @@ class Skipped:
     path: str
     reason: str
     missing: bool = False  # a path named on the command line that does not exist
+    unreadable: bool = False  # a directory that could not be listed: its files are lost, a DL000
 
 
 class Excluder:
@@ -86,7 +87,7 @@ def _walk(top: str, excluder: Excluder, seen: set[str]) -> Iterator[str | Skippe
         try:
             stat = os.stat(directory)
         except OSError as error:
-            yield Skipped(directory, f"cannot enter directory: {error.strerror}")
+            yield Skipped(directory, f"cannot enter directory: {error.strerror}", unreadable=True)
             return
         if (stat.st_dev, stat.st_ino) in visited_dirs:
             yield Skipped(directory, "symbolic link loop: directory already visited, skipped")
@@ -95,7 +96,7 @@ def _walk(top: str, excluder: Excluder, seen: set[str]) -> Iterator[str | Skippe
         try:
             entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
         except OSError as error:
-            yield Skipped(directory, f"cannot list directory: {error.strerror}")
+            yield Skipped(directory, f"cannot list directory: {error.strerror}", unreadable=True)
             return
         for entry in entries:
             path = entry.name if directory == "." else os.path.join(directory, entry.name)

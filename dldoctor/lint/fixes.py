@@ -21,7 +21,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 
-from dldoctor.lint import notebook, runner, source
+from dldoctor.lint import notebook, pool, runner, source
 from dldoctor.lint.finding import Edit, Finding
 
 MAX_ROUNDS = 10
@@ -268,4 +268,8 @@ def _fix_job(job: tuple[str, frozenset[str], bool, bool, str | None]) -> FixOutc
 
 def fix_paths(jobs: list[tuple[str, frozenset[str], bool, bool, str | None]], workers: int | None = None) -> list[FixOutcome]:
     """`fix_path` over (path, codes, unsafe, write, refusal) jobs, in worker processes when many."""
-    return runner.map_jobs(_fix_job, jobs, workers)
+    return pool.map_jobs(_fix_job, jobs, workers, _crashed)
+
+
+def _crashed(job: tuple, why: str) -> FixOutcome:
+    return FixOutcome(job[0], runner.crashed(job, why))

@@ -20,8 +20,10 @@ import re
 from dataclasses import dataclass, replace
 
 from dldoctor.lint.finding import Edit, Finding, FixProposal
+from dldoctor.lint.source import SourceProblem, check_size
 
 CELL_SEPARATOR = "# %% [dldoctor cell boundary]"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)pass  # dldoctor: ipython (?P<index>\d+)$")
 # Cell magics whose body is still Python.
 _PYTHON_CELL_MAGICS = {"%%time", "%%timeit", "%%capture", "%%prun", "%%debug", "%%memit", "%%autoreload"}
@@ -66,6 +68,8 @@ def load(raw: str) -> Notebook:
         data = json.loads(raw)
     except json.JSONDecodeError as error:
         raise NotebookError(f"not a notebook: invalid JSON at line {error.lineno} column {error.colno}") from None
+    except RecursionError:
+        raise NotebookError("not a notebook: JSON nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise NotebookError("not a notebook: no list of cells (nbformat 4 expected)")
     lines: list[str] = []
@@ -75,12 +79,12 @@ def load(raw: str) -> Notebook:
     for index, cell in enumerate(data["cells"], start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        source = _source_text(cell)
+        source = _source_text(cell, index)
         if not first:
             lines.append(CELL_SEPARATOR)
             line_map.append(None)
         first = False
-        cell_lines = source.split("\n")
+        cell_lines = _LINE_BREAK.split(source)  # the lines the parser will see, "\r" included
         whole_cell_magic = bool(cell_lines) and cell_lines[0].startswith("%%") and (
             cell_lines[0].split()[0] not in _PYTHON_CELL_MAGICS
         )
@@ -92,12 +96,23 @@ def load(raw: str) -> Notebook:
             else:
                 lines.append(line)
             line_map.append((index, number))
-    return Notebook(data, raw, "\n".join(lines) + "\n", line_map, ipython)
+    text = "\n".join(lines) + "\n"
+    try:
+        check_size(len(text.encode("utf-8")))
+    except SourceProblem as problem:
+        raise NotebookError(problem.message.replace("too large to lint:", "too large to lint: code cells of")) from None
+    return Notebook(data, raw, text, line_map, ipython)
 
 
-def _source_text(cell: dict) -> str:
+def _source_text(cell: dict, index: int) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    if isinstance(source, list):
+        if not all(isinstance(line, str) for line in source):
+            raise NotebookError(f"not a notebook: the source of cell {index} holds something other than text")
+        return "".join(source)
+    if not isinstance(source, str):
+        raise NotebookError(f"not a notebook: the source of cell {index} is not text")
+    return source
 
 
 def to_cell_findings(notebook: Notebook, findings: list[Finding]) -> list[Finding]:
@@ -130,6 +145,8 @@ def rewrite(notebook: Notebook, fixed_text: str) -> str | None:
     code_cells = [cell for cell in notebook.data["cells"] if isinstance(cell, dict) and cell.get("cell_type") == "code"]
     if chunks is None or len(chunks) != len(code_cells):
         return None
+    if any("\r" in _source_text(cell, 0) for cell in code_cells):
+        return None  # a cell with "\r" line breaks: its lines cannot be put back as they were
     data = json.loads(notebook.raw)
     cells = [cell for cell in data["cells"] if isinstance(cell, dict) and cell.get("cell_type") == "code"]
     for cell, chunk in zip(cells, chunks):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from dldoctor.lint import cache, noqa, notebook, registry, source
+from dldoctor.lint import cache, depth, noqa, notebook, pool, registry, source
 from dldoctor.lint.alignment import TextMap
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 from dldoctor.lint.names import ImportTable, ImportTracker
@@ -26,8 +26,6 @@ from dldoctor.lint.rule import Fix, LintContext, Rule
 from dldoctor.lint.walk import BatchedWalker
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# Below this many files a process pool costs more to start than it saves.
-PARALLEL_THRESHOLD = 16
 # `DLDOCTOR_NO_PREFILTER=1` parses every file for every selected rule: slower, and
 # by design the same findings (the benchmark checks that on whole corpora).
 PREFILTER = os.environ.get("DLDOCTOR_NO_PREFILTER", "") in ("", "0")
@@ -86,6 +84,11 @@ def lint_text(path: str, text: str, encoding: str, codes: frozenset[str], prefil
     rules = rules_that_could_fire(text, codes, PREFILTER if prefilter is None else prefilter)
     if not rules:
         return FileResult(path)
+    if not _isolated and depth.could_crash_libcst(text):
+        problem = depth.cpython_refusal(text)
+        if problem is not None:
+            return FileResult(path, _unreadable(path, problem, codes, text))
+        return pool.run_isolated(_lint_isolated, (path, codes, text, encoding, prefilter), crashed)
     try:
         module = source.parse(text, encoding)
     except source.SourceProblem as problem:
@@ -99,6 +102,16 @@ def lint_text(path: str, text: str, encoding: str, codes: frozenset[str], prefil
     except Exception:  # a bug in a rule must not end the run; it is reported as one
         return FileResult(path, internal_error=traceback.format_exc(limit=-3).strip())
     return FileResult(path, findings)
+
+
+_isolated = False  # this process lints one risky file for a parent (see `depth`)
+
+
+def _lint_isolated(job: tuple) -> FileResult:
+    global _isolated
+    _isolated = True
+    path, codes, text, encoding, prefilter = job
+    return lint_text(path, text, encoding, codes, prefilter)
 
 
 def rules_that_could_fire(text: str, codes: frozenset[str], prefilter: bool = True) -> list[type[Rule]]:
@@ -194,6 +207,11 @@ def _proposal(
     return FixProposal(fix.description, fix.applicability.value, tuple(edits))
 
 
+def unreadable_result(path: str, message: str, codes: frozenset[str]) -> FileResult:
+    """A path that yields nothing to lint (a directory that cannot be listed), as a DL000."""
+    return FileResult(path, _unreadable(path, source.SourceProblem(message), codes))
+
+
 def _unreadable(
     path: str, problem: source.SourceProblem, codes: frozenset[str], text: str | None = None
 ) -> list[Finding]:
@@ -230,31 +248,22 @@ def _lint_job_for_cache(job: tuple[str, frozenset[str]]) -> tuple[FileResult, st
     return lint_bytes(path, data, codes), cache.digest(data)
 
 
+def crashed(job: tuple, why: str) -> FileResult:
+    """The result for a file whose worker process died (libcst's parser overflowing its
+    stack on a file nested thousands of levels deep): DL000 for that file alone."""
+    path, codes = job[0], job[1]
+    problem = source.SourceProblem(f"dldoctor's parser crashed on this file (its process {why}); it cannot be linted")
+    return FileResult(path, _unreadable(path, problem, codes))
+
+
+def _crashed_for_cache(job: tuple, why: str) -> tuple[FileResult, None]:
+    return crashed(job, why), None
+
+
 def map_jobs(function, jobs: Sequence, workers: int | None = None) -> list:
-    """`function` over jobs whose first item is a path, in worker processes when there
-    are many; results in job order.
-
-    Workers take the largest files first, one at a time: a few big files decide
-    the wall time, and starting them last would leave one worker alone at the end.
-    """
-    workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(jobs) < PARALLEL_THRESHOLD:
-        return [function(job) for job in jobs]
-    from concurrent.futures import ProcessPoolExecutor  # not imported by one-file runs
-
-    order = sorted(range(len(jobs)), key=lambda index: -_size(jobs[index][0]))
-    results: list = [None] * len(jobs)
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        for index, result in zip(order, pool.map(function, [jobs[index] for index in order])):
-            results[index] = result
-    return results
-
-
-def _size(path: str) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
+    """`pool.map_jobs` for lint jobs: a file whose process dies is a DL000."""
+    on_crash = _crashed_for_cache if function is _lint_job_for_cache else crashed
+    return pool.map_jobs(function, jobs, workers, on_crash)
 
 
 def lint_paths(

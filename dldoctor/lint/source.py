@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import errno
 import io
+import os
 import re
+import stat
 import tokenize
 import warnings
 
@@ -40,12 +42,97 @@ class SourceProblem(Exception):
         self.column = column
 
 
+DEFAULT_MAX_FILE_MB = 10
+# A notebook's JSON holds its outputs (images in base64): its code is what the limit is for.
+_NOTEBOOK_JSON_FACTOR = 10
+_max_file_bytes = DEFAULT_MAX_FILE_MB * 1024 * 1024
+
+
+def configure(max_file_bytes: int) -> None:
+    """Set the size limit (bytes of source) for this process; workers get it as their initializer."""
+    global _max_file_bytes
+    _max_file_bytes = max_file_bytes
+
+
+def max_file_bytes() -> int:
+    return _max_file_bytes
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+
+
+def check_size(size: int, path: str = "") -> None:
+    """Refuse source text larger than the limit: libcst needs several hundred times a
+    file's size in memory, so a 50 MB generated file would take gigabytes."""
+    if size > _max_file_bytes:
+        raise SourceProblem(
+            f"too large to lint: {_megabytes(size)} MB (the limit is {_megabytes(_max_file_bytes)} MB; "
+            "raise it with --max-file-size)"
+        )
+
+
 def read_bytes(path: str) -> bytes:
+    """The bytes of a regular file, within the size limit.
+
+    Never blocks and never reads without end: a fifo named `x.py` is refused at open
+    (O_NONBLOCK), a link to `/dev/zero` or any other non-regular file after `fstat`,
+    and no more than the limit (plus one byte) is ever read, whatever the file's
+    size does while it is read.
+    """
+    limit = _max_file_bytes * (_NOTEBOOK_JSON_FACTOR if path.endswith(".ipynb") else 1)
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as error:
         raise SourceProblem(_describe_os_error(error)) from None
+    try:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise SourceProblem("cannot read: is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceProblem(f"cannot read: not a regular file ({_file_kind(info.st_mode)}); skipped")
+        if info.st_size > limit:
+            _refuse_size(info.st_size, limit)
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(descriptor, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            _refuse_size(total, limit)
+        return b"".join(chunks)
+    except OSError as error:
+        raise SourceProblem(_describe_os_error(error)) from None
+    finally:
+        os.close(descriptor)
+
+
+def read_stream(stream, name: str) -> bytes:
+    """Read stdin within the limit: past it, only the first bytes are kept, and
+    `decode` then refuses them as too large (they are never parsed)."""
+    limit = _max_file_bytes * (_NOTEBOOK_JSON_FACTOR if name.endswith(".ipynb") else 1)
+    return stream.read(limit + 1)
+
+
+def _refuse_size(size: int, limit: int) -> None:
+    if limit == _max_file_bytes:
+        check_size(size)
+    raise SourceProblem(
+        f"too large to lint: a notebook of {_megabytes(size)} MB (the limit for notebooks is {_megabytes(limit)} MB, "
+        f"{_NOTEBOOK_JSON_FACTOR} times --max-file-size; clear its outputs or raise --max-file-size)"
+    )
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a fifo"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
 
 
 def _describe_os_error(error: OSError) -> str:
@@ -62,6 +149,7 @@ def _describe_os_error(error: OSError) -> str:
 
 def decode(data: bytes) -> tuple[str, str]:
     """The text of a Python file and its encoding, honouring a PEP 263 coding cookie."""
+    check_size(len(data))
     nul = data.find(b"\0", 0, _BINARY_SNIFF_BYTES)
     if nul != -1:
         raise SourceProblem(f"binary file, not Python source (NUL byte at offset {nul})")

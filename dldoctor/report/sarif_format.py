@@ -51,7 +51,7 @@ def _uri(path: str) -> dict:
     if os.path.isabs(path):
         return {"uri": Path(path).as_uri()}
     relative = Path(os.path.normpath(path)).as_posix()
-    return {"uri": quote(relative), "uriBaseId": "%SRCROOT%"}
+    return {"uri": quote(os.fsencode(relative)), "uriBaseId": "%SRCROOT%"}  # bytes: a name not in UTF-8 too
 
 
 def _directory_uri(directory: Path) -> str:
