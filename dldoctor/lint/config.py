@@ -78,14 +78,23 @@ def _expand(selectors: Iterable[str], where: str) -> set[str]:
 def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above `start` that has a [tool.dldoctor] table."""
     directory = start.resolve()
-    if not directory.is_dir():
+    if not _is(directory, "dir"):
         directory = directory.parent
     for candidate_dir in (directory, *directory.parents):
         candidate = candidate_dir / "pyproject.toml"
-        if candidate.is_file():
+        if _is(candidate, "file"):
             if "dldoctor" in _read_toml(candidate).get("tool", {}):
                 return candidate
     return None
+
+
+def _is(path: Path, kind: str) -> bool:
+    """`is_file()`/`is_dir()` that says False where a directory on the way cannot be
+    entered (no configuration can be read there), instead of raising."""
+    try:
+        return path.is_file() if kind == "file" else path.is_dir()
+    except OSError:
+        return False
 
 
 def _read_toml(path: Path) -> dict:
