@@ -127,5 +127,8 @@ def test_parse_proc_net_ipv6_and_connections():
 def test_choose_port():
     assert ports.choose_port(1234, {"MASTER_PORT": "5678"}) == (1234, "option")
     assert ports.choose_port(None, {"MASTER_PORT": "5678"}) == (5678, "MASTER_PORT")
-    assert ports.choose_port(None, {"MASTER_PORT": "nope"}) == (29500, "default")
+    assert ports.choose_port(None, {"MASTER_PORT": "nope"}) == ("nope", "MASTER_PORT")  # reported, not replaced
+    assert ports.choose_port(None, {"MASTER_PORT": "99999"}) == ("99999", "MASTER_PORT")
+    assert ports.choose_port(None, {"MASTER_PORT": " 5678 "}) == (5678, "MASTER_PORT")
+    assert ports.choose_port(None, {"MASTER_PORT": ""}) == (29500, "default")
     assert ports.choose_port(None, {}) == (29500, "default")

@@ -62,7 +62,14 @@ def env_command(
             _error(str(error))
             raise typer.Exit(EXIT_USAGE)
     else:
-        snap = snapshots.collect(timeout=timeout, quick=quick, port=port)
+        from dldoctor import lifetime
+
+        try:
+            with lifetime.terminating_children():  # Ctrl-C, SIGTERM, SIGHUP: the probes die first
+                snap = snapshots.collect(timeout=timeout, quick=quick, port=port)
+        except lifetime.Interrupted as stop:
+            _error(f"interrupted ({stop.name}); the probes were stopped")
+            raise typer.Exit(stop.code)
     verdicts = diagnosis.diagnose(snap)
     if as_json:
         print(json.dumps({"snapshot": snap, "verdicts": verdicts}, indent=2, ensure_ascii=False))

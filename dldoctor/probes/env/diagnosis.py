@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 
 from dldoctor.probes.env import frameworks
 from dldoctor.probes.env.tested_configs import (
-    MINOR_COMPAT_MINIMUM, driver_minimum, python_in_range, tf_tested, version_tuple,
+    MINOR_COMPAT_MINIMUM, driver_minimum, python_in_range, tf_tested, valid_version, version_tuple,
 )
 
 OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
@@ -746,12 +746,26 @@ def version_checks(snapshot: dict) -> list[dict]:
     python = _mm((snapshot.get("platform") or {}).get("python_version"))
     out = []
     checked = []
+    malformed = {name: version for name, version in versions.items() if version and not valid_version(version)}
+    for name, version in sorted(malformed.items()):
+        where = ((packages.get("malformed") or {}).get(name) or {}).get("metadata")
+        out.append(verdict(f"versions.{name}.malformed", section, WARN,
+                           f"{name}'s installed metadata gives the version {version!r}, which is not a valid version "
+                           "(PEP 440): version checks on it are skipped",
+                           f"metadata: {where}" if where else "",
+                           [f"reinstall it: pip install --force-reinstall --no-deps {name}",
+                            "or remove the stray metadata directory" + (f" {where}" if where else "")
+                            + " (pip itself may fail on it: \"Invalid version\")"]))
     for dist, lines in sorted(requires.items()):
+        if dist in malformed:
+            continue
         for package in ("numpy", "protobuf"):
             spec = frameworks.requirement_on(lines, package, python)
             if spec is None:
                 continue
             have = versions.get(package)
+            if package in malformed:
+                continue
             checked.append(package)
             if not have:
                 out.append(verdict(f"versions.{package}.{dist}", section, FAIL,
@@ -762,24 +776,28 @@ def version_checks(snapshot: dict) -> list[dict]:
                                    f"{package} {have} does not satisfy {dist} {versions.get(dist)}'s requirement "
                                    f"{package}{spec}", "", [f"pip install \"{package}{spec}\""]))
     torch_version, numpy_version = versions.get("torch"), versions.get("numpy")
-    if torch_version and numpy_version and version_tuple(numpy_version)[:1] >= (2,) \
+    if torch_version and numpy_version and not {"torch", "numpy"} & set(malformed) \
+            and version_tuple(numpy_version)[:1] >= (2,) \
             and version_tuple(torch_version)[:2] < (2, 3):
         checked.append("numpy")
         out.append(verdict("versions.numpy.torch-abi", section, FAIL,
                            f"NumPy {numpy_version} with torch {torch_version}: torch < 2.3 was built for NumPy 1.x",
                            "\"A module that was compiled using NumPy 1.x cannot be run in NumPy 2\"",
                            ["pip install \"numpy<2\"", "or upgrade torch to ≥ 2.3"]))
-    if out:
+    if any(v["status"] != WARN or not v["id"].endswith(".malformed") for v in out):
         return out
     if not checked:
         shown = ", ".join(f"{p} {versions[p]}" for p in ("numpy", "protobuf") if versions.get(p))
-        return [verdict("versions", section, SKIP,
-                        "no framework declares NumPy or protobuf requirements" + (f" ({shown})" if shown else ""))]
-    shown = ", ".join(f"{p} {versions.get(p)}" for p in ("numpy", "protobuf") if versions.get(p))
-    return [verdict("versions", section, OK, f"{shown}: within the frameworks' declared requirements")]
+        return out + [verdict("versions", section, SKIP,
+                              "no framework declares NumPy or protobuf requirements" + (f" ({shown})" if shown else ""))]
+    shown = ", ".join(f"{p} {versions.get(p)}" for p in ("numpy", "protobuf") if versions.get(p) and p not in malformed)
+    return out + [verdict("versions", section, OK, f"{shown}: within the frameworks' declared requirements")]
 
 
 # --- Distributed -------------------------------------------------------------------------------
+
+
+DEFAULT_RENDEZVOUS_PORT = 29500
 
 
 def port_checks(snapshot: dict) -> list[dict]:
@@ -789,6 +807,13 @@ def port_checks(snapshot: dict) -> list[dict]:
     origin = {"option": "--port", "MASTER_PORT": "MASTER_PORT", "default": "torch.distributed's default"}.get(source, source)
     where = f"{port.get('host', '127.0.0.1')}:{number}"
     if port.get("free") is None:
+        if source == "MASTER_PORT":
+            return [verdict("port", section, FAIL, f"MASTER_PORT={number!r} is not a TCP port number (1-65535): "
+                                                   "torch.distributed cannot rendezvous on it",
+                            "init_process_group(init_method=\"env://\") and torchrun read MASTER_PORT: a value that "
+                            "is not a number fails with ValueError, a number outside 1-65535 cannot be bound",
+                            [f"export MASTER_PORT={DEFAULT_RENDEZVOUS_PORT} (or any free port number between 1024 and 65535)",
+                             "or unset MASTER_PORT: torch.distributed's launchers (torchrun) then choose 29500"])]
         return [verdict("port", section, FAIL, f"port {number} ({origin}): {port.get('error')}", "",
                         ["use a port number between 1024 and 65535"])]
     if port.get("free"):

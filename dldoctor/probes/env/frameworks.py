@@ -14,7 +14,7 @@ import sys
 from importlib import metadata
 from typing import Optional
 
-from dldoctor.probes.env.tested_configs import version_tuple
+from dldoctor.probes.env.tested_configs import valid_version, version_tuple
 
 # Every distribution that installs the `tensorflow` package.
 TF_DISTRIBUTIONS = (
@@ -53,7 +53,19 @@ def installed() -> dict:
             tensorboard_files = {"main.py": any(str(f).replace("\\", "/") == "tensorboard/main.py" for f in files)}
         except Exception:
             tensorboard_files = None
-    return {"versions": versions, "requires": requires, "tensorboard_files": tensorboard_files}
+    malformed = {}
+    for name, version in versions.items():
+        if version and not valid_version(version):  # a hand-edited or corrupt METADATA: '2.²', 'unknown'
+            malformed[name] = {"version": version, "metadata": _metadata_dir(name)}
+    return {"versions": versions, "requires": requires, "tensorboard_files": tensorboard_files, "malformed": malformed}
+
+
+def _metadata_dir(name: str) -> Optional[str]:
+    try:
+        path = getattr(metadata.distribution(name), "_path", None)
+    except Exception:
+        return None
+    return str(path) if path is not None else None
 
 
 def tf_distribution(versions: dict) -> Optional[str]:

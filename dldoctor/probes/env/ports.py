@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Optional
+from typing import Optional, Union
 
 DEFAULT_PORT = 29500
 
@@ -17,15 +17,28 @@ DEFAULT_PORT = 29500
 TCP_STATES = {"01": "ESTABLISHED", "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "0A": "LISTEN"}
 
 
-def choose_port(option: Optional[int], environ: Optional[dict] = None) -> tuple[int, str]:
-    """(port, where it came from): --port, else MASTER_PORT, else torch's default 29500."""
+def choose_port(option: Optional[int], environ: Optional[dict] = None) -> tuple[Union[int, str], str]:
+    """(port, where it came from): --port, else MASTER_PORT, else torch's default 29500.
+
+    A MASTER_PORT that is set but is no TCP port number ('abc', '99999', '0') is returned
+    as its text: it is what torch.distributed will read, and fail on (`check` says so)."""
     environ = os.environ if environ is None else environ
     if option is not None:
         return option, "option"
-    value = environ.get("MASTER_PORT", "").strip()
-    if value.isdigit() and 0 < int(value) < 65536:
-        return int(value), "MASTER_PORT"
-    return DEFAULT_PORT, "default"
+    raw = environ.get("MASTER_PORT")
+    if raw is None or raw.strip() == "":
+        return DEFAULT_PORT, "default"
+    value = raw.strip()
+    number = parse_port(value)
+    return (number, "MASTER_PORT") if number is not None else (raw, "MASTER_PORT")
+
+
+def parse_port(text: str) -> Optional[int]:
+    """'29500' -> 29500; None for anything torch.distributed cannot use as a rendezvous port."""
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 < number < 65536 else None
 
 
 def bind_test(port: int, host: str = "127.0.0.1") -> Optional[str]:
@@ -120,8 +133,11 @@ def _process(pid: int, proc: str) -> dict:
 def check(port: int, source: str, host: str = "127.0.0.1") -> dict:
     """Facts about one port: free or not, and the holders where /proc tells."""
     facts: dict = {"port": port, "source": source, "host": host}
-    if not 0 < port < 65536:
-        return {**facts, "free": None, "error": "not a TCP port number (1-65535)"}
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        shown = f"{source}={port!r}" if source == "MASTER_PORT" else repr(port)
+        return {**facts, "free": None, "invalid": True,
+                "error": f"{shown} is not a TCP port number (1-65535); torch.distributed cannot use it "
+                         "(env:// rendezvous: `ValueError` or a failed bind, before any worker connects)"}
     error = bind_test(port, host)
     facts["free"] = error is None
     if error is None:

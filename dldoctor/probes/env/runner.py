@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Optional
+
+from dldoctor import lifetime
 
 MARKER = "@@dldoctor-probe@@"
 TAIL_CHARS = 4000
@@ -62,46 +66,68 @@ def _signal_name(number: int) -> str:
 
 
 class Probe:
-    """One started probe subprocess."""
+    """One started probe subprocess, under dldoctor's supervisor (dldoctor/lifetime.py): its own
+    session, killed with everything it started when it ends, at its deadline, on SIGINT/SIGTERM
+    of dldoctor, or when dldoctor dies. Its stdout and stderr go to files, never pipes: a daemon
+    that the probed framework starts and that inherits them cannot make us wait."""
 
-    def __init__(self, name: str, module: str, args: tuple[str, ...] = (), cwd: Optional[str] = None):
+    def __init__(self, name: str, module: str, args: tuple[str, ...] = (), cwd: Optional[str] = None,
+                 directory: Optional[str] = None):
         self.name = name
         self.started = time.monotonic()
         self.error: Optional[str] = None
-        self.process: Optional[subprocess.Popen] = None
+        self.child: Optional[lifetime.Supervised] = None
+        self._directory = directory or tempfile.mkdtemp(prefix="dldoctor-env-")
+        self._own_directory = directory is None
+        base = os.path.join(self._directory, name)
+        self._out_path, self._err_path, self._pid_path = base + ".stdout", base + ".stderr", base + ".pid"
         command = [interpreter(), "-c", script_source(module), *args]
+        if not _executable(command[0]):
+            self.error = f"cannot start {command[0]}: no such executable file"
+            return
         try:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=probe_environment(),
-                cwd=cwd,
-                start_new_session=(os.name == "posix"),  # a timeout kills the probe's children too
-            )
+            with open(self._out_path, "wb") as out, open(self._err_path, "wb") as err:
+                self.child = lifetime.Supervised(command, pid_file=self._pid_path, stdin=subprocess.DEVNULL,
+                                                 stdout=out, stderr=err, env=probe_environment(), cwd=cwd)
         except OSError as error:
             self.error = f"cannot start {command[0]}: {error}"
 
     @property
     def pid(self) -> Optional[int]:
-        return self.process.pid if self.process else None
+        return self.child.pid if self.child else None
+
+    @property
+    def pids(self) -> list[int]:
+        """The supervisor's pid and the probe's own."""
+        if not self.child:
+            return []
+        return [pid for pid in (self.child.pid, self.child.command_pid) if pid]
+
+    def _read(self, path: str) -> str:
+        try:
+            with open(path, "rb") as handle:
+                return handle.read().decode("utf-8", "backslashreplace")
+        except OSError:
+            return ""
 
     def wait(self, deadline: float) -> dict:
-        """Wait until `deadline` (time.monotonic()); a probe still running then is killed."""
+        """Wait until `deadline` (time.monotonic()); a probe still running then is killed, with its tree.
+        The deadline bounds the probe, whatever its children do with its stdout and stderr."""
         result: dict = {"probe": self.name, "interpreter": interpreter()}
-        if self.process is None:
+        if self.child is None:
             return {**result, "outcome": "error", "error": self.error, "seconds": 0.0}
         timed_out = False
         try:
-            out, err = self.process.communicate(timeout=max(0.0, deadline - time.monotonic()))
+            returncode = self.child.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             timed_out = True
-            self._kill()
-            out, err = self.process.communicate()
+            self.child.stop()
+            returncode = self.child.process.returncode
         seconds = round(time.monotonic() - self.started, 3)
-        stdout = out.decode("utf-8", "backslashreplace")
-        stderr = err.decode("utf-8", "backslashreplace")
+        stdout, stderr = self._read(self._out_path), self._read(self._err_path)
+        if returncode is not None and returncode == 127 and stderr.startswith("cannot start "):
+            self.cleanup()
+            return {**result, "outcome": "error", "error": stderr.strip().splitlines()[0], "seconds": seconds}
         facts = None
         for line in reversed(stdout.splitlines()):
             if line.startswith(MARKER):
@@ -110,10 +136,9 @@ class Probe:
                 except ValueError:
                     facts = None
                 break
-        returncode = self.process.returncode
         result.update(seconds=seconds, returncode=returncode, stderr_tail=_tail(stderr))
         if timed_out:
-            result.update(outcome="timeout", error=f"no answer after {seconds:.1f} s; the probe was killed")
+            result.update(returncode=None, outcome="timeout", error=f"no answer after {seconds:.1f} s; the probe was killed")
         elif returncode is not None and returncode < 0:
             result.update(outcome="crashed", signal=_signal_name(-returncode),
                           error=f"the probe process died of {_signal_name(-returncode)}")
@@ -124,15 +149,19 @@ class Probe:
             result.update(outcome="ok", facts=facts)
         return result
 
-    def _kill(self) -> None:
-        assert self.process is not None
-        try:
-            if os.name == "posix":
-                os.killpg(self.process.pid, signal.SIGKILL)
-            else:
-                self.process.kill()
-        except (ProcessLookupError, PermissionError):
-            pass
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop()
+
+    def cleanup(self) -> None:
+        if self._own_directory:
+            shutil.rmtree(self._directory, ignore_errors=True)
+
+
+def _executable(path: str) -> bool:
+    if os.sep in path or (os.altsep and os.altsep in path):
+        return os.path.isfile(path) and os.access(path, os.X_OK)
+    return shutil.which(path) is not None
 
 
 def run_all(probes: dict[str, tuple[str, tuple[str, ...]]], timeout: float) -> dict[str, dict]:
@@ -148,12 +177,15 @@ class Running:
 
     def __init__(self, probes: dict[str, tuple[str, tuple[str, ...]]], timeout: float):
         self._names = list(probes)
-        self._started = [Probe(name, module, args) for name, (module, args) in probes.items()]
+        self._directory = tempfile.mkdtemp(prefix="dldoctor-env-")
+        self._started = [Probe(name, module, args, directory=self._directory) for name, (module, args) in probes.items()]
         self._deadline = time.monotonic() + timeout
+        self._pids: list[int] = []
 
     @property
     def pids(self) -> list[int]:
-        return [probe.pid for probe in self._started if probe.pid]
+        """Every pid of ours: supervisors and probes (an NVML process list names the probes)."""
+        return self._pids or [pid for probe in self._started for pid in probe.pids]
 
     def collect(self) -> dict[str, dict]:
         results: dict[str, dict] = {}
@@ -162,8 +194,14 @@ class Running:
             results[probe.name] = probe.wait(self._deadline)
 
         threads = [threading.Thread(target=collect, args=(probe,), daemon=True) for probe in self._started]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            self._pids = [pid for probe in self._started for pid in probe.pids]
+        finally:  # an interruption (Ctrl-C, SIGTERM) or an error: no probe outlives this
+            for probe in self._started:
+                probe.stop()
+            shutil.rmtree(self._directory, ignore_errors=True)
         return {name: results[name] for name in self._names}

@@ -16,6 +16,8 @@ compatibility (with limits: no PTX JIT of newer code).
 
 from __future__ import annotations
 
+import re
+
 from typing import NamedTuple, Optional
 
 
@@ -112,7 +114,7 @@ def version_tuple(text: Optional[str]) -> tuple[int, ...]:
     for piece in str(text).split("+", 1)[0].split("."):
         digits = ""
         for char in piece:
-            if not char.isdigit():
+            if char not in "0123456789":  # str.isdigit() is also true of '²' and other digits int() refuses
                 break
             digits += char
         if not digits:
@@ -121,6 +123,22 @@ def version_tuple(text: Optional[str]) -> tuple[int, ...]:
         if len(digits) != len(piece):
             break
     return tuple(parts)
+
+
+# PEP 440 (the public version and an optional local label), as packaging's VERSION_PATTERN.
+_PEP440 = re.compile(
+    r"^\s*v?(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*"
+    r"(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)?"
+    r"(?:-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?"
+    r"(?:[-_.]?dev[-_.]?[0-9]*)?"
+    r"(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?\s*$",
+    re.IGNORECASE | re.ASCII,
+)
+
+
+def valid_version(text: Optional[str]) -> bool:
+    """Is `text` a version pip accepts (PEP 440)? '2.13.0+cpu' yes; '2.²', 'unknown', '' no."""
+    return bool(text) and _PEP440.match(str(text)) is not None
 
 
 def tf_tested(version: Optional[str]) -> Optional[TestedConfig]:

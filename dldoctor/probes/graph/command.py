@@ -65,7 +65,14 @@ def run_command(
     from dldoctor.probes.graph import diagnosis as diagnosis_module
     from dldoctor.probes.graph import growth, report, runner
 
-    run = runner.run_script(script, list(args or []), steps=steps, timeout=timeout or None, python=python)
+    from dldoctor import lifetime
+
+    try:
+        with lifetime.terminating_children():  # Ctrl-C, SIGTERM, SIGHUP: the script's whole tree dies first
+            run = runner.run_script(script, list(args or []), steps=steps, timeout=timeout or None, python=python)
+    except lifetime.Interrupted as stop:
+        _error(f"interrupted ({stop.name}); {script} and every process it started were stopped")
+        raise typer.Exit(stop.code)
     probe = run.get("probe") or {}
     warmup = int(probe.get("warmup", runner.WARMUP_RUNS))
     analysis = {

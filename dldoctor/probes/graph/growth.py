@@ -307,7 +307,10 @@ def analyze_meta(files: list) -> MetaGrowth:
     first, last = (readable[0], readable[-1]) if len(readable) >= 2 else (None, None)
     added: list = []
     removed = 0
-    if first and last and first.names is not None and last.names:
+    diff = getattr(last, "diff", None) if first and last else None
+    if diff is not None:  # computed while the last file was read (metagraph.read_dir)
+        added, removed = diff["added"], diff["removed"]
+    elif first and last and first.names is not None and last.names:
         before = {n for n, _, _ in first.names}
         after = {n for n, _, _ in last.names}
         added = [item for item in last.names if item[0] not in before]

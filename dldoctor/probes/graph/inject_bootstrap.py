@@ -81,19 +81,23 @@ def _ours(filename: str) -> bool:
     return filename.startswith(state.HERE) or os.path.basename(filename) == "runpy.py" or filename.startswith("<frozen runpy")
 
 
+TRACEBACK_LIMIT = 1000  # frames, innermost kept: what the interpreter itself prints at most
+
+
 def script_traceback(error: BaseException) -> str:
-    """The exception's traceback without our frames (bootstrap, runpy, our wrappers)."""
-    entries = []
-    tb = error.__traceback__
-    while tb is not None:
-        if not _ours(tb.tb_frame.f_code.co_filename):
-            entries.append(tb)
-        tb = tb.tb_next
-    for first, second in zip(entries, entries[1:]):
-        first.tb_next = second
-    if entries:
-        entries[-1].tb_next = None
-    return "".join(traceback.format_exception(type(error), error, entries[0] if entries else None))
+    """The exception's traceback without our frames (bootstrap, runpy, our wrappers).
+
+    Linear in the depth of the stack, and bounded: only the innermost TRACEBACK_LIMIT
+    frames are formatted (a RecursionError of a script that raised the recursion limit
+    has hundreds of thousands). The frames are filtered in a StackSummary, never by
+    relinking `tb_next` (each assignment walks the rest of the chain: quadratic)."""
+    summary = traceback.TracebackException(type(error), error, error.__traceback__, limit=-TRACEBACK_LIMIT,
+                                           lookup_lines=False)
+    kept = [frame for frame in summary.stack if not _ours(frame.filename)]
+    summary.stack = traceback.StackSummary.from_list(kept)
+    for frame in summary.stack:
+        frame.line  # noqa: B018  (reads the source line now, for the kept frames only)
+    return "".join(summary.format())
 
 
 def _where(error: BaseException, script: str) -> dict | None:

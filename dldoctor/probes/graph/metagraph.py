@@ -13,7 +13,7 @@ from __future__ import annotations
 import mmap
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -71,19 +71,99 @@ class MetaFile:
     mtime: float
     nodes: Optional[int] = None
     op_types: dict = field(default_factory=dict)
-    names: list = field(default_factory=list)  # (name, op type, serialized bytes); read for the first and last only
+    names: list = field(default_factory=list)  # (name, op type, serialized bytes); only when asked for (parse_meta)
     error: Optional[str] = None
     parsed: bool = False
+    diff: Optional[dict] = None  # the last file, against the first: {added: [(name, op, bytes)...], removed: int}
 
     def to_json(self, with_names: bool = False) -> dict:
-        data = asdict(self)
-        if not with_names:
-            data.pop("names")
+        # Built by hand: dataclasses.asdict would deep-copy `names` (one tuple per node) only to drop it.
+        data = {"path": self.path, "step": self.step, "size": self.size, "mtime": self.mtime, "nodes": self.nodes,
+                "op_types": dict(self.op_types), "error": self.error, "parsed": self.parsed}
+        if with_names:
+            data["names"] = [list(n) for n in self.names]
         return data
 
 
-def parse_meta(entry: MetaFile, keep_names: bool) -> MetaFile:
-    """Fill `entry` with its node count, op types and (if asked) node names; `error` on a bad file."""
+def _nodes(buf, start: int, end: int):
+    """(name, op, serialized bytes) of each NodeDef (field 1) of the GraphDef in buf[start:end].
+
+    One pass, constant work per byte of the node headers: the varints are decoded inline
+    (the one-byte case first), a node's other fields (inputs, attrs, large constants) are
+    skipped by their length, never copied."""
+    pos = start
+    while pos < end:
+        key = buf[pos]
+        if key & 0x80:
+            key, pos = _varint(buf, pos, end)
+        else:
+            pos += 1
+        number, wire = key >> 3, key & 7
+        if number == 0:
+            raise WireError(f"field number 0 at byte {pos}")
+        if wire != 2:
+            if wire == 0:
+                _, pos = _varint(buf, pos, end)
+            elif wire == 1:
+                pos += 8
+            elif wire == 5:
+                pos += 4
+            else:
+                raise WireError(f"unsupported wire type {wire} at byte {pos}")
+            if pos > end:
+                raise WireError(f"field {number} runs past the end ({pos} > {end} bytes)")
+            continue
+        length = buf[pos] if pos < end else 0x80
+        if length & 0x80:
+            length, pos = _varint(buf, pos, end)
+        else:
+            pos += 1
+        node_start, node_end = pos, pos + length
+        if node_end > end:
+            raise WireError(f"field {number} runs past the end ({node_end} > {end} bytes)")
+        pos = node_end
+        if number != 1:
+            continue
+        name = op = b""
+        inner = node_start
+        while inner < node_end:
+            sub = buf[inner]
+            if sub & 0x80:
+                sub, inner = _varint(buf, inner, node_end)
+            else:
+                inner += 1
+            sub_number, sub_wire = sub >> 3, sub & 7
+            if sub_number == 0:
+                raise WireError(f"field number 0 at byte {inner}")
+            if sub_wire == 2:
+                size = buf[inner] if inner < node_end else 0x80
+                if size & 0x80:
+                    size, inner = _varint(buf, inner, node_end)
+                else:
+                    inner += 1
+                if sub_number == 1:
+                    name = buf[inner:inner + size]
+                elif sub_number == 2:
+                    op = buf[inner:inner + size]
+                inner += size
+            elif sub_wire == 0:
+                _, inner = _varint(buf, inner, node_end)
+            elif sub_wire == 1:
+                inner += 8
+            elif sub_wire == 5:
+                inner += 4
+            else:
+                raise WireError(f"unsupported wire type {sub_wire} at byte {inner}")
+            if inner > node_end:
+                raise WireError(f"field {sub_number} runs past the end ({inner} > {node_end} bytes)")
+        yield name, op, length
+
+
+def parse_meta(entry: MetaFile, keep_names: bool, on_node=None) -> MetaFile:
+    """Fill `entry` with its node count and op types; `error` on a bad file.
+
+    Node names are kept in `entry.names` only if `keep_names`; `on_node(name, op, bytes)`,
+    if given, is called for every node instead (streaming: no list of the nodes is built)."""
     if entry.size == 0:
         entry.error = "empty file (0 bytes)"
         return entry
@@ -98,19 +178,19 @@ def parse_meta(entry: MetaFile, keep_names: bool) -> MetaFile:
             if graph is None:
                 raise WireError("no graph_def in it")
             count, types, names = 0, {}, []
-            for number, wire, value in fields(buf, *graph):
-                if number != 1 or wire != 2:
-                    continue
-                name = op = ""
-                for sub, sub_wire, sub_value in fields(buf, *value):
-                    if sub == 1 and sub_wire == 2:
-                        name = bytes(buf[sub_value[0]:sub_value[1]]).decode("utf-8", "replace")
-                    elif sub == 2 and sub_wire == 2:
-                        op = bytes(buf[sub_value[0]:sub_value[1]]).decode("utf-8", "replace")
+            op_text: dict = {}  # op bytes -> text: a graph has few op types and many nodes
+            for raw_name, raw_op, size in _nodes(buf, *graph):
+                op = op_text.get(raw_op)
+                if op is None:
+                    op = op_text[raw_op] = raw_op.decode("utf-8", "replace")
                 count += 1
                 types[op] = types.get(op, 0) + 1
-                if keep_names:
-                    names.append((name, op, value[1] - value[0]))
+                if keep_names or on_node is not None:
+                    name = raw_name.decode("utf-8", "replace")
+                    if on_node is not None:
+                        on_node(name, op, size)
+                    if keep_names:
+                        names.append((name, op, size))
     except WireError as problem:
         entry.error = f"not a MetaGraphDef, or corrupt: {problem}"
         return entry
@@ -146,13 +226,39 @@ def scan(target: str) -> list[MetaFile]:
 
 
 def read_dir(target: str, parse_all_below: int = 64 * 1024 * 1024) -> list[MetaFile]:
-    """Scan, then parse the first and last files (names kept) and every file when they are small."""
+    """Scan, then parse the first and last files and every file when they are small.
+
+    The first file's node names are kept as a set, and the last file is compared with
+    it while it is read: only the nodes it adds are kept (`last.diff`). Memory is the
+    first file's names plus the added nodes, never a list of every node of every file."""
     found = scan(target)
     total = sum(m.size for m in found)
+    before: Optional[set] = None
     for index, entry in enumerate(found):
-        ends = index in (0, len(found) - 1)
-        if ends or total <= parse_all_below:
-            parse_meta(entry, keep_names=ends)
+        first, last = index == 0, index == len(found) - 1
+        if not (first or last or total <= parse_all_below):
+            continue
+        if len(found) < 2 or not (first or last):
+            parse_meta(entry, keep_names=False)
+        elif first:
+            names: set = set()
+            parse_meta(entry, keep_names=False, on_node=lambda name, op, size: names.add(name))
+            before = names if entry.parsed else None
+        elif before is not None:
+            added: list = []
+            kept: set = set()
+
+            def compare(name, op, size):
+                if name in before:
+                    kept.add(name)
+                else:
+                    added.append((name, op, size))
+
+            parse_meta(entry, keep_names=False, on_node=compare)
+            if entry.parsed:
+                entry.diff = {"added": added, "removed": len(before) - len(kept)}
+        else:
+            parse_meta(entry, keep_names=False)
     return found
 
 

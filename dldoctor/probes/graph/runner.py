@@ -4,7 +4,7 @@ The `inject_*` modules are copied into a temporary directory as the package
 `_dldoctor_graph_probe` and the script runs as `python -c LAUNCH ...`, so the
 interpreter that runs it (`--python`, default: this one) needs no dldoctor. The
 script's stdout and stderr go to files (their tails are kept); a script still
-running at the timeout is killed with its process group. Whatever happens
+running at the timeout is killed with every process it started. Whatever happens
 becomes a facts dict, never an exception here.
 """
 
@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Optional
+
+from dldoctor import lifetime
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = "_dldoctor_graph_probe"
@@ -74,26 +76,30 @@ def run_script(script: str, args: list[str], *, steps: int, timeout: Optional[fl
         env = dict(os.environ)
         env.setdefault("PYTHONFAULTHANDLER", "1")  # a segfault leaves a stack on stderr
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            # Under the supervisor (dldoctor/lifetime.py): the script, and every process it starts
+            # (children, daemons, double-forked ones), die when it ends, at the timeout, on
+            # SIGINT/SIGTERM/SIGHUP of dldoctor, and when dldoctor dies, SIGKILL included.
             try:
-                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd, env=env,
-                                           start_new_session=(os.name == "posix"))
+                child = lifetime.Supervised(command, pid_file=str(root / "script.pid"), stdin=subprocess.DEVNULL,
+                                            stdout=out, stderr=err, cwd=cwd, env=env)
             except OSError as problem:
                 facts["error"] = f"cannot start {interpreter}: {problem}"
                 return facts
             try:
-                process.wait(timeout=timeout if timeout and timeout > 0 else None)
+                returncode = child.wait(timeout=timeout if timeout and timeout > 0 else None)
             except subprocess.TimeoutExpired:
                 facts["timed_out"] = True
-                _kill(process)
-                process.wait()
-            except KeyboardInterrupt:
-                _kill(process)
-                process.wait()
-                raise
+                child.stop()
+                returncode = child.process.returncode
+            finally:
+                child.stop()  # an interruption, or after the script's end: nothing of it is left
+        if returncode == 127 and not results.is_file() and _tail(err_path).startswith("cannot start "):
+            facts["error"] = f"cannot start {interpreter}: " + _tail(err_path).split(": ", 1)[-1].strip()
+            return facts
         facts["seconds"] = round(time.monotonic() - started, 3)
-        facts["returncode"] = process.returncode
-        if process.returncode is not None and process.returncode < 0 and not facts["timed_out"]:
-            facts["signal"] = _signal_name(-process.returncode)
+        facts["returncode"] = -signal.SIGKILL if facts["timed_out"] else returncode
+        if returncode is not None and returncode < 0 and not facts["timed_out"]:
+            facts["signal"] = _signal_name(-returncode)
         facts["stdout_tail"] = _tail(out_path)
         facts["stderr_tail"] = _tail(err_path)
         if results.is_file():
@@ -102,13 +108,3 @@ def run_script(script: str, args: list[str], *, steps: int, timeout: Optional[fl
             except ValueError:
                 facts["probe"] = None
     return facts
-
-
-def _kill(process: subprocess.Popen) -> None:
-    try:
-        if os.name == "posix":
-            os.killpg(process.pid, signal.SIGKILL)
-        else:
-            process.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
