@@ -20,6 +20,7 @@ def ckpt_command(
     meta: Optional[str] = typer.Option(None, "--meta", help="A MetaGraphDef (.meta) whose variables are the model's (nothing is run)."),
     against: Optional[str] = typer.Option(None, "--against", help="Another checkpoint to compare with."),
     as_json: bool = typer.Option(False, "--json", help="Print the facts and the diagnosis as JSON."),
+    allow_global: list[str] = typer.Option([], "--allow-global", help="A pickle global you trust (module.name), as torch.serialization.add_safe_globals; repeatable."),
 ) -> None:
     """Will this checkpoint load into this model, and if not, why. Without a model: an inventory."""
     if sum(option is not None for option in (model_spec, meta, against)) > 1:
@@ -29,6 +30,14 @@ def ckpt_command(
     from dldoctor.probes.ckpt import formats, inventory, model, report
     from dldoctor.probes.ckpt.facts import CkptError
 
+    if allow_global:
+        from dldoctor.probes.ckpt import safety
+
+        try:
+            safety.allow_globals(allow_global)
+        except ValueError as problem:
+            _error(str(problem))
+            raise typer.Exit(EXIT_USAGE)
     try:
         found = formats.read(checkpoint)
         _read_family_scopes(found, formats)
@@ -75,4 +84,6 @@ def _read_family_scopes(found, formats) -> None:
 
 
 def _error(message: str) -> None:
-    print(f"dldoctor: error: {message}", file=sys.stderr)
+    from dldoctor.probes.ckpt.guard import printable
+
+    print(f"dldoctor: error: {printable(message)}", file=sys.stderr)

@@ -261,12 +261,15 @@ def inventory_only(ckpt: VariableSet) -> Diagnosis:
         findings.append(_unsafe(ckpt))
     elif ckpt.safety.note:
         findings.append(Finding("safety-note", NOTE, ckpt.safety.note[0].upper() + ckpt.safety.note[1:] + "."))
-    if ckpt.safety.safe and not ckpt.params():
+    scanned_only = ckpt.format in ("pickle", "numpy", "archive")  # no tensors expected: the scan is the answer
+    if ckpt.safety.safe and not ckpt.params() and not scanned_only:
         findings.append(Finding("empty", WARNING, "The checkpoint holds no model parameters."))
     findings += _train_dir_notes(ckpt, None)
     code = _exit(findings)
     if not ckpt.safety.safe:
-        headline = "UNSAFE to load: the file runs code when unpickled"
+        headline = _unsafe_headline(ckpt)
+    elif scanned_only and not ckpt.params():
+        headline = f"safe to load: nothing in it runs code ({ckpt.wrapper})"
     elif code:
         headline = findings[0].message
     else:
@@ -274,8 +277,20 @@ def inventory_only(ckpt: VariableSet) -> Diagnosis:
     return Diagnosis(code, headline, findings)
 
 
+def _unsafe_headline(ckpt: VariableSet) -> str:
+    if ckpt.framework == "keras":
+        return "UNSAFE to load: the model runs Python code when loaded"
+    return "UNSAFE to load: the file runs code when unpickled"
+
+
 def _unsafe(ckpt: VariableSet) -> Finding:
     names = ", ".join(ckpt.safety.unsafe_globals)
+    if ckpt.framework == "keras":
+        return Finding(
+            "unsafe", ERROR,
+            f"Unsafe to load: {names}; {ckpt.safety.note}.",
+            "load only the weights (model.load_weights) into a model built from your own code, or load_model(..., safe_mode=True)",
+        )
     return Finding(
         "unsafe", ERROR,
         f"Unsafe to load: the file needs the globals {names} ({ckpt.safety.note}); dldoctor did not unpickle it, "
@@ -302,7 +317,7 @@ def diagnose(ckpt: VariableSet, model: Optional[VariableSet]) -> Diagnosis:
         return inventory_only(ckpt)
     if not ckpt.safety.safe:
         finding = _unsafe(ckpt)
-        return Diagnosis(1, "UNSAFE to load: the file runs code when unpickled", [finding])
+        return Diagnosis(1, _unsafe_headline(ckpt), [finding])
     loads_as = model.loads_as or ckpt.loads_as
     separator = model.separator
     base = cmp.compare(ckpt.entries, model.entries)

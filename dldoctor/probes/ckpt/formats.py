@@ -19,8 +19,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from dldoctor.probes.ckpt import safety, traindir
+from dldoctor.probes.ckpt import containers, pickle_scan, safety, traindir
 from dldoctor.probes.ckpt.facts import CkptError, Entry, Safety, VariableSet
+from dldoctor.probes.ckpt import guard  # hostile files: limits, regular files, escaping
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -51,7 +52,7 @@ def read(path_text: str) -> VariableSet:
             found.global_step = info.step
         return found
     if not path.exists():
-        if Path(path_text + ".index").is_file():
+        if os.path.lexists(path_text + ".index"):  # read_tensorflow refuses one that is not a regular file
             return read_tensorflow(path_text)
         shards = glob.glob(glob.escape(path_text) + ".data-*")
         if shards:
@@ -70,37 +71,100 @@ def read(path_text: str) -> VariableSet:
 
 
 def sniff(path: Path) -> str:
-    """The format of a file from its first bytes."""
+    """The format of a file from its bytes (never its extension).
+
+    torch (a zip with data.pkl), keras (a zip with config.json), keras-h5, torch-legacy
+    (a pickle that starts with torch's magic number), pickle (any other pickle, protocol
+    0-5: joblib, plain .pkl), numpy (.npy), archive (any other zip: .npz, nested zips; a
+    tar; a gzip/bz2/xz/lzma/zlib/lz4 stream such as compressed joblib), safetensors.
+    """
     size = path.stat().st_size
     if size == 0:
         raise CkptError(f"{path}: empty file (0 bytes): the save was interrupted or the copy failed")
     with open(path, "rb") as handle:
-        head = handle.read(16)
-    if head.startswith(ZIP_MAGIC):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
-        except zipfile.BadZipFile:
-            return "torch"  # torch names the truncation itself
-        if "model.weights.h5" in names or "config.json" in names:
-            return "keras"
-        return "torch"
+        head = handle.read(containers.SNIFF)
+        if head.startswith(ZIP_MAGIC) or (not pickle_scan.looks_like_pickle(head) and containers._has_zip_end(handle, size)):
+            try:
+                handle.seek(0)
+                with zipfile.ZipFile(handle) as archive:
+                    names = archive.namelist()
+            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):  # NotImplementedError: "zip file version 25.5"
+                return "torch"  # torch names the truncation itself
+            if "config.json" in names and ("model.weights.h5" in names or "metadata.json" in names):
+                return "keras"
+            if any(n.endswith("data.pkl") for n in names):
+                return "torch"
+            return "archive"
     if head.startswith(HDF5_MAGIC):
         return "keras-h5"
-    if head[:1] == b"\x80" and 2 <= head[1:2][0] <= 5:
-        return "torch-legacy"
+    if head.startswith(containers.NPY_MAGIC):
+        return "numpy"
+    if pickle_scan.looks_like_pickle(head):
+        return "torch-legacy" if _TORCH_LEGACY_MAGIC in head[:64] else "pickle"
+    if head.startswith(containers.SEVEN_Z) or containers._container_head(head):
+        return "archive"
     if len(head) >= 9:
         (length,) = struct.unpack("<Q", head[:8])
         if head[8:9] == b"{" and 0 < length < 100 * 1024 * 1024:
             return "safetensors"
     raise CkptError(
         f"{path}: not a checkpoint format dldoctor knows (starts with {head[:12]!r}; expected a PyTorch zip or pickle, "
-        "HDF5, safetensors, or a TensorFlow .index)"
+        "HDF5, safetensors, numpy, an archive, or a TensorFlow .index)"
     )
 
 
+_TORCH_LEGACY_MAGIC = b"\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"  # LONG1 of torch.serialization.MAGIC_NUMBER
+SCAN_ONLY_FORMATS = {"pickle": "Python pickle", "numpy": "numpy .npy array", "archive": "archive"}
+
+
+def _scan_safety(path: Path) -> tuple[Safety, "containers.ScanReport"]:
+    """What loading the file would run, from a scan of its bytes (no torch, nothing unpickled)."""
+    report = safety.scan(path)
+    names, places = safety.unsafe_names(report)
+    if names:
+        return Safety(False, names, safety.describe_globals(names, places)), report
+    return Safety(), report
+
+
+def _scanned_only(path: Path, kind: str, report) -> VariableSet:
+    """A pickle, .npy or archive that holds nothing unsafe: its .npy arrays are listed from their headers."""
+    found = VariableSet(label=str(path), path=str(path), format=kind, framework="numpy" if kind == "numpy" else "python",
+                        separator="/", size_bytes=path.stat().st_size)
+    for where, (shape, dtype) in report.npy.items():
+        name = where or path.name
+        name = name[:-4] if name.endswith(".npy") else name
+        found.entries[name] = Entry(name, tuple(shape), _npy_dtype(dtype))
+    parts = [what for _, what in report.scanned][:3]
+    found.wrapper = f"{SCAN_ONLY_FORMATS.get(kind, kind)}: " + "; ".join(parts) + ("; every global it imports is on torch's weights_only allow-list" if any("pickle" in p for p in parts) else "")
+    return found
+
+
+def _npy_dtype(descr: str) -> str:
+    names = {"f8": "float64", "f4": "float32", "f2": "float16", "i8": "int64", "i4": "int32", "i2": "int16", "i1": "int8",
+             "u8": "uint64", "u4": "uint32", "u2": "uint16", "u1": "uint8", "b1": "bool", "c8": "complex64", "c16": "complex128"}
+    return names.get(str(descr).lstrip("<>|="), str(descr))
+
+
 def read_file(path: Path) -> VariableSet:
+    guard.before_reading(path)  # a regular file, and a zip's declared member sizes within limits
     kind = sniff(path)
+    if kind != "safetensors":  # the code-execution scan: opcodes and configs only, before any framework is imported
+        verdict, report = _scan_safety(path)
+        if kind in SCAN_ONLY_FORMATS:
+            found = _scanned_only(path, kind, report)
+            found.safety = verdict
+            return found
+        if not verdict.safe and all(n.startswith("<not scannable") for n in verdict.unsafe_globals) and kind != "archive":
+            found = read_torch(path, kind) if kind in ("torch", "torch-legacy") else read_keras_archive(path) if kind == "keras" else read_keras_h5(path)
+            found.safety = verdict  # the reader names a truncation itself; a file it reads but the scan could not cover is not vouched for
+            return found
+        if not verdict.safe and kind in ("torch", "torch-legacy"):
+            return VariableSet(label=str(path), path=str(path), format=kind, framework="torch", separator=".",
+                               loads_as="torch-strict", size_bytes=path.stat().st_size, safety=verdict)
+        if not verdict.safe:  # Keras: the weights are still read (h5py runs no code); the verdict stands
+            found = read_keras_archive(path) if kind == "keras" else read_keras_h5(path)
+            found.safety = verdict
+            return found
     if kind in ("torch", "torch-legacy"):
         return read_torch(path, kind)
     if kind == "safetensors":
@@ -243,6 +307,7 @@ def _object_paths(reader) -> dict:
 def read_tensorflow(prefix: str) -> VariableSet:
     """A TensorFlow checkpoint prefix: TF1 name-based (Saver) or TF2 object-based."""
     index = Path(prefix + ".index")
+    guard.require_regular(index)
     if index.stat().st_size == 0:
         raise CkptError(f"{index}: empty file (0 bytes): the save was interrupted or the copy failed")
     shards = sorted(glob.glob(glob.escape(prefix) + ".data-*-of-*"))
@@ -251,6 +316,8 @@ def read_tensorflow(prefix: str) -> VariableSet:
     expected = int(re.search(r"-of-(\d+)$", shards[0]).group(1))
     if len(shards) < expected:
         raise CkptError(f"{prefix}: {len(shards)} of {expected} data shards present: restore will fail")
+    for shard in shards:
+        guard.require_regular(shard)
     tf = import_tensorflow()
     try:
         reader = tf.train.load_checkpoint(prefix)
@@ -259,6 +326,7 @@ def read_tensorflow(prefix: str) -> VariableSet:
     except Exception as problem:
         first = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
         raise CkptError(f"{prefix}: not a readable TensorFlow checkpoint (truncated or corrupt index: {first})")
+    _check_tf_data(prefix, reader, shapes, dtypes, shards)
     object_based = OBJECT_GRAPH_KEY in shapes
     found = VariableSet(
         label=prefix, path=prefix, format="tf2-object" if object_based else "tf1", framework="tensorflow", separator="/",
@@ -284,6 +352,38 @@ def read_tensorflow(prefix: str) -> VariableSet:
     return found
 
 
+def _check_tf_data(prefix: str, reader, shapes: dict, dtypes: dict, shards: list) -> None:
+    """The data shards hold what the index promises: at least the bytes of its fixed-size
+    tensors, and (up to guard.TF_VERIFY_LIMIT) every tensor reads back, its CRC32C checked
+    by TensorFlow."""
+    have = sum(os.path.getsize(s) for s in shards)
+    need = 0
+    for key, shape in shapes.items():
+        dtype = dtypes[key]
+        if dtype.name in ("string", "variant", "resource"):
+            continue
+        count = 1
+        for dim in shape:
+            count *= max(int(dim), 0)
+        need += count * dtype.size
+    if have < need:
+        raise CkptError(
+            f"{prefix}: truncated data shard: {', '.join(os.path.basename(s) for s in shards)} hold {have:,} bytes, "
+            f"the index's tensors take {need:,}: restore will fail"
+        )
+    if have > guard.TF_VERIFY_LIMIT:
+        return
+    for key in sorted(shapes):
+        try:
+            reader.get_tensor(key)
+        except Exception as problem:
+            text = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
+            raise CkptError(
+                f"{prefix}: truncated or corrupt data shard: tensor {guard.escape(key)!r} cannot be read back "
+                f"({guard.clip(guard.escape(text), 200)}): restore will fail"
+            )
+
+
 # -- PyTorch --------------------------------------------------------------------------------
 
 
@@ -305,7 +405,12 @@ def _torch_load(path: Path, kind: str):
             return torch.load(str(path), map_location="cpu", weights_only=True, mmap=True), []
         return torch.load(str(path), map_location="cpu", weights_only=True), []
     except pickle.UnpicklingError:
-        unsafe = safety.torch_unsafe_globals(str(path)) or ["<a global refused by the weights-only unpickler>"]
+        try:
+            unsafe = safety.torch_unsafe_globals(str(path))
+        except Exception as problem:  # the pickle cannot even be scanned: corrupt, not unsafe
+            text = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
+            raise CkptError(f"{path}: truncated or corrupt PyTorch checkpoint ({type(problem).__name__}: {guard.clip(guard.escape(text), 200)})")
+        unsafe = unsafe or ["<a global refused by the weights-only unpickler>"]
         return None, unsafe
     except Exception as problem:
         text = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
@@ -405,33 +510,34 @@ def read_torch(path: Path, kind: str) -> VariableSet:
 
 def read_safetensors(path: Path) -> VariableSet:
     """The header only: 8-byte little-endian length, then JSON; tensors are never read."""
-    size = path.stat().st_size
+    size = guard.require_regular(path).st_size
     with open(path, "rb") as handle:
-        (length,) = struct.unpack("<Q", handle.read(8))
+        head = handle.read(8)
+        if len(head) < 8:
+            raise CkptError(f"{path}: truncated safetensors file ({len(head)} bytes, shorter than the 8-byte header length)")
+        (length,) = struct.unpack("<Q", head)
+        if length > guard.SAFETENSORS_HEADER_LIMIT:
+            raise CkptError(f"{path}: safetensors header of {length:,} bytes: refused (the safetensors library's limit is {guard.SAFETENSORS_HEADER_LIMIT:,})")
         if 8 + length > size:
             raise CkptError(f"{path}: truncated safetensors file (header of {length} bytes, file of {size})")
         raw = handle.read(length)
-    try:
-        header = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as problem:
-        raise CkptError(f"{path}: corrupt safetensors header ({problem})")
-    if not isinstance(header, dict):
-        raise CkptError(f"{path}: corrupt safetensors header (not a JSON object)")
+    try:  # the rules of the safetensors library (tensor.rs: read_metadata, Metadata::validate)
+        header, metadata, end = guard.parse_safetensors_header(raw)
+    except ValueError as problem:
+        raise CkptError(f"{path}: corrupt safetensors header ({guard.clip(guard.escape(str(problem)), 300)}): safetensors refuses to load it")
     found = VariableSet(label=str(path), path=str(path), format="safetensors", framework="torch", separator=".", loads_as="torch-strict", size_bytes=size)
-    metadata = header.pop("__metadata__", None) or {}
-    end = 0
-    for name, info in header.items():
-        try:
-            dtype = _SAFETENSORS_DTYPES.get(info["dtype"], info["dtype"].lower())
-            shape = tuple(int(d) for d in info["shape"])
-            end = max(end, int(info["data_offsets"][1]))
-        except (KeyError, TypeError, ValueError, IndexError):
-            raise CkptError(f"{path}: corrupt safetensors header (entry {name!r})")
+    for name, (dtype, shape, _offsets) in header.items():
+        dtype = _SAFETENSORS_DTYPES.get(dtype, dtype.lower())
         found.entries[name] = Entry(name, shape, dtype)
     if 8 + length + end > size:
         raise CkptError(f"{path}: truncated safetensors file (tensor data ends at byte {8 + length + end}, file has {size})")
+    if 8 + length + end < size:
+        raise CkptError(
+            f"{path}: corrupt safetensors file ({size - 8 - length - end:,} bytes after the last tensor's data, "
+            "which the header does not describe): safetensors refuses to load it"
+        )
     if metadata:
-        found.wrapper = "metadata: " + ", ".join(f"{k}={v}" for k, v in list(metadata.items())[:6])
+        found.wrapper = guard.metadata_line(metadata)
     found.separator = "." if any("." in n for n in found.entries) or not any("/" in n for n in found.entries) else "/"
     return found
 
@@ -478,29 +584,35 @@ def entries_from_h5(handle) -> tuple[dict, bool]:
     return entries, optimizer
 
 
-def read_keras_h5(path: Path, label: str | None = None, data: bytes | None = None) -> VariableSet:
+def read_keras_h5(path: Path, label: str | None = None, data: bytes | str | None = None) -> VariableSet:
     h5py = _h5py(path)
     found = VariableSet(label=label or str(path), path=str(path), format="keras-h5", framework="keras", separator="/", loads_as="keras", size_bytes=path.stat().st_size)
     try:
-        with h5py.File(io.BytesIO(data) if data is not None else str(path), "r") as handle:
+        with h5py.File(io.BytesIO(data) if isinstance(data, bytes) else str(data or path), "r") as handle:
             found.entries, found.optimizer = entries_from_h5(handle)
-    except OSError as problem:
-        raise CkptError(f"{path}: truncated or corrupt HDF5 file ({str(problem).splitlines()[0]})")
+    except CkptError:
+        raise
+    except Exception as problem:  # h5py raises OSError, RuntimeError, KeyError, ValueError... on corrupt files
+        text = str(problem).strip().splitlines()[0].strip("'\"") if str(problem).strip() else type(problem).__name__
+        raise CkptError(f"{path}: truncated or corrupt HDF5 file ({guard.clip(guard.escape(text), 200)})")
     return found
 
 
 def read_keras_archive(path: Path) -> VariableSet:
     """A `.keras` zip: config.json (checked for Lambda layers) and model.weights.h5 (read)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            if "model.weights.h5" not in names:
-                raise CkptError(f"{path}: a .keras archive without model.weights.h5 (members: {', '.join(names[:6])})")
-            weights = archive.read("model.weights.h5")
-            config = archive.read("config.json").decode("utf-8", "replace") if "config.json" in names else ""
-    except (zipfile.BadZipFile, EOFError) as problem:
-        raise CkptError(f"{path}: truncated or corrupt .keras archive ({problem})")
-    found = read_keras_h5(path, data=weights)
+    import tempfile
+
+    with guard.open_archive(path) as archive, tempfile.TemporaryDirectory(prefix="dldoctor-") as scratch:
+        guard.check_archive(path, archive)
+        names = archive.namelist()
+        if "model.weights.h5" not in names:
+            shown = guard.clip(guard.escape(", ".join(names[:6])), 300)
+            raise CkptError(f"{path}: a .keras archive without model.weights.h5 (members: {shown})")
+        config = guard.read_member(path, archive, "config.json").decode("utf-8", "replace") if "config.json" in names else ""
+        weights = os.path.join(scratch, "model.weights.h5")  # streamed to disk under its limit, never whole in memory
+        with open(weights, "wb") as sink:
+            guard.stream_member(path, archive, "model.weights.h5", sink)
+        found = read_keras_h5(path, data=weights)
     found.format = "keras"
     if '"Lambda"' in config or "__lambda__" in config:
         found.safety = Safety(

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from dldoctor.probes.ckpt.diagnosis import Diagnosis, is_selected
 from dldoctor.probes.ckpt.facts import VariableSet
+from dldoctor.probes.ckpt.guard import human as human_bytes
 from dldoctor.probes.ckpt.inventory import Inventory
 
 FORMAT_NAMES = {
@@ -28,13 +29,6 @@ LIST_ALL_BELOW = 40  # entries: up to this many, every entry is listed with its 
 PER_SCOPE = 3
 
 
-def human_bytes(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{count} B"
 
 
 def _when(timestamp: float) -> str:
@@ -141,9 +135,13 @@ def write_text(ckpt, inv, model, diagnosis, stream=None) -> None:
     from rich.console import Console
     from rich.text import Text
 
+    from dldoctor.probes.ckpt.guard import printable
+
     console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
     for style, line in text_lines(ckpt, inv, model, diagnosis):
-        console.print(Text(line, style=style or ""))
+        # names and metadata come from the file: a tensor named "\x1b[2K\rverdict: OK" must
+        # print as those characters, not move the cursor or start a line of its own
+        console.print(Text(printable(line), style=style or ""))
 
 
 def to_json(ckpt: VariableSet, inv: Inventory, model: VariableSet | None, diagnosis: Diagnosis) -> dict:

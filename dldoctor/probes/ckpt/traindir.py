@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 
+from dldoctor.probes.ckpt import guard
 from dldoctor.probes.ckpt.facts import CkptError, Family, TrainDir
 
 STATE_FILE = "checkpoint"
@@ -49,6 +50,11 @@ def _basename_any(path: str) -> str:
     return re.split(r"[\\/]", path)[-1]
 
 
+def _within(directory: Path, target: Path) -> bool:
+    """`target` (a file, or a TF prefix whose .index is the file) lies inside `directory`."""
+    return guard.inside(directory, target) and guard.inside(directory, Path(str(target) + ".index"))
+
+
 def _tf_exists(prefix: Path) -> bool:
     return Path(str(prefix) + ".index").is_file()
 
@@ -61,8 +67,8 @@ def families(directory: Path) -> list[Family]:
     except OSError as problem:
         raise CkptError(f"{directory}: cannot list the directory ({problem.strerror})", 2)
     for child in children:
-        if not child.is_file():
-            continue
+        if not child.is_file() or not guard.inside(directory, child):
+            continue  # a link out of the train dir is not one of its checkpoints (nor read)
         if child.name.endswith(".index"):
             member, fmt = child.name[: -len(".index")], "tensorflow"
             family, step = split_step(member)
@@ -98,7 +104,8 @@ def resolve(directory: Path) -> tuple[str, TrainDir]:
     state_path = directory / STATE_FILE
     if state_path.is_file():
         try:
-            state = parse_state_file(state_path.read_text(encoding="utf-8", errors="replace"))
+            raw = guard.read_capped(state_path, guard.STATE_FILE_LIMIT, "TensorFlow `checkpoint` state file")
+            state = parse_state_file(raw.decode("utf-8", errors="replace"))
         except OSError as problem:
             raise CkptError(f"{state_path}: cannot read the state file ({problem.strerror})", 2)
         written = state["model_checkpoint_path"]
@@ -106,9 +113,22 @@ def resolve(directory: Path) -> tuple[str, TrainDir]:
             raise CkptError(f"{state_path}: the state file names no model_checkpoint_path (not a TensorFlow `checkpoint` file?)")
         how = "state file"
         target = Path(written) if os.path.isabs(written) or re.match(r"^[A-Za-z]:[\\/]", written) else directory / written
+        if not _within(directory, target):
+            # TensorFlow would follow it; dldoctor reads only inside the train dir (a state file
+            # from the internet may name /etc/shadow), so only a same-named file here is used
+            moved = directory / _basename_any(written)
+            if moved.name not in ("", ".", "..") and (_tf_exists(moved) or moved.is_file()) and _within(directory, moved):
+                where = "is outside the dir" if _tf_exists(target) or target.is_file() else "does not exist here"
+                how = f"state file (its path {written!r} {where}; found {moved.name} in the dir)"
+                target = moved
+            else:
+                raise CkptError(
+                    f"{state_path}: the state file points to {written!r}, outside the train dir {directory}: refused "
+                    "(dldoctor reads only checkpoints inside the directory; pass the checkpoint itself to inspect it)"
+                )
         if not _tf_exists(target) and not target.is_file():
             moved = directory / _basename_any(written)
-            if _tf_exists(moved) or moved.is_file():
+            if (_tf_exists(moved) or moved.is_file()) and _within(directory, moved):
                 how = f"state file (its path {written!r} does not exist here; found {moved.name} in the dir)"
                 target = moved
             else:
