@@ -33,6 +33,10 @@ _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 _BUILTIN_OPENERS = {"builtins.open", "io.open"}
 _GFILE_OPENERS = {"gfile.FastGFile", "gfile.GFile", "gfile.Open", "io.gfile.GFile"}
+# `open()` arguments only text mode takes (`encoding=` with "rb" is a ValueError): a file
+# opened with one is text by the author's choice, and no binary-mode fix could be safe.
+_TEXT_ONLY_ARGUMENTS = ((3, "encoding"), (4, "errors"), (5, "newline"))
+
 # Calls that want bytes (or a binary handle): what a text-mode read must not flow into.
 _SINK_NAMES = {
     "PIL.Image.open": "PIL.Image.open",
@@ -124,8 +128,9 @@ class BinaryReadInTextMode(Rule):
         encoded_image = f.read()
     ```
     Files that are evidently text (`captions.txt`, `.csv`, `.json`) are never reported,
-    nor are binary or non-literal modes. TensorFlow's `GFile` opened for writing is
-    not reported: it writes bytes in any mode.
+    nor are binary or non-literal modes, nor an `open()` given `encoding=`, `errors=` or
+    `newline=` (text by the author's choice; `"rb"` with an encoding raises `ValueError`).
+    TensorFlow's `GFile` opened for writing is not reported: it writes bytes in any mode.
 
     ## Fix safety
     Safe: `--fix` puts the binary mode in place (`"r"` -> `"rb"`, `"r+"` -> `"rb+"`, or adds
@@ -163,6 +168,8 @@ class BinaryReadInTextMode(Rule):
         'import tensorflow as tf\nwith tf.gfile.GFile("graph.pb", "w") as f:\n    f.write(graph_def.SerializeToString())\n',
         # A list of images is a text file.
         "with open(image_list_file) as f:\n    names = f.read().split()\n",
+        # An encoding is text asked for on purpose (and "rb" with it would raise).
+        'import pickle\nwith open(meta_path, "rb") as f:\n    meta = pickle.load(f)\nwith open(prompt, "r", encoding="utf-8") as f:\n    start = f.read()\n',
     )
     INVALID = (
         'import tensorflow.compat.v1 as tf\nwith tf.gfile.FastGFile(image.filename, "r") as f:\n    encoded_image = f.read()\n',
@@ -247,6 +254,8 @@ class BinaryReadInTextMode(Rule):
             return None
         if not builtin and "r" not in mode:
             return None  # GFile writes bytes in any mode
+        if builtin and any(call_argument(node, index, name) is not None for index, name in _TEXT_ONLY_ARGUMENTS):
+            return None  # text asked for on purpose; and "rb" with an encoding raises ValueError
         return _Open(node, code_of(node.func), mode, builtin, path, mode_expr)
 
     def _sink(self, node: cst.Call) -> str | None:

@@ -133,3 +133,19 @@ def test_flow_is_per_function():
 
 def test_noqa_silences_it():
     assert lint('f = open("cat.jpg")  # noqa: DL101\n', "DL101") == []
+
+
+def test_an_explicit_encoding_is_text_on_purpose_and_gets_no_harmful_fix():
+    # nanoGPT's sample.py shape: a binary meta pickle, then a prompt file read as UTF-8
+    # text through a handle of the same name. "rb" with encoding= would raise ValueError.
+    sources = [
+        'import pickle\nwith open(meta_path, "rb") as f:\n    meta = pickle.load(f)\n'
+        'with open(prompt_file, "r", encoding="utf-8") as f:\n    start = f.read()\n',
+        'with open("frame_0001.jpg", encoding="latin-1") as f:\n    header = f.read(16)\n',
+        'with open(image_path, "r", -1, "utf-8") as f:\n    pass\n',
+        'with open("labels.npy", newline="") as f:\n    pass\n',
+    ]
+    for source in sources:
+        assert lint(source, "DL101") == [], source
+    # Without the encoding, the same image read is still reported.
+    assert lint('with open("frame_0001.jpg") as f:\n    header = f.read(16)\n', "DL101") == [(1, 6, "DL101")]
