@@ -15,17 +15,24 @@ TORCH_SAVE = "torch.save"
 
 
 def saved_to(call: cst.Call, names: ImportTable) -> str | None:
-    """For `torch.save(obj, f)`, `f` as written (`buffer`, `tmp.name`); else None."""
+    """For `torch.save(obj, f)`, `f` as written (`buffer`, `tmp.name`, `"params.ckpt"`,
+    `os.path.join(out, "model.pt")`); else None."""
     if names.qualify(call.func) != TORCH_SAVE:
         return None
-    target = call_argument(call, 1, "f")
-    return dotted_name(target) if target is not None else None
+    return _path_key(call_argument(call, 1, "f"))
 
 
 def loaded_from(call: cst.Call) -> str | None:
-    """For `torch.load(f, ...)`, `f` as written when it is a name or attribute."""
-    source = call_argument(call, 0, "f")
-    return dotted_name(source) if source is not None else None
+    """For `torch.load(f, ...)`, `f` as written."""
+    return _path_key(call_argument(call, 0, "f"))
+
+
+def _path_key(expression: cst.BaseExpression | None) -> str | None:
+    """What a save and a later load must both be given to be a round trip: the dotted
+    name, or the expression's code without its spacing (a literal path, a join)."""
+    if expression is None:
+        return None
+    return dotted_name(expression) or "".join(code_of(expression).split())
 
 
 class TorchLoadMapLocation(Rule):
@@ -61,8 +68,9 @@ class TorchLoadMapLocation(Rule):
     or the device the process uses (`map_location=f"cuda:{args.local_rank}"`,
     `map_location=device`). `load_state_dict` copies CPU tensors to the model's
     device. Not reported: a call that passes `**kwargs` (they may hold it), and a
-    round trip, `torch.load(buffer)` of what the same function just wrote with
-    `torch.save(obj, buffer)`, which comes back where it was.
+    round trip, `torch.load(f)` of what the same function (or the same notebook or
+    script, at top level) just wrote with `torch.save(obj, f)`, the same buffer or the
+    same path expression: it comes back where it was, in the same process.
 
     ## Fix safety
     Unsafe: the fix adds `map_location="cpu"`. Code that uses the loaded tensors
@@ -94,8 +102,13 @@ class TorchLoadMapLocation(Rule):
         # A round trip in memory: the tensors come back where they were.
         "import io, torch\ndef clone(model):\n    buffer = io.BytesIO()\n    torch.save(model, buffer)\n"
         "    buffer.seek(0)\n    return torch.load(buffer, weights_only=False)\n",
+        # A round trip through a path in the same script: saved, then read back.
+        'import torch\ntorch.save(model.state_dict(), "params.ckpt")\nmodel.load_state_dict(torch.load("params.ckpt", weights_only=True))\n',
     )
     INVALID = (
+        # Loaded before it is saved (resuming): the file may come from another machine.
+        'import torch\nG.load_state_dict(torch.load("saved/G.pth", weights_only=True))\nfor epoch in range(n):\n'
+        '    step()\n    torch.save(G.state_dict(), "saved/G.pth")\n',
         "import torch\nmodel_recover = torch.load(args.model_recover_path, weights_only=True)\n",
         "import torch as T\nstate = T.load('checkpoints/best.pth', weights_only=True)\n",
         "from torch import load\nckpt = load(ckpt_path, weights_only=True)\nmodel.load_state_dict(ckpt['model'])\n",

@@ -93,3 +93,38 @@ def test_a_save_in_another_function_is_no_round_trip():
             model.load_state_dict(torch.load(path))
     '''
     assert lines(source, "DL501") == [8]
+
+
+def test_a_round_trip_through_the_same_path_is_not_reported():
+    # pytorch-tutorial's shape: save a CPU model's parameters, read them back at once.
+    source = """
+        import torch
+        torch.save(resnet.state_dict(), 'params.ckpt')
+        resnet.load_state_dict(torch.load('params.ckpt'))
+        torch.save(model, os.path.join(out_dir, "model.ckpt"))
+        model = torch.load(os.path.join(out_dir,"model.ckpt"))
+    """
+    assert lint(source, "DL501") == []
+    # A notebook's training cell saves the best model; a later cell reloads it: same process.
+    cells = """
+        import torch
+        for epoch in range(n_epochs):
+            if valid_loss < best_valid_loss:
+                torch.save(model.state_dict(), 'tut1-model.pt')
+        model.load_state_dict(torch.load('tut1-model.pt'))
+    """
+    assert lint(cells, "DL501") == []
+
+
+def test_loading_before_saving_the_same_path_is_still_reported():
+    # PyTorch-GAN's shape: resume from a checkpoint (maybe trained on another GPU), then save.
+    source = """
+        import torch
+        if opt.epoch != 0:
+            generator.load_state_dict(torch.load("saved_models/%s/generator_%d.pth" % (opt.dataset_name, opt.epoch)))
+        for epoch in range(opt.epoch, opt.n_epochs):
+            torch.save(generator.state_dict(), "saved_models/%s/generator_%d.pth" % (opt.dataset_name, epoch))
+    """
+    assert lint(source, "DL501") == [(4, 31, "DL501")]
+    # Another path, or a save in another function, is no round trip.
+    assert lint("import torch\ntorch.save(m, 'a.pt')\nm = torch.load('b.pt')\n", "DL501") == [(3, 5, "DL501")]
