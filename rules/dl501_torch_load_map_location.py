@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from dldoctor.lint.finding import Severity
@@ -12,6 +14,11 @@ from dldoctor.lint.textscan import uses_any
 
 TORCH_LOAD = "torch.load"
 TORCH_SAVE = "torch.save"
+# Signs that a module puts tensors on a GPU, or may: `.cuda()`, `.to(device)`, a
+# `DataParallel`, a `device`, a "cuda" string (checked apart).
+_GPU_ATTRIBUTES = frozenset({"cuda", "to", "DataParallel", "DistributedDataParallel", "device"})
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_GPU_NAMES = frozenset({"DataParallel", "DistributedDataParallel", "device"})
 
 
 def saved_to(call: cst.Call, names: ImportTable) -> str | None:
@@ -70,7 +77,11 @@ class TorchLoadMapLocation(Rule):
     device. Not reported: a call that passes `**kwargs` (they may hold it), and a
     round trip, `torch.load(f)` of what the same function (or the same notebook or
     script, at top level) just wrote with `torch.save(obj, f)`, the same buffer or the
-    same path expression: it comes back where it was, in the same process.
+    same path expression: it comes back where it was, in the same process; and the
+    loads of a module that writes torch files of its own data (no `state_dict`, no
+    object a caller passed in) and never puts anything on a GPU (no `.cuda()`,
+    `.to(...)`, `device`, `DataParallel` or `"cuda"` in it): it reads back its own CPU
+    files (a dataset's `download()` cache).
 
     ## Fix safety
     Unsafe: the fix adds `map_location="cpu"`. Code that uses the loaded tensors
@@ -102,6 +113,12 @@ class TorchLoadMapLocation(Rule):
         # A round trip in memory: the tensors come back where they were.
         "import io, torch\ndef clone(model):\n    buffer = io.BytesIO()\n    torch.save(model, buffer)\n"
         "    buffer.seek(0)\n    return torch.load(buffer, weights_only=False)\n",
+        # A dataset that caches CPU tensors in download() and reads them in __init__.
+        "import os, torch\nclass MNISTM:\n    def __init__(self, root):\n"
+        "        self.data = torch.load(os.path.join(root, 'training.pt'), weights_only=True)\n"
+        "    def download(self, root):\n        images = read_image_file(os.path.join(root, 'raw'))\n"
+        "        with open(os.path.join(root, 'training.pt'), 'wb') as f:\n"
+        "            torch.save(torch.ByteTensor(images), f)\n",
         # A round trip through a path in the same script: saved, then read back.
         'import torch\ntorch.save(model.state_dict(), "params.ckpt")\nmodel.load_state_dict(torch.load("params.ckpt", weights_only=True))\n',
     )
@@ -117,17 +134,49 @@ class TorchLoadMapLocation(Rule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self._saved: list[set[str]] = [set()]  # what `torch.save` wrote to, per function
+        self._pending: list[cst.Call] = []  # loads to report, decided at the module's end
+        self._saves = False  # the module writes torch files itself
+        self._saves_weights = False  # ... and one of them may be a model's (a state_dict, a parameter)
+        self._parameters: list[set[str]] = [set()]  # parameter names, per function
+        self._assigned: list[dict[str, str]] = [{}]  # name -> the code last assigned to it, per function
+        self._gpu = False  # the module puts something on a GPU (or may: a device it picks)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._saved.append(set())
+        params = node.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        every += [star for star in (params.star_arg, params.star_kwarg) if isinstance(star, cst.Param)]
+        self._parameters.append({param.name.value for param in every})
+        self._assigned.append({})
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._saved.pop()
+        self._parameters.pop()
+        self._assigned.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self._assigned[-1][node.targets[0].target.value] = code_of(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value in _GPU_ATTRIBUTES:
+            self._gpu = True
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in _GPU_NAMES:
+            self._gpu = True
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if "cuda" in node.value.lower():
+            self._gpu = True
 
     def visit_Call(self, node: cst.Call) -> None:
-        saved = saved_to(node, self.names)
-        if saved is not None:
-            self._saved[-1].add(saved)
+        if self.names.qualify(node.func) == TORCH_SAVE:
+            self._saves = True
+            self._saves_weights |= self._may_be_weights(call_argument(node, 0, "obj"))
+            saved = saved_to(node, self.names)
+            if saved is not None:
+                self._saved[-1].add(saved)
             return
         if self.names.qualify(node.func) != TORCH_LOAD:
             return
@@ -135,15 +184,37 @@ class TorchLoadMapLocation(Rule):
             return
         if loaded_from(node) in self._saved[-1]:
             return
-        self.report(
-            node,
-            f"`{code_of(node)}` has no `map_location`: every tensor goes back to the device it was saved "
-            "from (GPU 0 for a checkpoint saved on `cuda:0`), which fails with `RuntimeError: CUDA error: "
-            "out of memory` when that GPU is busy and on machines without it; pass `map_location=\"cpu\"` "
-            "(or the target device)",
-            Fix(
-                'add map_location="cpu"',
-                Applicability.UNSAFE,
-                ((node, with_keyword(node, "map_location", cst.SimpleString('"cpu"'))),),
-            ),
-        )
+        self._pending.append(node)
+
+    def _may_be_weights(self, saved: cst.BaseExpression | None) -> bool:
+        """Whether what `torch.save` writes may be a model's tensors: a `state_dict`, or
+        something a caller handed in, as written or through the name's last assignment."""
+        if saved is None:
+            return True
+        written = code_of(saved)
+        if isinstance(saved, cst.Name):
+            written += " " + self._assigned[-1].get(saved.value, "")
+        words = set(_WORD.findall(written))
+        return "state_dict" in written or bool(words & self._parameters[-1])
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        # A module that writes torch files of its own data (no state_dict, nothing handed
+        # in by a caller) and never touches a GPU reads back its own CPU files (a dataset's
+        # `download()` caching tensors, then `__init__` loading them): there is no device
+        # to map from, so nothing is said. A checkpoint helper saving a caller's model
+        # is not such a module: the model may live on a GPU.
+        if self._saves and not self._saves_weights and not self._gpu:
+            return
+        for node in self._pending:
+            self.report(
+                node,
+                f"`{code_of(node)}` has no `map_location`: every tensor goes back to the device it was saved "
+                "from (GPU 0 for a checkpoint saved on `cuda:0`), which fails with `RuntimeError: CUDA error: "
+                "out of memory` when that GPU is busy and on machines without it; pass `map_location=\"cpu\"` "
+                "(or the target device)",
+                Fix(
+                    'add map_location="cpu"',
+                    Applicability.UNSAFE,
+                    ((node, with_keyword(node, "map_location", cst.SimpleString('"cpu"'))),),
+                ),
+            )

@@ -127,4 +127,28 @@ def test_loading_before_saving_the_same_path_is_still_reported():
     """
     assert lint(source, "DL501") == [(4, 31, "DL501")]
     # Another path, or a save in another function, is no round trip.
-    assert lint("import torch\ntorch.save(m, 'a.pt')\nm = torch.load('b.pt')\n", "DL501") == [(3, 5, "DL501")]
+    assert lint("import torch\nm = Net().cuda()\ntorch.save(m, 'a.pt')\nm = torch.load('b.pt')\n", "DL501") == [(4, 5, "DL501")]
+
+
+def test_a_module_that_caches_its_own_cpu_tensors_is_not_reported():
+    # PyTorch-GAN's mnistm.py shape: download() saves tensors built from raw data,
+    # __init__ loads them; nothing in the module touches a GPU.
+    dataset = """
+        import os, torch
+        class MNISTM(torch.utils.data.Dataset):
+            def __init__(self, root, train=True):
+                self.root = root
+                self.train_data, self.train_labels = torch.load(os.path.join(root, "processed", "training.pt"))
+            def download(self):
+                training_set = (torch.ByteTensor(images), torch.LongTensor(labels))
+                with open(os.path.join(self.root, "processed", "training.pt"), "wb") as f:
+                    torch.save(training_set, f)
+    """
+    assert lint(dataset, "DL501") == []
+    # The same module once it moves data to a GPU, or once it saves a caller's model, is reported.
+    on_gpu = dataset.replace("torch.ByteTensor(images)", "torch.ByteTensor(images).cuda()")
+    assert lines(on_gpu, "DL501") == [6]
+    helper = "import torch\ndef save(model, path):\n    torch.save(model, path)\ndef load(path):\n    return torch.load(path)\n"
+    assert lines(helper, "DL501") == [5]
+    through_a_name = "import torch\ndef save(net, path):\n    state = net.state_dict()\n    torch.save(state, path)\nx = torch.load(p)\n"
+    assert lines(through_a_name, "DL501") == [5]
