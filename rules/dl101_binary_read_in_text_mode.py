@@ -222,18 +222,32 @@ class BinaryReadInTextMode(Rule):
             if not isinstance(target.target, cst.Name):
                 continue
             name = target.target.value
-            scope.handles[name] = node.value
             source = _read_source(node.value)
             if source is not None:
+                # `data = f.read()`: the file `f` is bound to now, not a later `f`.
+                if isinstance(source, cst.Name) and source.value in scope.handles:
+                    source = scope.handles[source.value]
                 scope.reads[name] = source
+            scope.handles[name] = node.value
 
     def _note_flow(self, scope: _Scope, value: cst.BaseExpression, sink: str) -> None:
+        """Tie what a sink consumes to the file it comes from *at this point*: a handle
+        name reused by a later `with open(...) as f` must not carry this sink over to it."""
         if isinstance(value, cst.Name):
-            scope.sink_names.setdefault(value.value, sink)
+            bound = scope.reads.get(value.value) or scope.handles.get(value.value)
+            if isinstance(bound, cst.Name):  # data read from a handle not bound yet here
+                scope.sink_names.setdefault(bound.value, sink)
+            elif bound is not None:
+                scope.direct.setdefault(id(bound), sink)
+            else:
+                scope.sink_names.setdefault(value.value, sink)
         elif isinstance(value, cst.Call):
             source = _read_source(value)
             if isinstance(source, cst.Name):
-                scope.sink_names.setdefault(source.value, sink)
+                if source.value in scope.handles:
+                    scope.direct.setdefault(id(scope.handles[source.value]), sink)
+                else:
+                    scope.sink_names.setdefault(source.value, sink)
             elif source is not None:
                 scope.direct.setdefault(id(source), sink)
             else:

@@ -149,3 +149,29 @@ def test_an_explicit_encoding_is_text_on_purpose_and_gets_no_harmful_fix():
         assert lint(source, "DL101") == [], source
     # Without the encoding, the same image read is still reported.
     assert lint('with open("frame_0001.jpg") as f:\n    header = f.read(16)\n', "DL101") == [(1, 6, "DL101")]
+
+
+def test_a_reused_handle_name_carries_no_consumer_to_the_next_file():
+    # tf-faster-rcnn's voc_eval shape: a pickle cache written through `f` in text mode
+    # (the bug: pickle.dump needs "wb"), then a text detections file read through `f`.
+    source = """
+        import pickle
+        def voc_eval(detpath, cachefile, classname):
+            with open(cachefile, 'w') as f:
+                pickle.dump(recs, f)
+            detfile = detpath.format(classname)
+            with open(detfile, 'r') as f:
+                lines = f.readlines()
+            return lines
+    """
+    assert lint(source, "DL101") == [(4, 10, "DL101")]
+    # Data read from the first handle keeps its own file, whatever `f` means later.
+    read_then_rebind = """
+        import pickle
+        with open(meta_path) as f:
+            meta = f.read()
+        with open(prompt_path) as f:
+            prompt = f.read()
+        vocab = pickle.loads(meta)
+    """
+    assert lint(read_then_rebind, "DL101") == [(3, 6, "DL101")]
