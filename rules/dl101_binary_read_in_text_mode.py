@@ -76,6 +76,7 @@ class _Open:
     builtin: bool
     path: cst.BaseExpression | None
     mode_expr: cst.BaseExpression | None  # None: the default mode, "r"
+    path_value: cst.BaseExpression | None = None  # what a path *name* was assigned, when the file was opened
 
 
 @dataclass
@@ -201,6 +202,8 @@ class BinaryReadInTextMode(Rule):
         scope = self._scopes[-1]
         opened = self._as_open(node)
         if opened is not None:
+            if isinstance(opened.path, cst.Name):  # follow the value: `image_set_file = join(d, s + ".txt")`
+                opened.path_value = scope.handles.get(opened.path.value)
             scope.opens.append(opened)
             return
         sink = self._sink(node)
@@ -291,6 +294,8 @@ class BinaryReadInTextMode(Rule):
     def _resolve(self, scope: _Scope) -> None:
         for opened in scope.opens:
             extension = self._extension(opened.path)
+            if extension is None and opened.path_value is not None:
+                extension = self._extension(opened.path_value)
             if extension in TEXT_EXTENSIONS:
                 continue
             if extension in BINARY_EXTENSIONS:

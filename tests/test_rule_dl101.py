@@ -175,3 +175,24 @@ def test_a_reused_handle_name_carries_no_consumer_to_the_next_file():
         vocab = pickle.loads(meta)
     """
     assert lint(read_then_rebind, "DL101") == [(3, 6, "DL101")]
+
+
+def test_a_path_name_is_followed_to_its_value():
+    # tf-faster-rcnn's pascal_voc shape: the name says "image", the value is a .txt list of ids.
+    text_list = """
+        import os
+        def load_image_set_index(self):
+            image_set_file = os.path.join(self._data_path, 'ImageSets', 'Main', self._image_set + '.txt')
+            with open(image_set_file) as f:
+                return [x.strip() for x in f.readlines()]
+    """
+    assert lint(text_list, "DL101") == []
+    # A neutral name whose value is an image is reported.
+    image = """
+        import os
+        def first_frame(root):
+            path = os.path.join(root, "frames", "0001.jpg")
+            with open(path) as f:
+                return f.read()
+    """
+    assert lint(image, "DL101") == [(5, 10, "DL101")]
