@@ -353,7 +353,9 @@ class RemovedApi(Rule):
     the import, which is where it fails. When the package is installed, the message says
     which version is, read from package metadata (nothing is imported). Code that
     handles both versions is left alone: uses under `if hasattr(np, "float_"):` or a
-    `__version__` test, in `try: ... except AttributeError/ImportError:`, and
+    `__version__` test, in `try: ... except AttributeError/ImportError:`, an old name
+    in the handler of a `try` whose body tried its replacement first (`try:
+    tf.global_variables_initializer() except: tf.initialize_all_variables()`), and
     assignments (`np.object = object`, a compatibility patch).
 
     ## Why is this bad
@@ -463,6 +465,11 @@ class RemovedApi(Rule):
         self._version_checked = False
         self._guarded = 0  # inside `if hasattr(np, "float_")`, a version test, or `try: ... except AttributeError`
         self._targets: set[int] = set()  # attributes assigned to (`np.object = object`): a patch, not a use
+        # `try: tf.global_variables_initializer() except: tf.initialize_all_variables()`: in the
+        # handlers of a try, the identifiers its body used; an old name whose replacement the
+        # body tried first is a fallback for old releases, not a use.
+        self._handler_words: dict[int, set[str]] = {}
+        self._fallbacks: list[set[str]] = []
 
     # -- imports ---------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
@@ -526,6 +533,24 @@ class RemovedApi(Rule):
         if _is_guard(original_node.test):
             self._guarded -= 1
 
+    def visit_Try(self, node: cst.Try) -> None:
+        if node.handlers and catches(node, _MISSING_ERRORS):
+            words = set(_IDENTIFIER.findall(cst.Module(body=[]).code_for_node(node.body)))
+            for handler in node.handlers:
+                self._handler_words[id(handler)] = words
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if id(node) in self._handler_words:
+            self._fallbacks.append(self._handler_words[id(node)])
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        if id(original_node) in self._handler_words:
+            self._fallbacks.pop()
+
+    def _is_fallback(self, removed: Removed) -> bool:
+        names = _IDENTIFIER.findall(removed.replacement)
+        return bool(names) and any(names[-1] in words for words in self._fallbacks)
+
     def visit_Try_body(self, node: cst.Try) -> None:
         if catches(node, _MISSING_ERRORS):
             self._guarded += 1
@@ -546,7 +571,7 @@ class RemovedApi(Rule):
             return
         removed = self._removed(qualified)
         if removed is not None:
-            if not self._guarded and id(node) not in self._targets:
+            if not self._guarded and id(node) not in self._targets and not self._is_fallback(removed):
                 self.report(node, self._message(qualified, removed), self._rename_fix(node, qualified, removed))
             return
         if qualified in ("tensorflow.__version__", "tensorflow.VERSION", "tensorflow.version.VERSION"):
@@ -712,6 +737,7 @@ class RemovedApi(Rule):
             )
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _MISSING_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 

@@ -325,3 +325,25 @@ def test_code_that_handles_both_versions_is_left_alone():
     # A guard elsewhere does not cover the rest of the module.
     source = "import numpy as np\nif hasattr(np, 'int'):\n    pass\nx = np.int\n"
     assert lines(source, "DL602") == [4]
+
+
+def test_an_old_name_as_the_fallback_of_its_replacement_is_not_a_use():
+    # DCGAN-tensorflow's shape: the new initializer first, the old one for old releases.
+    source = """
+        import tensorflow.compat.v1 as tf
+        try:
+            tf.global_variables_initializer().run()
+        except:
+            tf.initialize_all_variables().run()
+    """
+    assert lint(source, "DL602") == []
+    # A fallback to some other removed API is still a use: it is what runs when the body fails.
+    other = """
+        import tensorflow.compat.v1 as tf
+        try:
+            import cv2
+            init = cv2.imread
+        except ImportError:
+            init = tf.initialize_all_variables()
+    """
+    assert [code for _, _, code in lint(other, "DL602")] == ["DL602"]
