@@ -3,7 +3,8 @@
 libcst does not always give back the text it parsed: it drops a form feed that
 opens a top-level line (`\\f` is legal there; CPython's tokenizer resets the
 column on it), repeats a block's first indentation (a form feed in it included)
-on the block's other lines, and can drop a last `\\r`. Positions from its code
+on the block's other lines, and can drop a last `\\r` (or a last comment that
+follows a form feed, with no newline after it). Positions from its code
 generation are then positions in *its* text, and an edit placed by them in the
 user's file lands beside its node: `\\finit = tf.initialize_all_variables()` became
 `init =tf.global_variables_initializers()`, which still compiles. A `TextMap`
@@ -66,11 +67,15 @@ def _align(generated: str, text: str) -> tuple[list[int], list[int]] | None:
     while True:
         common = _common_prefix(generated, i, text, j)
         i, j = i + common, j + common
-        if i == len(generated) or j == len(text):
-            rest_generated, rest_text = generated[i:], text[j:]
-            if not set(rest_generated) <= _DROPPABLE or not set(rest_text) <= _DROPPABLE:
+        if i == len(generated):
+            # The rest of the text is past everything libcst gave back: whitespace, or a
+            # last comment it lost (`\f# note` with no newline at the end of the file).
+            # No node lies there, so no position needs it.
+            return gaps + [i] * (len(text) - j), added
+        if j == len(text):
+            if not set(generated[i:]) <= _DROPPABLE:
                 return None
-            return gaps + [i] * len(rest_text), added + list(range(i, len(generated)))
+            return gaps, added + list(range(i, len(generated)))
         can_drop, can_add = text[j] in _DROPPABLE, generated[i] in _DROPPABLE
         if not can_drop and not can_add:
             return None
