@@ -88,10 +88,19 @@ class MetaFile:
 def _nodes(buf, start: int, end: int):
     """(name, op, serialized bytes) of each NodeDef (field 1) of the GraphDef in buf[start:end].
 
-    One pass, constant work per byte of the node headers: the varints are decoded inline
-    (the one-byte case first), a node's other fields (inputs, attrs, large constants) are
-    skipped by their length, never copied."""
-    pos = start
+    One pass: a node's other fields (inputs, attrs, large constants) are skipped by
+    their length, never copied."""
+    for number, wire, value in fields(buf, start, end):
+        if number == 1 and wire == 2:
+            node_start, node_end = value
+            yield (*_name_and_op(buf, node_start, node_end), node_end - node_start)
+
+
+def _name_and_op(buf, pos: int, end: int) -> tuple[bytes, bytes]:
+    """A NodeDef's name (field 1) and op (field 2). Called once per node, over all its
+    fields, so the varints are decoded inline (the one-byte case first): through
+    `fields` it takes about twice as long (1.0-1.5 s against 0.6 s for 300,000 nodes)."""
+    name = op = b""
     while pos < end:
         key = buf[pos]
         if key & 0x80:
@@ -101,62 +110,28 @@ def _nodes(buf, start: int, end: int):
         number, wire = key >> 3, key & 7
         if number == 0:
             raise WireError(f"field number 0 at byte {pos}")
-        if wire != 2:
-            if wire == 0:
-                _, pos = _varint(buf, pos, end)
-            elif wire == 1:
-                pos += 8
-            elif wire == 5:
-                pos += 4
+        if wire == 2:
+            size = buf[pos] if pos < end else 0x80
+            if size & 0x80:
+                size, pos = _varint(buf, pos, end)
             else:
-                raise WireError(f"unsupported wire type {wire} at byte {pos}")
-            if pos > end:
-                raise WireError(f"field {number} runs past the end ({pos} > {end} bytes)")
-            continue
-        length = buf[pos] if pos < end else 0x80
-        if length & 0x80:
-            length, pos = _varint(buf, pos, end)
+                pos += 1
+            if number == 1:
+                name = buf[pos:pos + size]
+            elif number == 2:
+                op = buf[pos:pos + size]
+            pos += size
+        elif wire == 0:
+            _, pos = _varint(buf, pos, end)
+        elif wire == 1:
+            pos += 8
+        elif wire == 5:
+            pos += 4
         else:
-            pos += 1
-        node_start, node_end = pos, pos + length
-        if node_end > end:
-            raise WireError(f"field {number} runs past the end ({node_end} > {end} bytes)")
-        pos = node_end
-        if number != 1:
-            continue
-        name = op = b""
-        inner = node_start
-        while inner < node_end:
-            sub = buf[inner]
-            if sub & 0x80:
-                sub, inner = _varint(buf, inner, node_end)
-            else:
-                inner += 1
-            sub_number, sub_wire = sub >> 3, sub & 7
-            if sub_number == 0:
-                raise WireError(f"field number 0 at byte {inner}")
-            if sub_wire == 2:
-                size = buf[inner] if inner < node_end else 0x80
-                if size & 0x80:
-                    size, inner = _varint(buf, inner, node_end)
-                else:
-                    inner += 1
-                if sub_number == 1:
-                    name = buf[inner:inner + size]
-                elif sub_number == 2:
-                    op = buf[inner:inner + size]
-                inner += size
-            elif sub_wire == 0:
-                _, inner = _varint(buf, inner, node_end)
-            elif sub_wire == 1:
-                inner += 8
-            elif sub_wire == 5:
-                inner += 4
-            else:
-                raise WireError(f"unsupported wire type {sub_wire} at byte {inner}")
-            if inner > node_end:
-                raise WireError(f"field {sub_number} runs past the end ({inner} > {node_end} bytes)")
-        yield name, op, length
+            raise WireError(f"unsupported wire type {wire} at byte {pos}")
+        if pos > end:
+            raise WireError(f"field {number} runs past the end ({pos} > {end} bytes)")
+    return name, op
 
 
 def parse_meta(entry: MetaFile, keep_names: bool, on_node=None) -> MetaFile:
