@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import clean_env, run_dldoctor, write
+from processes import alive, living
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sessions and /proc: Linux")
 
@@ -37,49 +38,36 @@ __version__ = "2.3.0"
 """
 
 
-def living(sid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as handle:
-                    fields = handle.read().rsplit(b")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != b"Z" and int(fields[3]) == sid:
-                found.append(int(entry))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except FileNotFoundError:
-        return False
-
-
 def fakes(root: Path, **packages: str) -> Path:
     for name, source in packages.items():
         write(root / "fakes" / name / "__init__.py", source)
     return root / "fakes"
 
 
-@linux
-@pytest.mark.parametrize("number, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_signal_to_dldoctor_kills_the_probes_and_their_children(tmp_path, number, code):
-    path = fakes(tmp_path, torch=HANG, tensorflow=HANG)
+def start_env(tmp_path: Path, probes: int, **packages: str) -> tuple[subprocess.Popen, list[dict]]:
+    """`dldoctor env` with fake frameworks on its probes' path, once `probes` of them have
+    recorded their ids (pid, group, session, child)."""
+    path = fakes(tmp_path, **packages)
     ids = tmp_path / "ids"
     ids.mkdir()
     process = subprocess.Popen([sys.executable, "-m", "dldoctor", "env", "--timeout", "120"], cwd=tmp_path,
                                env=clean_env(DLDOCTOR_ENV_PYTHONPATH=str(path), DLDOCTOR_TEST_IDS=str(ids)),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while len(list(ids.glob("*.json"))) < probes:
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            process.communicate()
+            pytest.fail("the probes never started")
+        time.sleep(0.05)
+    return process, [json.loads(p.read_text()) for p in ids.glob("*.json")]
+
+
+@linux
+@pytest.mark.parametrize("number, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_to_dldoctor_kills_the_probes_and_their_children(tmp_path, number, code):
+    process, recorded = start_env(tmp_path, 2, torch=HANG, tensorflow=HANG)
     try:
-        deadline = time.monotonic() + 30
-        while len(list(ids.glob("*.json"))) < 2:
-            assert time.monotonic() < deadline and process.poll() is None, "the probes never started"
-            time.sleep(0.05)
-        recorded = [json.loads(p.read_text()) for p in ids.glob("*.json")]
         started = time.monotonic()
         process.send_signal(number)
         _, err = process.communicate(timeout=20)
@@ -93,34 +81,19 @@ def test_a_signal_to_dldoctor_kills_the_probes_and_their_children(tmp_path, numb
     assert elapsed < 8
     for probe in recorded:
         assert probe["sid"] == probe["pgid"] != os.getsid(0), "each probe runs in a session of its own"
-        assert not living(probe["sid"]), f"left in the probe's session: {living(probe['sid'])}"
+        assert not living(sid=probe["sid"]), f"left in the probe's session: {living(sid=probe['sid'])}"
         assert not alive(probe["pid"]) and not alive(probe["child"])
 
 
 @linux
 def test_sigkill_of_dldoctor_kills_the_probes_too(tmp_path):
-    path = fakes(tmp_path, torch=HANG)
-    ids = tmp_path / "ids"
-    ids.mkdir()
-    process = subprocess.Popen([sys.executable, "-m", "dldoctor", "env", "--timeout", "120"], cwd=tmp_path,
-                               env=clean_env(DLDOCTOR_ENV_PYTHONPATH=str(path), DLDOCTOR_TEST_IDS=str(ids)),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while not list(ids.glob("*.json")):
-            assert time.monotonic() < deadline, "the probe never started"
-            time.sleep(0.05)
-        (probe,) = [json.loads(p.read_text()) for p in ids.glob("*.json")]
-        process.kill()
-        process.wait(10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    process, (probe,) = start_env(tmp_path, 1, torch=HANG)
+    process.kill()
+    process.communicate(timeout=10)
     deadline = time.monotonic() + 5
-    while living(probe["sid"]) and time.monotonic() < deadline:
+    while living(sid=probe["sid"]) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not living(probe["sid"]) and not alive(probe["child"])
+    assert not living(sid=probe["sid"]) and not alive(probe["child"])
 
 
 def test_a_daemon_holding_the_probes_stdout_does_not_hold_env(tmp_path):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import clean_env
+from processes import living
 from test_graph_helpers import graph, script
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups, sessions and /proc: Linux")
@@ -39,23 +40,6 @@ with open(sys.argv[1] + ".tmp", "w") as handle:
                "daemon": daemon, "daemon_sid": os.getsid(daemon)}, handle)
 os.replace(sys.argv[1] + ".tmp", sys.argv[1])
 """
-
-
-def living(pgid: int = -1, sid: int = -1) -> list[int]:
-    """Processes (zombies excepted) of process group `pgid` or session `sid`, by /proc."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        state, group, session = fields[0], int(fields[2]), int(fields[3])
-        if state != b"Z" and (group == pgid or session == sid):
-            found.append(int(entry))
-    return found
 
 
 def assert_all_gone(ids: dict, within: float = 5.0) -> None:

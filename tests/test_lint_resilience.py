@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from dldoctor.lint import pool, runner
+from dldoctor.lint import pool
 
 from conftest import clean_env, run_dldoctor, write
+from processes import alive, children
 
 BAD = "import torch\nstate = torch.load(path)\n"  # DL501 at 2:9
 
@@ -178,20 +179,6 @@ def test_a_console_that_cannot_encode_gets_escapes_not_an_error(tmp_path):
     assert "caf%E9.py" in uris  # the file's own bytes, percent-encoded
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
 def test_workers_die_with_the_main_process(tmp_path, how):
@@ -202,11 +189,11 @@ def test_workers_die_with_the_main_process(tmp_path, how):
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env(),
     )
     deadline = time.monotonic() + 60
-    while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+    while len(children(process.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    workers = _children(process.pid)
+    workers = children(process.pid)
     assert len(workers) >= 2, "the pool never started"
     process.send_signal(how)
     process.communicate(timeout=30)  # the pipes close: no worker holds them open
     time.sleep(0.5)
-    assert not [pid for pid in workers if _alive(pid)]
+    assert not [pid for pid in workers if alive(pid)]
