@@ -60,6 +60,22 @@ def test_deeply_nested_files_are_one_dl000_each(tmp_path, good_files):
     assert "crashed" in messages["conjunction.py"]  # parsed apart, and it died there alone
 
 
+def test_a_long_data_table_is_linted_apart_with_its_real_findings(tmp_path):
+    # A generated vocabulary on one logical line: past the screen's bound, accepted by
+    # CPython, so parsed in a process of its own, which must give the same findings.
+    table = "VOCAB = {" + ", ".join(f"'token_{index}': {index}" for index in range(2000)) + "}\n"
+    write(tmp_path / "vocab.py", BAD + table)
+    from dldoctor.lint import depth
+
+    assert depth.could_crash_libcst(BAD + table)
+    run = run_dldoctor("lint", "--no-cache", "--select", "DL000,DL501", "--output-format", "json", "vocab.py", cwd=tmp_path)
+    assert [(f["code"], f["location"]["row"]) for f in run.json()] == [("DL501", 2)]
+    from dldoctor.lint import runner  # and the same from the API, which forks the isolated parse itself
+
+    result = runner.lint_path(str(tmp_path / "vocab.py"), frozenset({"DL000", "DL501"}))
+    assert [(finding.code, finding.line) for finding in result.findings] == [("DL501", 2)]
+
+
 def _die_on_poison(job):
     if job[0].endswith("poison.py"):
         import faulthandler

@@ -94,6 +94,9 @@ class TextMap:
 
     def __init__(self, generated: str, text: str) -> None:
         self.generated_starts = line_starts(generated)
+        if generated == text:  # the common case: nothing to align, one table of lines
+            self.text_starts, self.exact, self._gaps, self._added = self.generated_starts, True, [], []
+            return
         self.text_starts = line_starts(text)
         alignment = _align(generated, text)
         self.exact = alignment is not None

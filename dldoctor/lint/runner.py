@@ -260,12 +260,6 @@ def _crashed_for_cache(job: tuple, why: str) -> tuple[FileResult, None]:
     return crashed(job, why), None
 
 
-def map_jobs(function, jobs: Sequence, workers: int | None = None) -> list:
-    """`pool.map_jobs` for lint jobs: a file whose process dies is a DL000."""
-    on_crash = _crashed_for_cache if function is _lint_job_for_cache else crashed
-    return pool.map_jobs(function, jobs, workers, on_crash)
-
-
 def lint_paths(
     jobs: Sequence[tuple[str, frozenset[str]]], workers: int | None = None, lint_cache: cache.LintCache | None = None
 ) -> list[FileResult]:
@@ -277,7 +271,7 @@ def lint_paths(
     that a file changed in between is stored under its new bytes.
     """
     if lint_cache is None:
-        return map_jobs(_lint_job, jobs, workers)
+        return pool.map_jobs(_lint_job, jobs, workers, crashed)
     results: list[FileResult | None] = [None] * len(jobs)
     misses = []
     for index, (path, codes) in enumerate(jobs):
@@ -289,7 +283,7 @@ def lint_paths(
             misses.append(index)
         else:
             results[index] = FileResult(path, found)
-    linted = map_jobs(_lint_job_for_cache, [jobs[index] for index in misses], workers)
+    linted = pool.map_jobs(_lint_job_for_cache, [jobs[index] for index in misses], workers, _crashed_for_cache)
     for index, (result, data_digest) in zip(misses, linted):
         results[index] = result
         if data_digest is not None and result.internal_error is None:
