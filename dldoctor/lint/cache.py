@@ -19,16 +19,15 @@ new entries are recomputed next time. A cache that cannot be read or written
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
-import stat
 import sys
 import tempfile
 from pathlib import Path
 
 import dldoctor
+from dldoctor import regular_file
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 from dldoctor.lint.installed import installed_version
 
@@ -83,7 +82,7 @@ class LintCache:
         self._changed = False
         self._corrupt = 0  # entries whose own check failed: linted again, and said once
         try:
-            loaded = json.loads(_read_regular_file(self.path, MAX_CACHE_BYTES))
+            loaded = json.loads(_read_cache_file(self.path, MAX_CACHE_BYTES))
             if isinstance(loaded, dict):
                 self._entries = loaded
         except FileNotFoundError:
@@ -150,27 +149,21 @@ MAX_CACHE_BYTES = 512 * 1024 * 1024
 
 
 class CacheUnusable(Exception):
-    """The cache file is not something to read: a fifo, a device, a huge file."""
+    """The cache file is not something to read: a fifo, a device, a link, a huge file."""
 
 
-def _read_regular_file(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes; never blocks on a fifo,
-    never follows a link to a device, never reads more than `limit` + 1 bytes."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+def _read_cache_file(path: Path, limit: int) -> bytes:
+    """The cache file's bytes: a regular file, not a link, at most `limit` bytes."""
     try:
-        descriptor = os.open(path, flags)
+        return regular_file.read(path, limit, follow_links=False)
+    except regular_file.NotRegularFile:
+        raise CacheUnusable("not a regular file") from None
+    except regular_file.TooLarge:
+        raise CacheUnusable(f"larger than {limit // (1024 * 1024)} MB") from None
     except OSError as error:
-        if error.errno == errno.ELOOP:
+        if regular_file.is_link_loop(error):
             raise CacheUnusable("a symbolic link, not a cache file") from None
         raise
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise CacheUnusable("not a regular file")
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise CacheUnusable(f"larger than {limit // (1024 * 1024)} MB")
-    return data
 
 
 def _entry_check(path: str, data_digest: str, codes_key: str, findings: list) -> str:

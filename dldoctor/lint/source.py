@@ -11,13 +11,14 @@ from __future__ import annotations
 import ast
 import errno
 import io
-import os
 import re
 import stat
 import tokenize
 import warnings
 
 import libcst as cst
+
+from dldoctor import regular_file
 
 _BINARY_SNIFF_BYTES = 8192
 
@@ -62,51 +63,27 @@ def _megabytes(count: int) -> str:
     return f"{count / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
 
 
-def check_size(size: int, path: str = "") -> None:
+def check_size(size: int) -> None:
     """Refuse source text larger than the limit: libcst needs several hundred times a
     file's size in memory, so a 50 MB generated file would take gigabytes."""
     if size > _max_file_bytes:
-        raise SourceProblem(
-            f"too large to lint: {_megabytes(size)} MB (the limit is {_megabytes(_max_file_bytes)} MB; "
-            "raise it with --max-file-size)"
-        )
+        raise _too_large(size, _max_file_bytes)
 
 
 def read_bytes(path: str) -> bytes:
-    """The bytes of a regular file, within the size limit.
-
-    Never blocks and never reads without end: a fifo named `x.py` is refused at open
-    (O_NONBLOCK), a link to `/dev/zero` or any other non-regular file after `fstat`,
-    and no more than the limit (plus one byte) is ever read, whatever the file's
-    size does while it is read.
-    """
+    """The bytes of a regular file, within the size limit (`regular_file.read`: a fifo
+    named `x.py` or a link to `/dev/zero` is refused, never read)."""
     limit = _max_file_bytes * (_NOTEBOOK_JSON_FACTOR if path.endswith(".ipynb") else 1)
     try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        return regular_file.read(path, limit)
     except OSError as error:
         raise SourceProblem(_describe_os_error(error)) from None
-    try:
-        info = os.fstat(descriptor)
-        if stat.S_ISDIR(info.st_mode):
-            raise SourceProblem("cannot read: is a directory")
-        if not stat.S_ISREG(info.st_mode):
-            raise SourceProblem(f"cannot read: not a regular file ({_file_kind(info.st_mode)}); skipped")
-        if info.st_size > limit:
-            _refuse_size(info.st_size, limit)
-        chunks, total = [], 0
-        while total <= limit:
-            chunk = os.read(descriptor, min(1 << 20, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        if total > limit:
-            _refuse_size(total, limit)
-        return b"".join(chunks)
-    except OSError as error:
-        raise SourceProblem(_describe_os_error(error)) from None
-    finally:
-        os.close(descriptor)
+    except regular_file.NotRegularFile as problem:
+        if stat.S_ISDIR(problem.mode):
+            raise SourceProblem("cannot read: is a directory") from None
+        raise SourceProblem(f"cannot read: not a regular file ({_file_kind(problem.mode)}); skipped") from None
+    except regular_file.TooLarge as problem:
+        raise _too_large(problem.size, limit) from None
 
 
 def read_stream(stream, name: str) -> bytes:
@@ -116,10 +93,12 @@ def read_stream(stream, name: str) -> bytes:
     return stream.read(limit + 1)
 
 
-def _refuse_size(size: int, limit: int) -> None:
+def _too_large(size: int, limit: int) -> SourceProblem:
     if limit == _max_file_bytes:
-        check_size(size)
-    raise SourceProblem(
+        return SourceProblem(
+            f"too large to lint: {_megabytes(size)} MB (the limit is {_megabytes(limit)} MB; raise it with --max-file-size)"
+        )
+    return SourceProblem(
         f"too large to lint: a notebook of {_megabytes(size)} MB (the limit for notebooks is {_megabytes(limit)} MB, "
         f"{_NOTEBOOK_JSON_FACTOR} times --max-file-size; clear its outputs or raise --max-file-size)"
     )

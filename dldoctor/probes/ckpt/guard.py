@@ -27,6 +27,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from dldoctor import regular_file
 from dldoctor.probes.ckpt.facts import CkptError
 
 MB = 1024 * 1024
@@ -126,13 +127,16 @@ def inside(directory: Path, target: Path) -> bool:
 
 
 def read_capped(path: Path, limit: int, what: str) -> bytes:
-    """At most `limit` bytes of a regular file; a CkptError when it is longer."""
+    """At most `limit` bytes of a regular file (checked on the opened file, so no fifo
+    swapped in after the check can block the read); a CkptError for anything else."""
     require_regular(path)
-    with open(path, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise CkptError(f"{path}: {what} is larger than {human(limit)}: refused (not a real {what})")
-    return data
+    try:
+        return regular_file.read(path, limit)
+    except regular_file.TooLarge:
+        raise CkptError(f"{path}: {what} is larger than {human(limit)}: refused (not a real {what})") from None
+    except (OSError, regular_file.NotRegularFile):
+        require_regular(path)  # says what it is now
+        raise CkptError(f"{path}: {what} cannot be read: refused") from None
 
 
 # -- zip archives -----------------------------------------------------------------------------
