@@ -145,7 +145,7 @@ def rewrite(notebook: Notebook, fixed_text: str) -> str | None:
     code_cells = [cell for cell in notebook.data["cells"] if isinstance(cell, dict) and cell.get("cell_type") == "code"]
     if chunks is None or len(chunks) != len(code_cells):
         return None
-    if any("\r" in _source_text(cell, 0) for cell in code_cells):
+    if any("\r" in _source_text(cell, index) for index, cell in enumerate(code_cells, start=1)):
         return None  # a cell with "\r" line breaks: its lines cannot be put back as they were
     data = json.loads(notebook.raw)
     cells = [cell for cell in data["cells"] if isinstance(cell, dict) and cell.get("cell_type") == "code"]
