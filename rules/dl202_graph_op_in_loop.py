@@ -10,7 +10,7 @@ import libcst as cst
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Rule
-from dldoctor.lint.syntax import code_of
+from dldoctor.lint.syntax import code_of, target_names
 from dldoctor.rules.dl204_session_run_config_kwarg import SessionScopes
 
 # Calls that add nodes to the default graph (symbols without the module path).
@@ -37,6 +37,17 @@ _NOT_BUILDERS = frozenset({"image.ResizeMethod", "nn.rnn_cell"})
 _OPTIMIZER_SUFFIX = "Optimizer"
 # Method calls that build ops on any TensorFlow object (`v.assign(x)`, `opt.minimize(loss)`).
 _BUILDER_METHODS = frozenset({"assign", "assign_add", "assign_sub", "minimize", "compute_gradients", "apply_gradients"})
+# Calls that read saved weights from a file: a loop over what they return runs once, at load time.
+_WEIGHT_READERS = frozenset(
+    {"numpy.load", "pickle.load", "h5py.File", "scipy.io.loadmat", "joblib.load", "six.moves.cPickle.load", "cPickle.load"}
+)
+_CHECKPOINT_READER_METHODS = frozenset({"get_variable_to_shape_map", "get_variable_to_dtype_map"})
+# Views of a loaded container that are still the loaded weights.
+_VIEWS = frozenset({"items", "keys", "values", "iteritems", "itervalues", "iterkeys", "item", "tolist"})
+_VIEW_FUNCTIONS = frozenset(
+    {"builtins.enumerate", "builtins.sorted", "builtins.list", "builtins.zip", "builtins.reversed",
+     "six.iteritems", "six.itervalues", "six.iterkeys"}
+)
 # Evidence that a module is TensorFlow 1 graph code.
 _TF1_MARKERS = frozenset({"Session", "InteractiveSession", "placeholder", "train.MonitoredTrainingSession"})
 
@@ -45,6 +56,11 @@ _TF1_MARKERS = frozenset({"Session", "InteractiveSession", "placeholder", "train
 class _Loop:
     runs_session: bool = False
     fresh_graph: bool = False  # calls tf.reset_default_graph() on each pass
+    # The names that step from pass to pass: a `for` loop's targets, what a `while` loop
+    # increments. An op under `if step == k:` is built on one pass, not on every pass.
+    counters: set[str] = field(default_factory=set)
+    is_while: bool = False
+    loads_weights: bool = False  # a loop over weights read from a file: it runs once, at load time
 
 
 @dataclass(eq=False)
@@ -52,12 +68,15 @@ class _Frame:
     """One function (or the module): its open loops and `with graph.as_default()` blocks."""
 
     stack: list[_Loop | None] = field(default_factory=list)  # None: a `with g.as_default():` block
+    guards: list[frozenset[str]] = field(default_factory=list)  # names of the `if x == ...:` bodies open here
+    loaded: set[str] = field(default_factory=set)  # names bound to weights read from a file
 
 
 @dataclass(eq=False)
 class _Candidate:
     node: cst.Call
     loops: tuple[_Loop, ...]
+    guards: frozenset[str] = frozenset()  # names compared with `==` by the `if`s around it
 
 
 class GraphOpInLoop(Rule):
@@ -77,7 +96,12 @@ class GraphOpInLoop(Rule):
     Not reported: eager TensorFlow 2 code (no session), a loop that builds a fresh graph
     on each pass (`with tf.Graph().as_default():` inside it, or
     `tf.reset_default_graph()`), and loops that only build (towers, per-variable
-    histograms) before the session runs.
+    histograms) before the session runs. Nor the loops whose ops do not pile up step
+    after step: a loop over weights read from a file (`for name in np.load(path).item():
+    session.run(var.assign(data))`, `pickle.load`, `h5py.File`, a checkpoint reader's
+    variable map), which runs once, at load time; and an op built under `if step == k:`
+    (or `if it == next_lr_step:`), on the one pass where the loop's counter matches.
+    Such a loop inside a training loop is still reported, for the training loop.
 
     ## Why is this bad
     Each pass adds new nodes to the same graph. Nothing fails at first; then `sess.run`
@@ -137,6 +161,12 @@ class GraphOpInLoop(Rule):
         # A fresh graph on each pass.
         "import tensorflow as tf\nfor ckpt in ckpts:\n    with tf.Graph().as_default():\n        x = tf.placeholder(tf.float32)\n"
         "        with tf.Session() as sess:\n            sess.run(x, feed_dict={x: 1.0})\n",
+        # Loading weights once: one assign per variable, not per step.
+        "import numpy as np\nimport tensorflow as tf\nsess = tf.Session()\nweights = np.load(path).item()\n"
+        "for name, value in weights.items():\n    sess.run(tf.assign(variables[name], value))\n",
+        # Built on the one pass where the step matches.
+        "import tensorflow as tf\nsess = tf.Session()\nfor step in range(n):\n    if step == 0:\n"
+        "        merged = tf.summary.merge_all()\n    sess.run(train_op)\n",
     )
     INVALID = (
         "import tensorflow.compat.v1 as tf\nsess = tf.Session()\nfor step in range(n):\n    sess.run(train_op)\n"
@@ -173,13 +203,30 @@ class GraphOpInLoop(Rule):
 
     # The iterable of a `for` is evaluated once: only the body repeats.
     def visit_For_body(self, node: cst.For) -> None:
-        self._frames[-1].stack.append(_Loop())
+        frame = self._frames[-1]
+        targets = set(target_names(node.target))
+        loads = self._is_loaded(node.iter)
+        if loads:
+            frame.loaded.update(targets)
+        frame.stack.append(_Loop(counters=targets, loads_weights=loads))
 
     def leave_For_body(self, original_node: cst.For) -> None:
         self._frames[-1].stack.pop()
 
     def visit_While(self, node: cst.While) -> None:
-        self._frames[-1].stack.append(_Loop())
+        self._frames[-1].stack.append(_Loop(is_while=True))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            for entry in self._frames[-1].stack:
+                if entry is not None and entry.is_while:
+                    entry.counters.add(node.target.value)
+
+    def visit_If_body(self, node: cst.If) -> None:
+        self._frames[-1].guards.append(_equated_names(node.test))
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self._frames[-1].guards.pop()
 
     def leave_While(self, original_node: cst.While) -> None:
         self._frames[-1].stack.pop()
@@ -196,6 +243,38 @@ class GraphOpInLoop(Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._sessions.note_assign(node)
+        loaded = self._frames[-1].loaded
+        loads = self._is_loaded(node.value)
+        for target in node.targets:
+            for name in target_names(target.target):
+                if loads:
+                    loaded.add(name)
+                else:
+                    loaded.discard(name)
+
+    def _is_loaded(self, expr: cst.BaseExpression) -> bool:
+        """Whether `expr` is (a view of) weights read from a file: `np.load(path).item()`,
+        `data[name]`, `six.iteritems(data[name])`, `reader.get_variable_to_shape_map()`."""
+        while True:
+            if isinstance(expr, cst.Name):
+                return expr.value in self._frames[-1].loaded
+            if isinstance(expr, cst.Subscript):
+                expr = expr.value
+            elif isinstance(expr, cst.Call):
+                qualified = self.names.qualify(expr.func)
+                if qualified in _WEIGHT_READERS:
+                    return True
+                func = expr.func
+                if isinstance(func, cst.Attribute) and func.attr.value in _CHECKPOINT_READER_METHODS:
+                    return True
+                if isinstance(func, cst.Attribute) and func.attr.value in _VIEWS and qualified is None:
+                    expr = func.value
+                elif (qualified in _VIEW_FUNCTIONS or (qualified is None and dotted_name(func) == "iteritems")) and expr.args:
+                    expr = expr.args[0].value
+                else:
+                    return False
+            else:
+                return False
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         self._sessions.note_with_item(node)
@@ -239,7 +318,8 @@ class GraphOpInLoop(Rule):
             return
         if self._outermost is None and self._builds_op(node, symbol):
             self._outermost = node
-            self._candidates.append(_Candidate(node, loops))
+            guards = frozenset().union(*self._frames[-1].guards)
+            self._candidates.append(_Candidate(node, loops, guards))
 
     def leave_Call(self, original_node: cst.Call) -> None:
         if original_node is self._outermost:
@@ -270,11 +350,18 @@ class GraphOpInLoop(Rule):
             return tf_symbol(self.names.qualify(item.func)) == "Graph"
         return False
 
+    @staticmethod
+    def _grows_per_pass(loop: _Loop, candidate: _Candidate) -> bool:
+        """Whether the op is added to the one graph on pass after pass of this loop."""
+        if not loop.runs_session or loop.fresh_graph or loop.loads_weights:
+            return False
+        return not (loop.counters & candidate.guards)  # `if step == k:` picks one pass
+
     def leave_Module(self, original_node: cst.Module) -> None:
         if not self._tf1:
             return
         for candidate in self._candidates:
-            if not any(loop.runs_session and not loop.fresh_graph for loop in candidate.loops):
+            if not any(self._grows_per_pass(loop, candidate) for loop in candidate.loops):
                 continue
             label = code_of(candidate.node.func)
             self.report(
@@ -285,3 +372,16 @@ class GraphOpInLoop(Rule):
                 "build it once before the loop (feed changing values through a placeholder) and call "
                 "`graph.finalize()` so that a stray op raises at once",
             )
+
+
+def _equated_names(test: cst.BaseExpression) -> frozenset[str]:
+    """Names that an `if` test compares with `==`, alone or in an `and`: `step == 0`,
+    `it == next_stepsize + 1 and save`. Such a branch runs on the pass where they match."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _equated_names(test.left) | _equated_names(test.right)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        (comparison,) = test.comparisons
+        if isinstance(comparison.operator, cst.Equal):
+            sides = (test.left, comparison.comparator)
+            return frozenset(side.value for side in sides if isinstance(side, cst.Name))
+    return frozenset()

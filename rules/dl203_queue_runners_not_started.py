@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from dldoctor.lint.finding import Severity
-from dldoctor.lint.names import tf_symbol
+from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Rule
 from dldoctor.rules.dl204_session_run_config_kwarg import SessionScopes
 
@@ -42,6 +42,10 @@ _STARTERS_TF = frozenset(
 _STARTER_METHODS = frozenset({"start_queue_runners", "managed_session", "create_threads"})
 # slim's training and evaluation loops run a Supervisor; `slim.queues.QueueRunners(sess)` starts them.
 _STARTER_SUFFIXES = ("learning.train", "evaluation.evaluation_loop", "evaluation.evaluate_once", "queues.QueueRunners")
+# Sessions that this module makes itself (not `get_default_session()`: made elsewhere).
+_OWN_SESSIONS = frozenset({"Session", "InteractiveSession"})
+# `x.eval()` / `op.run()` without arguments run in the default session, an InteractiveSession's.
+_NOT_TENSORS = frozenset({"model", "self.model", "net", "self.net", "self"})
 
 
 @dataclass
@@ -49,6 +53,7 @@ class _Scope:
     first_queue: cst.Call | None = None
     queue_label: str = ""
     runs_session: bool = False
+    runs_default_session: bool = False  # `x.eval()` / `op.run()`: runs under an InteractiveSession
     starts_runners: bool = False
     children: list[_Scope] = field(default_factory=list)
 
@@ -61,19 +66,20 @@ class QueueRunnersNotStarted(Rule):
     `shuffle_batch`, `batch_join`, `shuffle_batch_join`, any TensorFlow module path) whose
     queue runners are never started:
 
-    - in a function (or script) that builds the queue and also runs a session
-      (`sess.run`, `.eval(...)`) without starting them there: no
-      `tf.train.start_queue_runners(...)`, `sv.start_queue_runners(...)` or
-      `qr.create_threads(...)`;
-    - or, when the queue is built in one function and the session runs in another, in a
-      module that never starts them anywhere.
+    in a module that makes its own session (`tf.Session()`, `tf.InteractiveSession()`),
+    runs it (`sess.run`, `.eval(...)`, and under an `InteractiveSession` also a bare
+    `x.eval()` or `op.run()`) and starts the runners nowhere: no
+    `tf.train.start_queue_runners(...)`, `sv.start_queue_runners(...)` or
+    `qr.create_threads(...)`. The message says whether the function that builds the
+    queue runs the session itself, or the session runs elsewhere in the module.
 
-    Sessions that start the runners themselves are fine: `tf.train.Supervisor`
-    (`managed_session`), `MonitoredSession`, `MonitoredTrainingSession`,
-    `SingularMonitoredSession`, `slim.learning.train`, slim's evaluation loops and
-    `slim.queues.QueueRunners`. A module that builds queues but runs no session (an input
-    library whose caller starts the runners) is not reported. The finding is at the first
-    queue-building call of each function.
+    Sessions that start the runners themselves count as starting them:
+    `tf.train.Supervisor` (`managed_session`), `MonitoredSession`,
+    `MonitoredTrainingSession`, `SingularMonitoredSession`, `slim.learning.train`, slim's
+    evaluation loops and `slim.queues.QueueRunners`. A module that makes no session of its
+    own is not reported: an input library, or code that runs in a session another module
+    makes (a trainer, `slim.learning.train`, a `Supervisor`) and may start the runners for.
+    The finding is at the first queue-building call of each function.
 
     ## Why is this bad
     The queue stays empty, so the first `sess.run` that needs a batch blocks forever: no
@@ -128,6 +134,9 @@ class QueueRunnersNotStarted(Rule):
         "    return tf.train.batch([read(q)], 32)\n",
         "import tensorflow as tf\nsv = tf.train.Supervisor(logdir=d)\nbatch = tf.train.batch([x], 32)\n"
         "with sv.managed_session() as sess:\n    sess.run(batch)\n",
+        # The session comes from the caller, which may start the runners.
+        "import tensorflow as tf\ndef evaluate(sess, files):\n    q = tf.train.string_input_producer(files)\n"
+        "    return sess.run(tf.train.batch([read(q)], 32))\n",
     )
     INVALID = (
         "import tensorflow.compat.v1 as tf\nfilename_queue = tf.train.string_input_producer(['./demo.tfrecord'])\n"
@@ -136,6 +145,9 @@ class QueueRunnersNotStarted(Rule):
         "    sess = tf.Session()\n    sess.run(loss)\n",
         "import tensorflow.compat.v1 as tf\ndef inputs():\n    return tf.train.batch([x], 32)\n"
         "def main():\n    batch = inputs()\n    with tf.Session() as sess:\n        sess.run(batch)\n",
+        # A bare `.eval()` runs in the InteractiveSession.
+        "import tensorflow.compat.v1 as tf\nq = tf.train.string_input_producer(['a.csv'])\n"
+        "_, line = tf.TextLineReader().read(q)\nsess = tf.InteractiveSession()\nprint(line.eval())\n",
     )
 
     def __init__(self, context) -> None:
@@ -143,6 +155,8 @@ class QueueRunnersNotStarted(Rule):
         self._sessions = SessionScopes(self.names)
         self._module = _Scope()
         self._stack = [self._module]
+        self._makes_session = False  # a `tf.Session()` / `tf.InteractiveSession()` in this module
+        self._interactive = False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._sessions.enter()
@@ -177,24 +191,31 @@ class QueueRunnersNotStarted(Rule):
             scope.starts_runners = True
         elif self._sessions.runs_session(node):
             scope.runs_session = True
+        elif method in ("eval", "run") and not node.args and dotted_name(node.func.value) not in _NOT_TENSORS:
+            scope.runs_default_session = True
+        if symbol in _OWN_SESSIONS:
+            self._makes_session = True
+            self._interactive = self._interactive or symbol == "InteractiveSession"
 
     def leave_Module(self, original_node: cst.Module) -> None:
         scopes = list(_walk(self._module))
-        if any(scope.starts_runners for scope in scopes):
-            module_starts = True
-        else:
-            module_starts = False
-        module_runs = any(scope.runs_session for scope in scopes)
+        # Only a module that makes its own session and starts the runners nowhere: where the
+        # session comes from elsewhere (a trainer module, `slim.learning.train`, a
+        # `Supervisor`), whoever made it may start them.
+        if not self._makes_session or any(scope.starts_runners for scope in scopes):
+            return
         for scope in scopes:
-            if scope.first_queue is None or scope.starts_runners:
+            scope.runs_session = scope.runs_session or (self._interactive and scope.runs_default_session)
+        if not any(scope.runs_session for scope in scopes):
+            return
+        for scope in scopes:
+            if scope.first_queue is None:
                 continue
             if scope.runs_session:
                 unit = "this script" if scope is self._module else "this function"
                 where = f"{unit} runs the session without starting the queue runners"
-            elif module_runs and not module_starts:
-                where = "the session runs elsewhere in this module, which never starts the queue runners"
             else:
-                continue
+                where = "the session runs elsewhere in this module, which makes it and never starts the queue runners"
             self.report(
                 scope.first_queue,
                 f"`{scope.queue_label}` feeds a queue, but {where}: the first `sess.run` that needs its data "

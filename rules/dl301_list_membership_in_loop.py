@@ -25,6 +25,17 @@ _SMALL_DISPLAY = 8
 _GROWERS = {"append", "extend", "insert"}
 _SHRINKERS = {"remove", "pop", "clear"}
 _LIST_ANNOTATIONS = {"builtins.list", "typing.List"}
+# A `range` with literal bounds of at most this many numbers is sized by the code.
+_FEW = 100
+# Calls whose result is as long as their (first) argument, or shorter.
+_SAME_SIZE_CALLS = {
+    "builtins.enumerate", "builtins.reversed", "builtins.sorted", "builtins.list", "builtins.tuple",
+    "builtins.set", "builtins.frozenset", "builtins.iter", "six.iteritems", "six.itervalues", "six.iterkeys",
+}
+_SAME_SIZE_METHODS = {"items", "keys", "values", "copy", "iteritems", "itervalues", "iterkeys"}
+# A module that holds the project's configuration (`from model.config import cfg`): the
+# lists it holds (learning-rate steps, scales, class names) are written by hand.
+_CONFIG_MODULE = re.compile(r"(?:^|_)(?:config|configs|configuration|cfg|settings|hparams)$")
 
 # -- the trigger: a membership test `in NAME` and a list-like binding of NAME --------
 #
@@ -161,6 +172,23 @@ class _Loop:
     names: frozenset[str] = frozenset()  # the variables a comprehension binds
     first_for: cst.CompFor | None = None  # a comprehension's outermost `for`
     active: bool = True  # False while a comprehension's first `iter` (run once) is visited
+    # What it iterates over, in the scope `scope`; None for a `while` loop (no bound known).
+    iterables: tuple[cst.BaseExpression, ...] | None = None
+    scope: _Scope | None = None
+    in_assert: bool = False  # a check inside an `assert` statement, run once where it stands
+
+
+def _is_config_module(module: str | None) -> bool:
+    return module is not None and bool(_CONFIG_MODULE.search(module.rsplit(".", 1)[-1]))
+
+
+def _integer(expr: cst.BaseExpression) -> int | None:
+    if isinstance(expr, cst.Integer):
+        return int(expr.evaluated_value)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = _integer(expr.expression)
+        return -inner if inner is not None else None
+    return None
 
 
 def _describe(template: str = "", node: cst.CSTNode | None = None) -> Callable[[], str]:
@@ -174,6 +202,7 @@ class _Binding:
     evidence: Callable[[], str]
     order: int
     value: cst.BaseExpression | None = None  # `name = value`, for the set-building fix
+    config: bool = False  # a name imported from the project's configuration module
 
 
 @dataclass(eq=False)
@@ -186,6 +215,7 @@ class _Change:
     order: int
     rebinds: bool  # an assignment or `del` of the name, not a change of the list in place
     growth: str | None = None  # `.append(...)`, `+=`: how the list grows, when it does
+    added: cst.BaseExpression | None = None  # what `.extend`/`+=`/`+` adds (None: one element)
 
 
 @dataclass(eq=False)
@@ -263,6 +293,14 @@ class ListMembershipInLoop(Rule):
     loop changes (`if x not in seen: seen.append(x)` keeps the list in order on
     purpose; use a set beside it, or `dict.fromkeys`, if it grows large).
 
+    Nor where the cost cannot grow with the data: a list the code itself sizes
+    (filled by a loop over a handful of literals, a short literal `range`, or a
+    list of the project's configuration such as `cfg.TRAIN.STEPSIZE` or
+    `FLAGS.scales`, or a comprehension over one), a loop over such a handful of
+    items, and a check inside an `assert` (`assert all(l in levels for l in
+    range(n))` runs once where it stands; an `assert` inside a loop over the data
+    is still reported).
+
     ## Fix safety
     Unsafe (applied with `--fix --unsafe-fixes`), and offered only where it is
     mechanical: the list has one binding, and its name is used nowhere else in the
@@ -310,6 +348,9 @@ class ListMembershipInLoop(Rule):
         "import os\nnames = os.listdir(d)\nfor name in names:\n    print(name)\n",
         # The list is rebuilt on every iteration.
         "for line in lines:\n    parts = line.split()\n    if '--' in parts:\n        pass\n",
+        # One entry per configured learning-rate step: the configuration sizes it, not the data.
+        "import glob\nfrom model.config import cfg\nkeep = []\nfor step in cfg.TRAIN.STEPSIZE:\n"
+        "    keep.append('iter_%d.ckpt' % step)\nstale = [f for f in glob.glob('*.ckpt') if f not in keep]\n",
     )
     INVALID = (
         "import os\nfilenames = os.listdir(image_dir)\nfor line in lines:\n"
@@ -332,6 +373,9 @@ class ListMembershipInLoop(Rule):
         # Module-wide counts that tell whether a list is used for membership tests only.
         self._occurrences: dict[str, int] = {}
         self._membership_uses: dict[str, int] = {}
+        self._asserts = 0  # depth of `assert` statements around this point
+        self._bounded_names: dict[tuple[str, int], bool | None] = {}  # None: being judged
+        self._bounded_loops: dict[int, bool] = {}
 
     # -- scopes ------------------------------------------------------------
 
@@ -374,24 +418,34 @@ class ListMembershipInLoop(Rule):
     # -- loops -------------------------------------------------------------
 
     def visit_For_body(self, node: cst.For) -> None:
-        self._scope.loops.append(_Loop())
+        self._scope.loops.append(_Loop(iterables=(node.iter,), scope=self._scope, in_assert=self._asserts > 0))
 
     def leave_For_body(self, node: cst.For) -> None:
         self._scope.loops.pop()
 
     def visit_While_test(self, node: cst.While) -> None:
-        self._scope.loops.append(_Loop())
+        self._scope.loops.append(_Loop(scope=self._scope, in_assert=self._asserts > 0))
 
     def leave_While_body(self, node: cst.While) -> None:
         self._scope.loops.pop()
 
     def _enter_comprehension(self, node: cst.BaseComp) -> None:
         names: set[str] = set()
+        iterables = []
         for_in: cst.CompFor | None = node.for_in
         while for_in is not None:
             names.update(target_names(for_in.target))
+            iterables.append(for_in.iter)
             for_in = for_in.inner_for_in
-        self._scope.loops.append(_Loop(frozenset(names), node.for_in))
+        self._scope.loops.append(
+            _Loop(frozenset(names), node.for_in, iterables=tuple(iterables), scope=self._scope, in_assert=self._asserts > 0)
+        )
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._asserts += 1
+
+    def leave_Assert(self, original_node: cst.Assert) -> None:
+        self._asserts -= 1
 
     def _leave_comprehension(self) -> None:
         self._scope.loops.pop()
@@ -441,17 +495,21 @@ class ListMembershipInLoop(Rule):
         rebinds: bool = True,
         growth: str | None = None,
         value: cst.BaseExpression | None = None,
+        added: cst.BaseExpression | None = None,
+        config: bool = False,
     ) -> None:
         scope = self._module if name in self._scope.globals else self._scope
         self._order += 1
-        scope.bindings.setdefault(name, []).append(_Binding(kind, evidence, self._order, value))
-        self._change(name, rebinds=rebinds, growth=growth)
+        scope.bindings.setdefault(name, []).append(_Binding(kind, evidence, self._order, value, config))
+        self._change(name, rebinds=rebinds, growth=growth, added=added)
 
-    def _change(self, name: str, *, rebinds: bool, growth: str | None = None) -> None:
+    def _change(
+        self, name: str, *, rebinds: bool, growth: str | None = None, added: cst.BaseExpression | None = None
+    ) -> None:
         if any(name in loop.names for loop in self._scope.loops if loop.active):
             return  # a comprehension's own variable
         self._order += 1
-        self._changes.append(_Change(name, self._scope, self._scope.active_loops(), self._order, rebinds, growth))
+        self._changes.append(_Change(name, self._scope, self._scope.active_loops(), self._order, rebinds, growth, added))
 
     def _bind_target(
         self,
@@ -486,7 +544,10 @@ class ListMembershipInLoop(Rule):
         for target in node.targets:
             if isinstance(target.target, cst.Name) and self._is_self_extension(target.target.value, node.value):
                 # `names = names + [x]`: grows the list it was.
-                self._bind(target.target.value, "neutral", rebinds=False, growth="+")
+                value = node.value
+                assert isinstance(value, cst.BinaryOperation)
+                added = value.right if isinstance(value.left, cst.Name) and value.left.value == target.target.value else value.left
+                self._bind(target.target.value, "neutral", rebinds=False, growth="+", added=added)
             else:
                 kind = self._value_kind(node.value)
                 self._bind_target(target.target, kind, _describe("built by `{}`", node.value), node.value)
@@ -515,7 +576,7 @@ class ListMembershipInLoop(Rule):
         target = node.target
         if isinstance(target, cst.Name):
             grows = "+=" if isinstance(node.operator, cst.AddAssign) else None
-            self._bind(target.value, "neutral" if grows else "other", rebinds=False, growth=grows)
+            self._bind(target.value, "neutral" if grows else "other", rebinds=False, growth=grows, added=node.value)
         elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             self._change(target.value.value, rebinds=False)
 
@@ -556,13 +617,18 @@ class ListMembershipInLoop(Rule):
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             local = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
-            self._bind(local, "other")
+            configuration = alias.evaluated_alias is not None or "." not in alias.evaluated_name
+            configuration = configuration and _is_config_module(alias.evaluated_name)
+            self._bind(local, "other", config=configuration)  # `import config as cfg`
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
             return
+        module = dotted_name(node.module) if node.module is not None else None
         for alias in node.names:
-            self._bind(alias.evaluated_alias or alias.evaluated_name, "other")
+            # `from model.config import cfg`, `from . import config`
+            source = module if module is not None else alias.evaluated_name
+            self._bind(alias.evaluated_alias or alias.evaluated_name, "other", config=_is_config_module(source))
 
     def visit_MatchAs(self, node: cst.MatchAs) -> None:
         if node.name is not None:
@@ -581,7 +647,8 @@ class ListMembershipInLoop(Rule):
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             method = func.attr.value
             if method in _GROWERS:
-                self._change(func.value.value, rebinds=False, growth=f".{method}(...)")
+                added = node.args[0].value if method == "extend" and node.args else None
+                self._change(func.value.value, rebinds=False, growth=f".{method}(...)", added=added)
             elif method in _SHRINKERS:
                 self._change(func.value.value, rebinds=False)
 
@@ -679,21 +746,174 @@ class ListMembershipInLoop(Rule):
                 break
             if inside:
                 return None
-        lists = [b for b in bindings if b.kind == "list"]
-        if lists:
-            before = [b for b in lists if b.order < membership.order]
-            return (before[-1] if before else lists[0]).evidence()
-        if not any(b.kind == "empty" for b in bindings):
+        evidence = self._list_evidence(membership, bindings, changes)
+        if evidence is None:
             return None
-        for change in changes:
-            if (
-                change.growth
-                and change.order < membership.order
-                and any(loop not in membership.loops for loop in change.loops)
-            ):
-                how = "`+=`" if change.growth in ("+=", "+") else f"`{change.growth}`"
-                return f"built from `[]` with {how} in an earlier loop"
-        return None
+        # O(n·m) needs both sides to grow with the data: not a check in an `assert`, run
+        # once where it stands; not a loop over a handful of items; not a list that the
+        # code or its configuration sizes (one entry per learning-rate step).
+        if all(loop.in_assert for loop in membership.loops):
+            return None
+        if all(self._loop_is_bounded(loop) for loop in membership.loops):
+            return None
+        if self._name_is_bounded(membership.name, scope):
+            return None
+        return evidence
+
+    def _list_evidence(self, membership: _Membership, bindings: list[_Binding], changes: list[_Change]) -> str | None:
+        """How the list the membership test reads was built: the binding in effect before it."""
+        lists = [b for b in bindings if b.kind == "list"]
+        built = [b for b in bindings if b.kind in ("list", "empty")]
+        before = [b for b in built if b.order < membership.order]
+        current = before[-1] if before else (built[0] if built else None)
+        if current is None:
+            return None
+        if current.kind == "empty":
+            for change in changes:
+                if (
+                    change.growth
+                    and change.order < membership.order
+                    and any(loop not in membership.loops for loop in change.loops)
+                ):
+                    how = "`+=`" if change.growth in ("+=", "+") else f"`{change.growth}`"
+                    return f"built from `[]` with {how} in an earlier loop"
+            if not lists:
+                return None
+            before = [b for b in lists if b.order < membership.order]
+            current = before[-1] if before else lists[0]
+        return current.evidence()
+
+    # -- what sizes a list: the data, or the code and its configuration ----------
+
+    def _loop_is_bounded(self, loop: _Loop) -> bool:
+        """Whether the loop runs a number of times that the code fixes (a handful of literals,
+        a short literal `range`, a configuration list), not one that the data decides."""
+        known = self._bounded_loops.get(id(loop))
+        if known is None:
+            known = (
+                loop.iterables is not None
+                and loop.scope is not None
+                and all(self._is_bounded(iterable, loop.scope, loop.names) for iterable in loop.iterables)
+            )
+            self._bounded_loops[id(loop)] = known
+        return known
+
+    def _name_is_bounded(self, name: str, scope: _Scope) -> bool:
+        """Every binding of the name is sized by the code, and so is every way it grows."""
+        key = (name, id(scope))
+        if key in self._bounded_names:
+            judged = self._bounded_names[key]
+            return True if judged is None else judged  # in a cycle, the other bindings decide
+        self._bounded_names[key] = None
+        bounded = self._judge_name(name, scope)
+        self._bounded_names[key] = bounded
+        return bounded
+
+    def _judge_name(self, name: str, scope: _Scope) -> bool:
+        sized = False
+        for binding in scope.bindings.get(name, []):
+            if binding.kind == "neutral":
+                continue
+            if binding.config:
+                sized = True
+            elif binding.kind == "empty":
+                sized = True
+            elif binding.value is None or not self._is_bounded(binding.value, scope):
+                return False
+            else:
+                sized = True
+        if not sized:
+            return False
+        for change in self._changes:
+            if change.name != name or change.growth is None or self._resolve(name, change.scope) is not scope:
+                continue
+            if not all(self._loop_is_bounded(loop) for loop in change.loops):
+                return False
+            if change.added is not None and not self._is_bounded(change.added, change.scope):
+                return False
+        return True
+
+    def _is_bounded(self, expr: cst.BaseExpression, scope: _Scope, local: frozenset[str] = frozenset()) -> bool:
+        """Whether iterating `expr` gives a number of items that the code fixes."""
+        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+            return len(expr.elements) <= _SMALL_DISPLAY and not any(
+                isinstance(e, cst.StarredElement) for e in expr.elements
+            )
+        if isinstance(expr, cst.Dict):
+            return len(expr.elements) <= _SMALL_DISPLAY and all(isinstance(e, cst.DictElement) for e in expr.elements)
+        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            names = set(local)
+            for_in: cst.CompFor | None = expr.for_in
+            while for_in is not None:
+                if not self._is_bounded(for_in.iter, scope, frozenset(names)):
+                    return False
+                names.update(target_names(for_in.target))
+                for_in = for_in.inner_for_in
+            return True
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return self._is_bounded(expr.left, scope, local) and self._is_bounded(expr.right, scope, local)
+        if isinstance(expr, cst.IfExp):
+            return self._is_bounded(expr.body, scope, local) and self._is_bounded(expr.orelse, scope, local)
+        if isinstance(expr, cst.Call):
+            return self._call_is_bounded(expr, scope, local)
+        if isinstance(expr, cst.Name):
+            if expr.value in local:
+                return False
+            resolved = self._resolve(expr.value, scope)
+            return resolved is not None and self._name_is_bounded(expr.value, resolved)
+        if isinstance(expr, (cst.Attribute, cst.Subscript)):
+            return self._is_configuration(expr, scope, local)
+        return False
+
+    def _call_is_bounded(self, call: cst.Call, scope: _Scope, local: frozenset[str]) -> bool:
+        qualified = self.names.qualify(call.func)
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        if qualified == "builtins.range":
+            numbers = [_integer(arg) for arg in positional]
+            if positional and all(n is not None for n in numbers):
+                try:
+                    return len(range(*numbers)) <= _FEW  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    return False
+            return len(positional) == 1 and self._is_size_of_bounded(positional[0], scope, local)
+        if qualified == "builtins.zip":  # as long as the shortest
+            return any(self._is_bounded(arg, scope, local) for arg in positional)
+        if qualified in _SAME_SIZE_CALLS or (qualified is None and dotted_name(call.func) in ("iteritems", "itervalues")):
+            return bool(positional) and self._is_bounded(positional[0], scope, local)
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _SAME_SIZE_METHODS and not call.args:
+            return self._is_bounded(func.value, scope, local)
+        return False
+
+    def _is_size_of_bounded(self, expr: cst.BaseExpression, scope: _Scope, local: frozenset[str]) -> bool:
+        """`len(x)` of a bounded `x`, or a number from the configuration."""
+        if isinstance(expr, cst.Call) and self.names.qualify(expr.func) == "builtins.len" and len(expr.args) == 1:
+            return self._is_bounded(expr.args[0].value, scope, local)
+        return isinstance(expr, (cst.Attribute, cst.Subscript)) and self._is_configuration(expr, scope, local)
+
+    def _is_configuration(self, expr: cst.BaseExpression, scope: _Scope, local: frozenset[str]) -> bool:
+        """`cfg.TRAIN.STEPSIZE`, `FLAGS.scales`, `config["steps"]`: a value of the project's
+        configuration module or its command-line flags."""
+        qualified = self.names.qualify(expr) if isinstance(expr, cst.Attribute) else None
+        if qualified is not None and (qualified.endswith(".FLAGS") or ".FLAGS." in qualified):
+            return True
+        root = expr
+        while isinstance(root, (cst.Attribute, cst.Subscript)):
+            root = root.value
+        if not isinstance(root, cst.Name) or root.value in local:
+            return False
+        resolved = self._resolve(root.value, scope)
+        if resolved is None:
+            return False
+        bindings = [b for b in resolved.bindings.get(root.value, []) if b.kind != "neutral"]
+        return bool(bindings) and all(
+            b.config or (b.value is not None and not isinstance(b.value, cst.Name) and self._is_flags(b.value))
+            for b in bindings
+        )
+
+    def _is_flags(self, value: cst.BaseExpression) -> bool:
+        qualified = self.names.qualify(value)
+        return qualified is not None and qualified.endswith(".FLAGS")
 
     def _resolve(self, name: str, scope: _Scope) -> _Scope | None:
         """The scope whose binding of `name` code in `scope` reads; None when unknown."""

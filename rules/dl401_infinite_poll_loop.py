@@ -17,7 +17,16 @@ _EXIT_CALLS = {
     "sys.exit", "builtins.exit", "builtins.quit", "os._exit", "os.abort", "os.kill", "os.killpg",
     "signal.raise_signal",
 }
-_THREADS = {"threading.Thread", "threading.Timer", "multiprocessing.Process"}
+_THREADS = {
+    "threading.Thread", "threading.Timer", "multiprocessing.Process", "torch.multiprocessing.Process",
+    "multiprocessing.dummy.Process",
+}
+# `ctx = mp.get_context("spawn"); ctx.Process(target=...)`: the class by its name.
+_THREAD_CLASS_NAMES = {"Thread", "Timer", "Process"}
+# `_thread.start_new_thread(function, args)`: the first argument runs in a thread.
+_START_THREAD = {"_thread.start_new_thread", "thread.start_new_thread", "six.moves._thread.start_new_thread"}
+# Handing items to a queue: a producer that runs as long as its consumer.
+_QUEUE_PUTS = {"put", "put_nowait"}
 _SLEEPS = {"time.sleep", "asyncio.sleep"}
 _CHECKPOINT_POLLS = {"get_checkpoint_state", "latest_checkpoint", "checkpoints_iterator"}
 
@@ -27,6 +36,7 @@ class _Loop:
     node: cst.While
     exits: bool = False
     waits_by: str | None = None  # what makes it a poll: `time.sleep`, `tf.train.latest_checkpoint`, ...
+    feeds_queue: bool = False  # `queue.put(item)`: a producer, meant to run while its consumer does
 
 
 @dataclass
@@ -35,6 +45,7 @@ class _Frame:
 
     loops: list[_Loop | None] = field(default_factory=list)  # None: a for-loop or non-infinite while
     function: str | None = None  # the function's name; None at module level and in lambdas
+    thread_body: bool = False  # the `run` method of a `threading.Thread` / `Process` subclass
 
 
 class InfinitePollLoop(Rule):
@@ -81,10 +92,15 @@ class InfinitePollLoop(Rule):
     ```
     Or stop when no new checkpoint has appeared for a while
     (`tf.train.checkpoints_iterator(..., timeout=...)`). A service loop that is meant
-    to run until killed can say so with `# noqa: DL401` on the `while` line; a loop in a
-    function run as a `threading.Thread` / `Timer` / `multiprocessing.Process` target (a
-    watchdog, a heartbeat) is not reported, nor one that ends its process with
-    `os.kill` / `signal.raise_signal`.
+    to run until killed can say so with `# noqa: DL401` on the `while` line.
+
+    Not reported, because they are meant to run as long as the process: a loop in a
+    function run as a `threading.Thread` / `Timer` / `multiprocessing.Process` target
+    (`target=watch`, `target=self._read`, `functools.partial(watch, q)`, `lambda:
+    watch(q)`, `_thread.start_new_thread(watch, ())`), in the `run` method of a
+    `Thread` / `Process` subclass, or that feeds a queue (`q.put(batch)`: a reader
+    thread that lives as long as its consumer); nor one that ends its process with
+    `os.kill` / `signal.raise_signal` (a watchdog).
 
     ## Fix safety
     No automatic fix: how the loop should end is the author's decision.
@@ -111,6 +127,10 @@ class InfinitePollLoop(Rule):
         "threading.Thread(target=beat, daemon=True).start()\n",
         "import os, signal, time\ndef watch(ppid):\n    while True:\n        time.sleep(60)\n"
         "        if os.getppid() != ppid:\n            os.kill(os.getpid(), signal.SIGKILL)\n",
+        # The body of a Thread subclass, and a reader that feeds a queue.
+        "import threading, time\nclass Monitor(threading.Thread):\n    def run(self):\n        while True:\n"
+        "            log_gpu_memory()\n            time.sleep(30)\n",
+        "import time\ndef produce(q, reader):\n    while True:\n        q.put(reader.next_batch())\n        time.sleep(0.01)\n",
     )
     INVALID = (
         "import time\nwhile True:\n    run_once()\n    time.sleep(600)\n",
@@ -129,13 +149,33 @@ class InfinitePollLoop(Rule):
         # in a thread or process of its own (a watchdog, a heartbeat: meant to run forever).
         self._pending: list[tuple[cst.While, str, str | None]] = []
         self._thread_targets: set[str] = set()
+        self._thread_classes: list[bool] = []  # for each enclosing class: is it a Thread / Process?
+        self._frames_at_class: list[int] = []  # how many frames were open when each class began
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._thread_classes.append(any(self._is_thread_class(base.value) for base in node.bases))
+        self._frames_at_class.append(len(self._frames))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._thread_classes.pop()
+        self._frames_at_class.pop()
+
+    def _is_thread_class(self, expr: cst.BaseExpression) -> bool:
+        qualified = self.names.qualify(expr)
+        return qualified in _THREADS
 
     # Function boundaries: an exit inside a nested function ends that function, not the loop.
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._frames.append(_Frame(function=node.name.value))
+        name = node.name.value
+        self._frames.append(_Frame(function=name, thread_body=name == "run" and self._directly_in_thread_class()))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._frames.pop()
+
+    def _directly_in_thread_class(self) -> bool:
+        """Whether the function being entered is a method of a Thread / Process subclass:
+        the innermost class is one, and no function has opened since it began."""
+        return bool(self._thread_classes) and self._thread_classes[-1] and len(self._frames) == self._frames_at_class[-1]
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self._frames.append(_Frame())
@@ -156,8 +196,11 @@ class InfinitePollLoop(Rule):
 
     def leave_While(self, original_node: cst.While) -> None:
         loop = self._loops.pop()
-        if loop is not None and not loop.exits and loop.waits_by is not None:
-            self._pending.append((original_node, loop.waits_by, self._frames[-1].function))
+        if loop is None or loop.exits or loop.waits_by is None or loop.feeds_queue:
+            return
+        if self._frames[-1].thread_body:
+            return  # `Thread.run`: the thread's whole life
+        self._pending.append((original_node, loop.waits_by, self._frames[-1].function))
 
     def leave_Module(self, original_node: cst.Module) -> None:
         for node, waits_by, function in self._pending:
@@ -195,12 +238,12 @@ class InfinitePollLoop(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.names.qualify(node.func)
-        if qualified in _THREADS:
-            target = keyword_argument(node, "target") or keyword_argument(node, "function")
-            if isinstance(target, cst.Name):
-                self._thread_targets.add(target.value)
+        self._note_thread_target(node, qualified)
         if not self._infinite_loops():
             return
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _QUEUE_PUTS and qualified is None:
+            for loop in self._infinite_loops():
+                loop.feeds_queue = True
         if qualified in _EXIT_CALLS:
             self._exit_all()
         elif qualified in _SLEEPS:
@@ -211,6 +254,25 @@ class InfinitePollLoop(Rule):
             poll = symbol.rsplit(".", 1)[-1] if symbol else attribute
             if poll in _CHECKPOINT_POLLS:
                 self._poll(f"polls checkpoints (`{poll}`)")
+
+    def _note_thread_target(self, node: cst.Call, qualified: str | None) -> None:
+        """Remember the function a `Thread`, `Timer` or `Process` runs (a watchdog, a reader
+        feeding a queue, a heartbeat): it is meant to loop as long as the process lives."""
+        func = node.func
+        class_name = func.attr.value if isinstance(func, cst.Attribute) else None
+        target: cst.BaseExpression | None = None
+        if qualified in _THREADS or (qualified is None and class_name in _THREAD_CLASS_NAMES):
+            target = keyword_argument(node, "target") or keyword_argument(node, "function")
+            positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+            if target is None and qualified == "threading.Thread" and len(positional) >= 2:
+                target = positional[1]  # Thread(group, target, ...)
+            elif target is None and qualified == "threading.Timer" and len(positional) >= 2:
+                target = positional[1]  # Timer(interval, function, ...)
+        elif qualified in _START_THREAD and node.args:
+            target = node.args[0].value
+        name = _function_named_by(target)
+        if name is not None:
+            self._thread_targets.add(name)
 
     def _poll(self, what: str) -> None:
         for loop in self._infinite_loops():
@@ -227,3 +289,22 @@ def _always_true(test: cst.BaseExpression) -> bool:
 
 def _test_text(test: cst.BaseExpression) -> str:
     return test.value if isinstance(test, (cst.Name, cst.Integer)) else "True"
+
+
+def _function_named_by(target: cst.BaseExpression | None) -> str | None:
+    """The function a thread target names: `loop`, `self._loop`, `partial(loop, q)`,
+    `lambda: loop(q)`."""
+    if isinstance(target, cst.Name):
+        return target.value
+    if isinstance(target, cst.Attribute):
+        return target.attr.value
+    if isinstance(target, cst.Call):
+        callee = target.func
+        if isinstance(callee, (cst.Name, cst.Attribute)) and (
+            callee.value if isinstance(callee, cst.Name) else callee.attr.value
+        ) == "partial" and target.args:
+            return _function_named_by(target.args[0].value)
+        return None
+    if isinstance(target, cst.Lambda) and isinstance(target.body, cst.Call):
+        return _function_named_by(target.body.func)
+    return None

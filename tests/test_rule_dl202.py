@@ -1,5 +1,7 @@
 """DL202 graph-op-in-loop: realistic cases and code that must not fire."""
 
+import pytest
+
 from lintutil import lines, lint, messages
 
 GAN_SAMPLES = '''
@@ -95,3 +97,138 @@ def test_build_time_loops_and_eager_code_are_fine():
     ]
     for source in sources:
         assert lint(source, "DL202") == [], source
+
+
+# -- loops whose ops do not pile up step after step ---------------------------------
+
+WEIGHT_LOADER = '''
+import numpy as np
+import tensorflow as tf
+from six import iteritems
+
+
+class Network(object):
+    def load(self, data_path, session, ignore_missing=False):
+        weights = np.load(data_path, encoding="latin1", allow_pickle=True).item()
+        for layer in weights:
+            with tf.variable_scope(layer, reuse=True):
+                for name, value in iteritems(weights[layer]):
+                    try:
+                        session.run(tf.get_variable(name).assign(value))
+                    except ValueError:
+                        if not ignore_missing:
+                            raise
+
+
+def main():
+    x = tf.placeholder(tf.float32, [None, 224, 224, 3])
+    net = Network(x)
+    with tf.Session() as sess:
+        net.load("weights.npy", sess)
+'''
+
+
+def test_a_one_time_loop_over_weights_read_from_a_file_is_not_reported():
+    assert lint(WEIGHT_LOADER, "DL202") == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "weights = pickle.load(open(path, 'rb'))\nfor name, value in weights.items():",
+        "f = h5py.File(path, 'r')\nfor name in f:",
+        "reader = tf.train.NewCheckpointReader(path)\nfor name in sorted(reader.get_variable_to_shape_map()):",
+        "for name, value in np.load(path).item().items():",
+    ],
+)
+def test_other_weight_files(source):
+    src = (
+        "import pickle\nimport h5py\nimport numpy as np\nimport tensorflow as tf\n"
+        "sess = tf.Session()\n" + source + "\n    sess.run(tf.assign(variables[name], value))\n"
+    )
+    assert lint(src, "DL202") == []
+    # The same assignment in a loop over something else: per pass.
+    per_pass = src.replace(source.splitlines()[-1], "for name, value in updates:")
+    assert len(lint(per_pass, "DL202")) == 1, per_pass
+
+
+def test_a_weight_loading_loop_inside_the_training_loop_is_reported():
+    source = '''
+        import numpy as np
+        import tensorflow as tf
+
+        sess = tf.Session()
+        for epoch in range(epochs):
+            sess.run(train_op)
+            weights = np.load("teacher_%d.npy" % epoch).item()
+            for name in weights:
+                sess.run(tf.assign(variables[name], weights[name]))
+    '''
+    assert lines(source, "DL202") == [10]
+
+
+LR_DROPS = '''
+import tensorflow as tf
+
+def train(sess, net, train_op, lr, rate, stepsizes, max_iters):
+    stepsizes.append(max_iters)
+    stepsizes.reverse()
+    next_stepsize = stepsizes.pop()
+    iter = 1
+    while iter < max_iters + 1:
+        if iter == next_stepsize + 1:
+            rate *= 0.1
+            sess.run(tf.assign(lr, rate))
+            next_stepsize = stepsizes.pop()
+        sess.run(train_op, feed_dict=net.next_feed())
+        iter += 1
+
+
+with tf.Session() as session:
+    train(session, net, train_op, lr, 0.001, [30000], 40000)
+'''
+
+
+def test_an_op_built_on_the_pass_a_counter_matches_is_not_reported():
+    assert lint(LR_DROPS, "DL202") == []
+    first_step = (
+        "import tensorflow as tf\nsess = tf.Session()\nfor step in range(n):\n    if step == 0:\n"
+        "        merged = tf.summary.merge_all()\n    sess.run(train_op)\n"
+    )
+    assert lint(first_step, "DL202") == []
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "iter % 1000 == 0",  # every 1000 passes: grows all along
+        "rate > 0.0001",  # a condition that holds pass after pass
+        "mode == 'train'",  # equality, but not with the loop's counter
+        "iter == next_stepsize + 1 or iter > warmup",
+    ],
+)
+def test_an_op_built_on_many_passes_is_reported(test):
+    source = LR_DROPS.replace("iter == next_stepsize + 1", test)
+    assert lines(source, "DL202") == [12], source
+
+
+def test_the_else_of_a_counter_test_runs_on_the_other_passes():
+    source = LR_DROPS.replace(
+        "            rate *= 0.1\n            sess.run(tf.assign(lr, rate))\n",
+        "            pass\n        else:\n            sess.run(tf.assign(lr, rate))\n",
+    )
+    assert lines(source, "DL202") == [13]
+
+
+def test_a_counter_test_of_the_inner_loop_does_not_cover_the_outer_one():
+    source = '''
+        import tensorflow as tf
+
+        with tf.Session() as sess:
+            for epoch in range(epochs):
+                for step in range(steps):
+                    sess.run(train_op)
+                    if step == 0:
+                        sess.run(epoch_var.assign(epoch))
+    '''
+    assert lines(source, "DL202") == [9]

@@ -107,3 +107,78 @@ def test_no_session_or_no_queue_is_fine():
     ]
     for source in sources:
         assert lint(source, "DL203") == [], source
+
+
+def test_a_bare_eval_under_an_interactive_session_runs_the_graph():
+    source = '''
+        import tensorflow as tf
+
+        files = tf.train.match_filenames_once("data/*.csv")
+        queue = tf.train.string_input_producer(["data/train.csv"], shuffle=False)
+        key, value = tf.TextLineReader().read(queue)
+        x, y = tf.decode_csv(value, record_defaults=[[0.0], [0.0]])
+        sess = tf.InteractiveSession()
+        tf.global_variables_initializer().run()
+        print(x.eval())
+    '''
+    assert lines(source, "DL203") == [5]
+    started = source.replace("tf.global_variables_initializer().run()\n",
+                             "tf.global_variables_initializer().run()\n        tf.train.start_queue_runners()\n")
+    assert lint(started, "DL203") == []
+    # With a plain Session, `x.eval()` needs a default session: it raises, it does not hang.
+    plain = source.replace("sess = tf.InteractiveSession()", "sess = tf.Session()")
+    assert lint(plain, "DL203") == []
+
+
+def test_code_that_runs_in_a_session_made_elsewhere_is_not_reported():
+    sources = [
+        # A training step module: the trainer makes the session (and its Supervisor starts the runners).
+        '''
+        import tensorflow as tf
+
+        def build_inputs(files, batch_size):
+            queue = tf.train.string_input_producer(files)
+            return tf.train.shuffle_batch([decode(queue)], batch_size, 10000, 1000)
+
+        def train_step(sess, train_op, global_step):
+            _, step = sess.run([train_op, global_step])
+            return step
+        ''',
+        # An evaluation helper handed the session by its caller.
+        '''
+        import tensorflow as tf
+
+        def evaluate(sess, files):
+            images, labels = tf.train.batch([read(tf.train.string_input_producer(files))], 100)
+            return sess.run(accuracy(images, labels))
+        ''',
+        # A session from `tf.get_default_session()`: made, and maybe started, elsewhere.
+        '''
+        import tensorflow as tf
+
+        batch = tf.train.batch([example], 32)
+        sess = tf.get_default_session()
+        sess.run(batch)
+        ''',
+    ]
+    for source in sources:
+        assert lint(source, "DL203") == [], source
+        own = source.replace("import tensorflow as tf\n", "import tensorflow as tf\n        SESSION = tf.Session()\n")
+        assert len(lint(own, "DL203")) == 1, own
+
+
+def test_a_helper_anywhere_in_the_module_counts_as_starting_them():
+    source = '''
+        import tensorflow as tf
+        import tf_slim as slim
+
+        def evaluate(files):
+            images, labels = tf.train.batch([read(tf.train.string_input_producer(files))], 100)
+            with tf.Session() as sess:
+                return sess.run(accuracy(images, labels))
+
+        def main():
+            slim.learning.train(train_op, "logs")
+    '''
+    assert lint(source, "DL203") == []
+    assert len(lint(source.replace("slim.learning.train(train_op, \"logs\")", "evaluate(FILES)"), "DL203")) == 1

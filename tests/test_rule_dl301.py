@@ -506,3 +506,118 @@ def test_a_long_list_display_over_several_lines():
             return set(name for name, op in nodes.items() if op in OPS)
         """
     assert places(src) == [(8, 54)]
+
+
+# -- lists the code or its configuration sizes, not the data ---------------------------
+
+SNAPSHOT_CLEANUP = '''
+    import glob
+    import os
+
+    from lib.config import cfg
+
+
+    def stale_snapshots(output_dir):
+        found = glob.glob(os.path.join(output_dir, "model_iter_*.ckpt.index"))
+        # one snapshot per learning-rate drop is kept
+        keep = []
+        for step in cfg.TRAIN.LR_STEPS:
+            keep.append(os.path.join(output_dir, "model_iter_%d.ckpt.index" % (step + 1)))
+        stale = [f for f in found if f not in keep]
+        keep = [k.replace(".ckpt.index", ".pkl") for k in keep]
+        pickles = [f for f in glob.glob(os.path.join(output_dir, "*.pkl")) if f not in keep]
+        return stale, pickles
+'''
+
+
+def test_list_with_one_entry_per_configured_step_is_not_reported():
+    assert places(SNAPSHOT_CLEANUP) == []
+
+
+def test_the_same_list_filled_from_the_data_is_reported_with_the_binding_in_effect():
+    src = SNAPSHOT_CLEANUP.replace("for step in cfg.TRAIN.LR_STEPS:", "for step in read_steps(log_file):")
+    assert places(src) == [(14, 34), (16, 75)]
+    first, second = lint(src)
+    # The first test reads the list the loop filled, not the comprehension that rebinds it later.
+    assert "(built from `[]` with `.append(...)` in an earlier loop)" in first.message
+    assert "(built by `[k.replace(\".ckpt.index\", \".pkl\") for k in keep]`)" in second.message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import config as cfg\nfor s in cfg.SCALES:",
+        "from . import config\nfor s in config.TEST.SCALES:",
+        "from experiments.default_config import settings\nfor s in settings['scales']:",
+        "import tensorflow as tf\nFLAGS = tf.app.flags.FLAGS\nfor s in FLAGS.scales:",
+        "for s in (256, 384, 512):",
+        "for s in range(3):",
+        "for s in [min_size, mid_size, max_size]:",
+        "SCALES = (256, 384, 512)\nfor i, s in enumerate(SCALES):",
+    ],
+)
+def test_list_filled_by_a_loop_over_a_handful_of_items(source):
+    src = "sizes = []\n" + source + "\n    sizes.append(s * 2)\nfor image in images:\n    if image.shape[0] in sizes:\n        pass\n"
+    assert places(src) == []
+    data_sized = src.replace("sizes.append(s * 2)", "sizes.extend(os.listdir(str(s)))")
+    assert len(places(data_sized)) == 1, data_sized
+
+
+def test_comprehension_over_a_configured_list_is_not_reported():
+    src = """\
+        from model.config import cfg
+        names = [c.lower() for c in cfg.CLASSES]
+        for line in open("annotations.txt"):
+            if line.split()[0] not in names:
+                continue
+        """
+    assert places(src) == []
+    from_data = src.replace("cfg.CLASSES", "open('classes.txt')")
+    assert places(from_data) == [(4, 8)]
+
+
+@pytest.mark.parametrize("loop", ["range(200)", "range(len(lines))", "range(n)", "lines"])
+def test_a_long_or_data_sized_range_still_counts(loop):
+    src = f"""\
+        kept = []
+        for i in {loop}:
+            kept.append(i)
+        for j in js:
+            if j in kept:
+                pass
+        """
+    assert places(src) == [(5, 8)]
+
+
+def test_a_loop_over_a_handful_of_items_is_not_the_hot_loop():
+    src = """\
+        import os
+        files = os.listdir(image_dir)
+        for ext in (".jpg", ".jpeg", ".png"):
+            if stem + ext in files:
+                path = stem + ext
+        """
+    assert places(src) == []
+    # ...unless it runs inside a loop over the data.
+    nested = """\
+        import os
+        files = os.listdir(image_dir)
+        for stem in open("train.txt").read().split():
+            for ext in (".jpg", ".jpeg", ".png"):
+                if stem + ext in files:
+                    path = stem + ext
+        """
+    assert places(nested) == [(5, 12)]
+
+
+def test_a_check_in_an_assert_is_not_the_hot_loop():
+    src = """\
+        import glob
+        shards = sorted(glob.glob(tfrecord_dir + "/*.tfrecords"))
+        levels = [level_of(s) for s in shards]
+        assert all(level in levels for level in range(max_level))
+        for batch in batches:
+            assert batch.level in levels
+        """
+    # The generator in the assert runs once; an assert in the loop over batches runs every batch.
+    assert places(src) == [(6, 12)]

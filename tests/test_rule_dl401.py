@@ -117,3 +117,141 @@ def test_only_the_thread_target_is_exempt():
         evaluate_forever()
     '''
     assert lint(source, "DL401") == [(11, 11, "DL401")]
+
+
+def test_threads_meant_to_run_as_long_as_the_process():
+    sources = [
+        # A reader thread started from a method.
+        '''
+        import threading
+        import time
+
+        class Prefetcher:
+            def __init__(self, loader):
+                self.loader = loader
+                self.batch = None
+                threading.Thread(target=self._refill, daemon=True).start()
+
+            def _refill(self):
+                while True:
+                    if self.batch is None:
+                        self.batch = next(self.loader)
+                    time.sleep(0.01)
+        ''',
+        # A GPU monitor bound with partial.
+        '''
+        import functools
+        import threading
+        import time
+
+        def log_gpu_memory(writer, every):
+            while True:
+                writer.add_scalar("gpu/mem", gpu_memory())
+                time.sleep(every)
+
+        monitor = threading.Thread(target=functools.partial(log_gpu_memory, writer, 30))
+        monitor.daemon = True
+        monitor.start()
+        ''',
+        # A Thread subclass: run() is the thread's whole life.
+        '''
+        import time
+        from threading import Thread
+
+        class Heartbeat(Thread):
+            def run(self):
+                while True:
+                    touch("/tmp/alive")
+                    time.sleep(60)
+        ''',
+        # Spawned through a multiprocessing context, a lambda, or _thread.
+        '''
+        import multiprocessing as mp
+        import time
+
+        def watch(path):
+            while True:
+                sync(path)
+                time.sleep(5)
+
+        ctx = mp.get_context("spawn")
+        ctx.Process(target=watch, args=("ckpt/",), daemon=True).start()
+        ''',
+        '''
+        import threading, time
+
+        def beat(url):
+            while True:
+                ping(url)
+                time.sleep(30)
+
+        threading.Thread(target=lambda: beat(URL), daemon=True).start()
+        ''',
+        '''
+        import _thread, time
+
+        def beat():
+            while True:
+                ping()
+                time.sleep(30)
+
+        _thread.start_new_thread(beat, ())
+        ''',
+        # A producer feeding a queue: it lives as long as its consumer.
+        '''
+        import time
+
+        def enqueue_batches(data_queue, reader):
+            while True:
+                if data_queue.full():
+                    time.sleep(0.1)
+                    continue
+                data_queue.put(reader.next_batch())
+        ''',
+    ]
+    for source in sources:
+        assert lint(source, "DL401") == [], source
+
+
+def test_not_every_method_or_put_is_a_thread():
+    sources = [
+        # `run` of a class that is not a Thread: an evaluator that never stops.
+        '''
+        import time
+
+        class Evaluator:
+            def run(self):
+                while True:
+                    self.evaluate_latest()
+                    time.sleep(600)
+        ''',
+        # `requests.put` is an HTTP call, not a queue.
+        '''
+        import time
+        import requests
+
+        while True:
+            requests.put(URL, json=evaluate())
+            time.sleep(600)
+        ''',
+        # A function that a thread runs is exempt; the eval loop beside it is not.
+        '''
+        import threading
+        import time
+
+        class Trainer:
+            def start(self):
+                threading.Thread(target=self.heartbeat, daemon=True).start()
+
+            def heartbeat(self):
+                while True:
+                    time.sleep(30)
+
+            def evaluate_forever(self):
+                while True:
+                    self.run_once()
+                    time.sleep(600)
+        ''',
+    ]
+    for source in sources:
+        assert len(lint(source, "DL401")) == 1, source
