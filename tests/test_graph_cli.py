@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -116,3 +118,76 @@ def test_the_command_imports_no_framework(tmp_path):
     data = json.loads(head)
     assert "tf.function" in data["observations"]["instrumented"]
     assert data["run"]["stdout_tail"].strip() == "1"
+
+
+IO_SCRIPT = """\
+import sys
+print("the script's stdout")
+print("the script's stderr", file=sys.stderr)
+print("read", repr(sys.stdin.readline()))
+"""
+
+
+def test_the_scripts_output_is_shown_and_its_stdin_is_the_users(tmp_path):
+    script(tmp_path, "train.py", IO_SCRIPT)
+    run = graph_with_stdin(tmp_path, "hello\n", "run", "train.py")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("the script's stdout\nread 'hello\\n'\n\ndldoctor graph run train.py\n")
+    assert run.stderr == "the script's stderr\n"
+    assert run.lines[-1].startswith("verdict: OK")
+
+
+def test_no_stdin_and_quiet(tmp_path):
+    script(tmp_path, "train.py", IO_SCRIPT)
+    run = graph_with_stdin(tmp_path, "hello\n", "run", "train.py", "--no-stdin", "--quiet", "--json")
+    assert run.returncode == 0 and run.stderr == ""
+    assert run.json()["run"]["stdout_tail"] == "the script's stdout\nread ''\n"  # still kept for the report
+
+
+def test_with_json_the_scripts_output_goes_to_stderr(tmp_path):
+    script(tmp_path, "train.py", IO_SCRIPT)
+    run = graph_with_stdin(tmp_path, "", "run", "train.py", "--json")
+    assert run.json()["diagnosis"]["verdict"] == "OK"  # stdout is the JSON document alone
+    assert "the script's stdout" in run.stderr and "the script's stderr" in run.stderr
+
+
+def graph_with_stdin(cwd, stdin, *args):
+    from conftest import run_dldoctor
+
+    return run_dldoctor("graph", *args, cwd=cwd, stdin=stdin)
+
+
+def test_output_is_shown_while_the_script_runs_with_progress(tmp_path):
+    """A script that prints (no flush) and then works for a minute: its line, and a progress line, come at once,
+    not after the minute (they were hidden until the end, for up to --timeout 600 s)."""
+    script(tmp_path, "train.py", "import time\nprint('epoch 1 started')\ntime.sleep(60)\n")
+    process = subprocess.Popen([sys.executable, "-m", "dldoctor", "graph", "run", "train.py", "--progress"], cwd=tmp_path,
+                               env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        started = time.monotonic()
+        first = process.stdout.readline()
+        shown_after = time.monotonic() - started
+        progress = process.stderr.readline()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    assert first == b"epoch 1 started\n" and shown_after < 20
+    assert progress.startswith(b"dldoctor graph run: ") and b"no graph execution observed yet" in progress
+    assert process.returncode == 143
+
+
+def _png_height(path) -> int:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[20:24], "big")
+
+
+def test_plot_with_nothing_observed_writes_a_chart_that_says_so_and_no_error(tmp_path):
+    """`--plot` once printed `dldoctor: error: --plot: no Session.run observed` and exited 0."""
+    pytest.importorskip("matplotlib")
+    script(tmp_path, "train.py", "print('no framework here')\n")
+    run = graph("run", "train.py", "--plot", "growth.png", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "error" not in run.stderr
+    assert run.stderr.startswith("dldoctor: wrote growth.png (no graph execution was observed")
+    assert _png_height(tmp_path / "growth.png") == 350

@@ -108,3 +108,108 @@ def test_saver_created_in_the_loop(tmp_path):
     assert _sites(run)[0][2] == str(line_of(path, "tf.train.Saver("))
     assert "a `tf.train.Saver` is created in the loop" in run.stdout
     assert "SaveV2" in run.stdout
+
+
+SCALAR_IN_LOOP = TF1_HEADER + """\
+x = tf.placeholder(tf.float32, [None, 4], name="x")
+loss = tf.reduce_mean(x)
+with tf.Session() as sess:
+    for step in range(200):
+        sess.run(tf.summary.scalar("loss", loss), feed_dict={x: np.ones((2, 4))})
+"""
+
+ASSIGN_AND_SCALAR = TF1_HEADER + """\
+weights = tf.Variable(tf.zeros([32, 32]), name="weights")
+loss = tf.reduce_sum(weights)
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    for step in range(200):
+        sess.run(weights.assign(np.random.rand(32, 32).astype(np.float32)))
+        tf.summary.scalar("loss", loss)
+        sess.run(loss)
+"""
+
+# ASSIGN_AND_SCALAR with the fix it is given applied as written: one assign op fed by a placeholder, one scalar
+# summary on the tensor, and a Python number written without any op.
+ASSIGN_AND_SCALAR_FIXED = TF1_HEADER + """\
+import sys
+weights = tf.Variable(tf.zeros([32, 32]), name="weights")
+loss = tf.reduce_sum(weights)
+value = tf.placeholder(weights.dtype.base_dtype, weights.shape)
+assign = weights.assign(value)
+loss_summary = tf.summary.scalar('loss', loss)
+writer = tf.summary.FileWriter(sys.argv[1])
+init = tf.global_variables_initializer()
+tf.get_default_graph().finalize()
+with tf.Session() as sess:
+    sess.run(init)
+    for step in range(60):
+        sess.run(assign, feed_dict={value: np.random.rand(32, 32).astype(np.float32)})
+        writer.add_summary(sess.run(loss_summary), global_step=step)
+        writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag='lr', simple_value=0.1)]), step)
+writer.close()
+print("fixed: ran to the end")
+"""
+
+CONSTANT_AND_SCALAR = TF1_HEADER + """\
+x = tf.placeholder(tf.float32, [16, 16], name="x")
+with tf.Session() as sess:
+    for step in range(200):
+        noise = tf.constant(np.random.rand(16, 16).astype(np.float32))
+        sess.run(tf.summary.scalar("noise", tf.reduce_mean(x + noise)), feed_dict={x: np.ones((16, 16))})
+"""
+
+
+def test_scalar_summary_in_the_loop_gets_the_scalar_fix(tmp_path):
+    """The fix was written for images (`tf.summary.image`, a placeholder for images) and doubled its braces
+    (`feed_dict={{img: batch}}`) whatever the summary was."""
+    path = script(tmp_path, "train.py", SCALAR_IN_LOOP)
+    run = graph("run", "train.py", "--steps", "10", cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "a `tf.summary.scalar` op is created on every call" in run.stdout
+    assert "fix: create the scalar summary once, before the loop" in run.stdout
+    assert "tf.Summary(value=[tf.Summary.Value(tag='loss', simple_value=value)])" in run.stdout
+    assert "image" not in run.stdout and "{{" not in run.stdout and "}}" not in run.stdout
+    assert run.lines[-1].startswith("verdict: GROWTH: graph 1 grows by ")
+    assert f"(new tf.summary.scalar ops), created at train.py:{line_of(path, 'tf.summary.scalar(')}" in run.lines[-1]
+
+
+def test_arrays_assigned_per_step_are_named_as_constants_not_summaries(tmp_path):
+    """`var.assign(np_array)` every step, with a summary created in the same loop: most of the growth is the arrays,
+    and the explanation and the first fix say so; the summary is named too, with its own fix."""
+    path = script(tmp_path, "train.py", ASSIGN_AND_SCALAR)
+    assign_line, scalar_line = line_of(path, "weights.assign("), line_of(path, "tf.summary.scalar(")
+    data = graph("run", "train.py", "--steps", "10", "--json", cwd=tmp_path).json()
+    (g,) = data["analysis"]["tf1"]
+    assert g["cause"] == "constant"
+    assert [(c["kind"], c["detail"], c["where"]["line"]) for c in g["causes"]] == [
+        ("constant", "assign", assign_line), ("summary", "scalar", scalar_line)]
+    assert g["causes"][0]["const_bytes"] >= 4 * 32 * 32 * 3  # one 4 KB array per inspected run
+    text = graph("run", "train.py", "--steps", "10", cwd=tmp_path)
+    assert "`var.assign(array)` (or `tf.assign`) with a NumPy array embeds the array in the graph" in text.stdout
+    assert f"also growing at train.py:{scalar_line}: tf.summary.scalar(\"loss\", loss): a `tf.summary.scalar` op" in text.stdout
+    assert "fix: (1) build the assign op once, before the loop, fed by a placeholder" in text.stdout
+    assert "(2) create the scalar summary once" in text.stdout
+    assert f"(NumPy arrays embedded as constants), created at train.py:{assign_line}" in text.lines[-1]
+
+
+def test_the_fix_for_assigned_arrays_and_summaries_works_as_written(tmp_path):
+    script(tmp_path, "train.py", ASSIGN_AND_SCALAR_FIXED)
+    run = graph("run", "train.py", "--steps", "10", "--json", "--", str(tmp_path / "logs"), cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    data = run.json()
+    assert data["diagnosis"]["verdict"] == "OK" and "fixed: ran to the end" in data["run"]["stdout_tail"]
+    (g,) = data["analysis"]["tf1"]
+    assert g["finalized"] and g["growth_runs"] == 0 and g["runs"] == 1 + 2 * 60  # the init, then every step
+
+
+def test_tf_constant_of_an_array_per_step_is_named_as_a_constant(tmp_path):
+    path = script(tmp_path, "train.py", CONSTANT_AND_SCALAR)
+    data = graph("run", "train.py", "--steps", "10", "--json", cwd=tmp_path).json()
+    (g,) = data["analysis"]["tf1"]
+    kinds = [(c["kind"], c["detail"], c["where"]["line"]) for c in g["causes"]]
+    assert kinds[0] == ("constant", "", line_of(path, "tf.constant(np.random"))
+    assert ("summary", "scalar", line_of(path, "tf.summary.scalar(")) in kinds
+    finding = data["diagnosis"]["findings"][0]
+    assert "a TensorFlow op given a NumPy array (`tf.constant(array)`" in finding["message"]
+    assert finding["fix"].startswith("(1) feed the array through a `tf.placeholder` built once")

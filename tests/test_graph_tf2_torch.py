@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from test_graph_helpers import graph, line_of, script
 
 RETRACE = """\
@@ -106,3 +108,32 @@ def test_torch_total_plus_equals_loss_item_is_ok(tmp_path):
     assert "PyTorch: no autograd graph kept alive" in run.stdout
     assert "200 backward steps" in run.stdout
     assert run.lines[-1].startswith("verdict: OK")
+
+
+def _png_height(path) -> int:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[20:24], "big")
+
+
+def test_plot_of_torch_accumulation(tmp_path):
+    """`--plot` drew TF1 graphs only; a PyTorch script got `error: --plot: no Session.run observed` with its growth."""
+    pytest.importorskip("matplotlib")
+    script(tmp_path, "train.py", TORCH_LOOP.replace("{suffix}", ""))
+    run = graph("run", "train.py", "--steps", "8", "--plot", "nodes.png", cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "error" not in run.stderr and run.stderr.strip().endswith("dldoctor: wrote nodes.png")
+    assert _png_height(tmp_path / "nodes.png") == 350  # one chart: autograd nodes per backward step
+
+
+def test_plot_of_tf_function_retracing(tmp_path):
+    pytest.importorskip("matplotlib")
+    script(tmp_path, "train.py", RETRACE)
+    run = graph("run", "train.py", "--steps", "10", "--plot", "traces.png", "--json", cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "dldoctor: wrote traces.png" in run.stderr and "error" not in run.stderr.split("dldoctor: wrote")[-1]
+    tf2 = run.json()["observations"]["tf2"]
+    assert tf2["traces"] == sum(f["traces"] for f in tf2["functions"])
+    scaled = next(f for f in tf2["functions"] if f["name"] == "scaled")
+    assert scaled["series"][:3] == [[1, 1], [2, 2], [3, 3]]  # a new trace at each call: what the chart draws
+    assert _png_height(tmp_path / "traces.png") == 350

@@ -50,7 +50,19 @@ def test_wire_reader_rejects_a_truncated_message(tmp_path):
     path.write_bytes(data[:-3])
     (entry,) = metagraph.scan(str(path))
     metagraph.parse_meta(entry, keep_names=False)
-    assert entry.parsed is False and "runs past the end" in entry.error
+    assert entry.parsed is False
+    assert entry.error.startswith(f"truncated: {len(data) - 3} bytes, but its fields need at least {len(data)}")
+
+
+def test_wire_reader_tells_corruption_inside_the_graph_from_truncation(tmp_path):
+    """A node that runs past the end of its GraphDef, in a file whose fields all fit: corrupt, not cut short."""
+    node = _field(1, _field(1, b"x") + _field(2, b"Const"))
+    broken = node[:1] + bytes([node[1] + 5]) + node[2:]  # the node claims 5 bytes more than the graph holds
+    path = tmp_path / "m.meta"
+    path.write_bytes(_field(2, broken) + _field(1, b"meta info"))
+    (entry,) = metagraph.scan(str(path))
+    metagraph.parse_meta(entry, keep_names=False)
+    assert entry.parsed is False and entry.error.startswith("not a MetaGraphDef, or corrupt: field 1 runs past the end")
 
 
 def test_name_groups_fold_digits():
@@ -77,3 +89,18 @@ def test_sparkline_of_a_step_series():
     values = chart.step_values([[1, 3], [5, 7], [10, 9]], 10)
     assert values == [3, 3, 3, 3, 7, 7, 7, 7, 7, 9]
     assert chart.sparkline([1, 1]) == "▁▁" and chart.sparkline([0, 7], ascii_only=True) == "_#"
+
+
+def test_what_grows_is_classified_by_what_the_new_ops_hold():
+    assert growth.classify({"MergeSummary": 3}, 300, 0) == ("summary", "merge")
+    assert growth.classify({"MergeSummary": 3, "HistogramSummary": 3, "Const": 3}, 900, 0) == ("summary", "histogram")
+    assert growth.classify({"Const": 2, "ImageSummary": 1}, 9000, 8500) == ("constant", "summary")
+    assert growth.classify({"Const": 2, "ImageSummary": 1}, 9000, 1000) == ("summary", "image")  # arrays not the most
+    assert growth.classify({"Const": 1, "Assign": 1}, 4200, 4100) == ("constant", "assign")
+    causes = growth.gather_causes([({"Const": 1, "ScalarSummary": 1}, 100, 0, 60, ["loss_1"], None),
+                                   ({"Const": 1, "AddV2": 1}, 5000, 4900, 4900, ["Const_3"], None),
+                                   ({"Mul": 1}, 10, 0, 10, ["mul_9"], None)])
+    assert [(c.kind, c.detail) for c in causes] == [("constant", ""), ("summary", "scalar"), ("ops", "")]
+    tiny = growth.gather_causes([({"Const": 40, "AddV2": 40}, 400_000, 390_000, 9800, [], None),
+                                 ({"Mul": 1}, 10, 0, 10, [], None)])
+    assert [c.kind for c in tiny] == ["constant"]  # under a tenth of the ops and of the bytes: not named

@@ -44,21 +44,34 @@ def matplotlib_available() -> bool:
 def plot(path: str, series: list[tuple[str, list, list]], xlabel: str, ylabel: str, title: str,
          limit: Optional[float] = None) -> None:
     """Write a PNG: one line per (label, xs, ys); an optional horizontal limit line."""
+    plot_panels(path, [(xlabel, ylabel, series, limit)], title)
+
+
+def plot_panels(path: str, panels: list[tuple[str, str, list, Optional[float]]], title: str, empty: str = "") -> None:
+    """Write a PNG with one chart per (xlabel, ylabel, series, limit) panel, one above the other:
+    each framework counts its own steps (Session.run calls, tf.function calls, backward steps).
+    No panel: a chart that says `empty`, so the file asked for is always written."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(7, 3.5), dpi=100)
-    for label, xs, ys in series:
-        axes.step(xs, ys, where="post", label=label)
-    if limit is not None:
-        axes.axhline(limit, color="red", linestyle="--", linewidth=1, label="2 GB limit")
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
-    axes.set_title(title)
-    if len(series) > 1 or limit is not None:
-        axes.legend(loc="best", fontsize="small")
+    rows = max(1, len(panels))
+    figure, axes_list = plt.subplots(rows, 1, figsize=(7, 3.5 * rows), dpi=100, squeeze=False)
+    if not panels:
+        axes = axes_list[0][0]
+        axes.text(0.5, 0.5, empty, ha="center", va="center", wrap=True)
+        axes.set_axis_off()
+    for (xlabel, ylabel, series, limit), (axes,) in zip(panels, axes_list):
+        for label, xs, ys in series:
+            axes.step(xs, ys, where="post", label=label)
+        if limit is not None:
+            axes.axhline(limit, color="red", linestyle="--", linewidth=1, label="2 GB limit")
+        axes.set_xlabel(xlabel)
+        axes.set_ylabel(ylabel)
+        if len(series) > 1 or limit is not None:
+            axes.legend(loc="best", fontsize="small")
+    axes_list[0][0].set_title(title)
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)

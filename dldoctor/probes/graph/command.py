@@ -51,10 +51,21 @@ def run_command(
                                                           "a growing script is stopped after them."),
     timeout: float = typer.Option(600.0, "--timeout", min=0, help="Seconds before the script is stopped (0: no limit)."),
     python: Optional[str] = typer.Option(None, "--python", help="The interpreter to run the script with (default: this one)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the observations, the analysis and the verdict as JSON."),
-    plot: Optional[str] = typer.Option(None, "--plot", help="Also draw op count per run to this PNG (needs matplotlib)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the observations, the analysis and the verdict as JSON "
+                                                       "(the script's own output then goes to stderr)."),
+    plot: Optional[str] = typer.Option(None, "--plot", help="Also draw the growth to this PNG: ops per Session.run, "
+                                                           "traces per tf.function call, autograd nodes per backward step "
+                                                           "(needs matplotlib)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not show the script's output (its last lines are still "
+                                                            "kept for the report)."),
+    stdin: bool = typer.Option(True, "--stdin/--no-stdin", help="The script reads your stdin (default), or an empty one."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+                                            help="A line on stderr every few seconds with what has been observed so far "
+                                                 "(default: when stderr is a terminal)."),
 ) -> None:
-    """Run SCRIPT with graph execution instrumented; report a graph that grows at every step, and where."""
+    """Run SCRIPT with graph execution instrumented; report a graph that grows at every step, and where.
+
+    The script's stdout and stderr are shown as it writes them (with --json, both go to stderr)."""
     if not os.path.exists(script):
         _error(f"{script}: no such file")
         raise typer.Exit(EXIT_USAGE)
@@ -67,9 +78,19 @@ def run_command(
 
     from dldoctor import lifetime
 
+    echo = None
+    if not quiet:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        out, err = _binary(sys.stdout), _binary(sys.stderr)
+        echo = (err if as_json else out, err)
+    if progress is None:
+        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    on_progress = _progress_printer(report) if progress else None
     try:
         with lifetime.terminating_children():  # Ctrl-C, SIGTERM, SIGHUP: the script's whole tree dies first
-            run = runner.run_script(script, list(args or []), steps=steps, timeout=timeout or None, python=python)
+            run = runner.run_script(script, list(args or []), steps=steps, timeout=timeout or None, python=python,
+                                    stdin=stdin, echo=echo, on_progress=on_progress)
     except lifetime.Interrupted as stop:
         _error(f"interrupted ({stop.name}); {script} and every process it started were stopped")
         raise typer.Exit(stop.code)
@@ -89,25 +110,46 @@ def run_command(
         report.write_json({"command": "run", "run": facts, "observations": probe, "analysis": analysis,
                            "diagnosis": verdict.to_json(), "exit_code": verdict.exit_code})
     else:
+        if echo is not None and (run.get("stdout_tail") or run.get("stderr_tail")):
+            print()  # the report starts apart from the script's own output
         report.write_text(report.run_lines(run, analysis, verdict, None, report.ascii_only()))
     sys.stdout.flush()
     problem = diagnosis_module.script_finding(run, None)
-    if problem is not None:
+    if problem is not None:  # always with exit 1: the verdict is FAIL or GROWTH whenever there is a problem
         _error(problem.message)
     if plot is not None:
-        _plot_run(plot, analysis["tf1"], script)
+        _plot_run(plot, analysis, probe, script)
     raise typer.Exit(verdict.exit_code)
 
 
-def _plot_run(path: str, graphs, script: str) -> None:
-    from dldoctor.probes.graph import chart
+def _binary(stream):
+    """The byte stream under a text stream (the script's output is copied as bytes, undecoded)."""
+    return getattr(stream, "buffer", None) or stream
 
-    series = [(f"graph {g.graph}", [x for x, _ in g.series], [y for _, y in g.series]) for g in graphs]
-    if not series:
-        _error("--plot: no Session.run observed, nothing to draw")
-        return
-    chart.plot(path, series, "Session.run call", "ops in the graph", f"dldoctor graph run {os.path.basename(script)}")
-    print(f"dldoctor: wrote {path}", file=sys.stderr)
+
+def _progress_printer(report):
+    """Prints `report.progress_line` to stderr: first after 2 s, then every 10 s, and at once when growth is established."""
+    state = {"next": 2.0, "stopped": False}
+
+    def on_progress(probe, seconds):
+        stopped = bool((probe or {}).get("stopped"))
+        if seconds < state["next"] and not (stopped and not state["stopped"]):
+            return
+        state["next"], state["stopped"] = seconds + 10.0, stopped
+        print(report.progress_line(probe, seconds), file=sys.stderr, flush=True)
+
+    return on_progress
+
+
+def _plot_run(path: str, analysis: dict, probe: dict, script: str) -> None:
+    from dldoctor.probes.graph import chart, report
+
+    panels = report.run_panels(analysis, probe)
+    empty = ("no graph execution was observed (no Session.run, tf.function call or backward)" if not panels and not
+             analysis["torch_steps"] else "no tensor held an autograd graph across backward steps: nothing grew")
+    chart.plot_panels(path, panels, f"dldoctor graph run {os.path.basename(script)}", empty=empty)
+    suffix = "" if panels else f" ({empty}: the chart says so)"
+    print(f"dldoctor: wrote {path}{suffix}", file=sys.stderr)
 
 
 @graph_app.command("meta")
@@ -137,8 +179,9 @@ def meta_command(
     if plot is not None:
         from dldoctor.probes.graph import chart
 
-        xs = [f["step"] if f["step"] is not None else i for i, f in enumerate(analysis.files)]
-        chart.plot(plot, [(".meta size", xs, [f["size"] for f in analysis.files])], "step", "bytes",
-                   f"dldoctor graph meta {os.path.basename(os.path.abspath(train_dir))}")
+        points = report.meta_points(analysis.files)  # the readable files only: a truncated file's size means nothing
+        chart.plot_panels(plot, [("step", "bytes", [(".meta size", [x for x, _ in points], [y for _, y in points])], None)]
+                          if points else [], f"dldoctor graph meta {os.path.basename(os.path.abspath(train_dir))}",
+                          empty="no readable .meta file")
         print(f"dldoctor: wrote {plot}", file=sys.stderr)
     raise typer.Exit(verdict.exit_code)

@@ -5,39 +5,108 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
-from dldoctor.probes.graph.growth import LIMIT_BYTES, MetaGrowth, Retrace, Tf1Growth, TorchGrowth
+from dldoctor.probes.graph.growth import LIMIT_BYTES, Cause, MetaGrowth, Retrace, Tf1Growth, TorchGrowth
 from dldoctor.probes.graph.sources import display_path
 
 FINALIZE = ("then call `sess.graph.finalize()` (or `tf.get_default_graph().finalize()`) before the loop: "
             "any op created after it raises `RuntimeError: Graph is finalized and cannot be modified` at the line that creates it")
 
-CAUSES = {
-    "summary": (
-        "a summary op is created on every call (a new name each time: {names}); each call adds ops to the graph",
-        "create the summary op once, before the loop, with a fixed name and a placeholder for what changes "
-        "(`img = tf.placeholder(...)`; `summary = tf.summary.image('sample', img)`), and in the loop "
-        "`writer.add_summary(sess.run(summary, feed_dict={{img: batch}}), global_step=step)`: TensorBoard keeps "
-        "every step's image (a step slider), nothing is overwritten",
-    ),
-    "constant": (
-        "a NumPy array is turned into a constant in the graph on every call ({per_op} per op): the array's bytes are "
-        "copied into the GraphDef each time",
-        "feed the array through a `tf.placeholder` (`feed_dict={{x: batch}}`) or a `tf.data` pipeline; never pass a NumPy "
-        "array to a TensorFlow op inside the loop",
-    ),
-    "saver": (
-        "a `tf.train.Saver` is created in the loop: every Saver adds its own save/restore ops ({names})",
-        "create the Saver once, before the loop, and call `saver.save(sess, path, global_step=step)` in it",
-    ),
-    "variable": (
-        "variables are created in the loop ({names})",
-        "create the variables once, before the loop; assign to them with an op built once (`tf.assign` with a placeholder)",
-    ),
-    "ops": (
-        "ops are created between runs ({names})",
-        "build every op once, before the loop; in the loop only call `sess.run` on the ops you built",
-    ),
+SUMMARY_CALLS = {"image": "tf.summary.image", "scalar": "tf.summary.scalar", "histogram": "tf.summary.histogram",
+                 "audio": "tf.summary.audio", "tensor": "tf.summary.text` / `tf.summary.tensor_summary",
+                 "merge": "tf.summary.merge_all"}
+
+SUMMARY_FIXES = {
+    "image": "create the image summary once, before the loop, with a fixed name and a placeholder for the images "
+             "(`img = tf.placeholder(tf.float32, [None, height, width, channels])`; `summary = tf.summary.image('sample', img)`), "
+             "and in the loop `writer.add_summary(sess.run(summary, feed_dict={img: batch}), global_step=step)`: TensorBoard "
+             "keeps every step's image (a step slider), nothing is overwritten",
+    "scalar": "create the scalar summary once, before the loop, on the tensor it reports (`loss_summary = tf.summary.scalar('loss', loss)`), "
+              "and in the loop `writer.add_summary(sess.run(loss_summary, feed_dict=feed), global_step=step)` (`feed`: what the "
+              "loss needs fed, as for the training step); a number computed in Python needs "
+              "no op at all: `writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag='loss', simple_value=value)]), step)`",
+    "histogram": "create the histogram summary once, before the loop, on the tensor it reports "
+                 "(`weights_summary = tf.summary.histogram('weights', weights)`), and in the loop "
+                 "`writer.add_summary(sess.run(weights_summary, feed_dict=feed), global_step=step)` (`feed`: what the tensor needs "
+                 "fed, if anything)",
+    "audio": "create the audio summary once, before the loop, on a placeholder (`clip = tf.placeholder(tf.float32, [None, None])`; "
+             "`summary = tf.summary.audio('clip', clip, sample_rate)`), and in the loop "
+             "`writer.add_summary(sess.run(summary, feed_dict={clip: samples}), global_step=step)`",
+    "tensor": "create the summary once, before the loop, on a placeholder for what changes (`text = tf.placeholder(tf.string)`; "
+              "`summary = tf.summary.text('note', text)`), and in the loop "
+              "`writer.add_summary(sess.run(summary, feed_dict={text: value}), global_step=step)`",
+    "merge": "call `merged = tf.summary.merge_all()` once, after the last summary op is created and before the loop, and in "
+             "the loop `writer.add_summary(sess.run(merged, feed_dict=feed), global_step=step)` (`feed`: what the summaries "
+             "need fed, if anything)",
 }
+
+CONSTANT_FIXES = {
+    "assign": "build the assign op once, before the loop, fed by a placeholder (`value = tf.placeholder(var.dtype.base_dtype, "
+              "var.shape)`; `assign = var.assign(value)`), and in the loop `sess.run(assign, feed_dict={value: array})`",
+    "summary": "create the summary once, before the loop, on a `tf.placeholder` shaped like the array "
+               "(`batch_ph = tf.placeholder(tf.float32, array.shape)`; `summary = tf.summary.image('batch', batch_ph)`, or "
+               "the summary you use), and in the loop `sess.run(summary, feed_dict={batch_ph: array})`",
+    "": "feed the array through a `tf.placeholder` built once, before the loop (`x = tf.placeholder(tf.float32, array.shape)`, "
+        "the op built on `x`), and in the loop `sess.run(op, feed_dict={x: array})`, or read the data with a `tf.data` "
+        "pipeline; never pass a NumPy array to a TensorFlow op inside the loop",
+}
+
+OTHER_FIXES = {
+    "saver": "create the Saver once, before the loop, and call `saver.save(sess, path, global_step=step)` in it",
+    "variable": "create the variables once, before the loop; assign to them with an op built once (`var.assign` of a placeholder)",
+    "ops": "build every op once, before the loop; in the loop only call `sess.run` on the ops you built",
+}
+
+
+def _names(cause: Cause) -> str:
+    return ", ".join(cause.names[:3]) + (", ..." if len(cause.names) > 3 else "") if cause.names else ""
+
+
+def short_cause(cause: Cause) -> str:
+    """A few words for the verdict line: what it is that grows."""
+    if cause.kind == "constant":
+        return "NumPy arrays embedded as constants"
+    if cause.kind == "summary":
+        return "a new tf.summary.merge_all op" if cause.detail == "merge" else f"new {SUMMARY_CALLS[cause.detail].replace('`', '')} ops"
+    return {"saver": "a new tf.train.Saver", "variable": "new variables"}.get(cause.kind, "new ops")
+
+
+def explain(cause: Cause) -> str:
+    """What is created on every step, and why it grows the graph."""
+    names = _names(cause)
+    if cause.kind == "constant":
+        what = {"assign": "`var.assign(array)` (or `tf.assign`) with a NumPy array",
+                "summary": "a summary of a NumPy array"}.get(cause.detail, "a TensorFlow op given a NumPy array (`tf.constant(array)`, "
+                                                                   "`tensor * array`)")
+        return (f"{what} embeds the array in the graph as a new `Const` op on every call ({human_bytes(cause.const_bytes)} of "
+                f"array constants in {cause.ops:,} new ops, up to {human_bytes(cause.largest_op)} each): the array's bytes are "
+                "copied into the GraphDef each time")
+    if cause.kind == "summary":
+        if cause.detail == "merge":
+            return (f"`tf.summary.merge_all()` (or `tf.summary.merge`) is called on every step: each call adds a new "
+                    f"MergeSummary op ({names})")
+        return (f"a `{SUMMARY_CALLS[cause.detail]}` op is created on every call (a new name each time: {names}); each call "
+                "adds ops to the graph")
+    if cause.kind == "saver":
+        return f"a `tf.train.Saver` is created in the loop: every Saver adds its own save/restore ops ({names})"
+    if cause.kind == "variable":
+        return f"variables are created in the loop ({names})"
+    return f"ops are created between runs ({names})" if names else "ops are created between runs"
+
+
+def fix_for(cause: Cause) -> str:
+    if cause.kind == "constant":
+        return CONSTANT_FIXES.get(cause.detail, CONSTANT_FIXES[""])
+    if cause.kind == "summary":
+        return SUMMARY_FIXES[cause.detail]
+    return OTHER_FIXES.get(cause.kind, OTHER_FIXES["ops"])
+
+
+def fixes_for(causes: list) -> str:
+    """One fix per kind of growth, numbered when there are several."""
+    fixes = list(dict.fromkeys(fix_for(c) for c in causes)) or [OTHER_FIXES["ops"]]
+    if len(fixes) == 1:
+        return fixes[0]
+    return " ".join(f"({n}) {fix};" for n, fix in enumerate(fixes, 1))[:-1]
 
 
 @dataclass
@@ -95,6 +164,15 @@ def projection_text(p, unit: str = "run") -> Optional[str]:
     return text + ")"
 
 
+def _also(causes: list, cwd: Optional[str]) -> list[str]:
+    """A detail line for each kind of growth after the first."""
+    lines = []
+    for cause in causes[1:]:
+        where = f" at {_where(cause.where, cwd)}: {cause.where.get('code')}" if cause.where else ""
+        lines.append(f"also growing{where}: {explain(cause)}")
+    return lines
+
+
 def tf1_finding(g: Tf1Growth, cwd: Optional[str]) -> Finding:
     if not g.growing:
         if g.growth_runs:
@@ -102,24 +180,24 @@ def tf1_finding(g: Tf1Growth, cwd: Optional[str]) -> Finding:
                                    f"{g.last_growth_run} of {g.runs}, then the graph stayed at {g.final_ops:,} ops: not a growing graph")
         return Finding("ok", f"graph {g.graph}: stable, {g.final_ops:,} ops over {g.runs:,} Session.run calls"
                              + (" (finalized)" if g.finalized else ""))
-    top = g.sites[0] if g.sites else None
-    names = ", ".join(top.names[:3]) + ", ..." if top and top.names else ", ".join(list(g.op_types)[:4])
-    cause, fix = CAUSES[g.cause]
-    per_op = human_bytes(top.max_op_bytes) if top else "?"
+    causes = [c if isinstance(c, Cause) else Cause(**c) for c in g.causes]
+    main = causes[0] if causes else Cause("ops", "", g.ops_added, 0, 0, 0, list(g.op_types)[:4])
+    where = main.where
     message = (f"graph {g.graph} grows: {g.ops_added:,} ops added in {g.growth_runs} of {g.runs} runs after the warm-up "
-               f"({g.ops_per_run:g} per run; {g.baseline_ops:,} -> {g.final_ops:,} ops); {cause.format(names=names, per_op=per_op)}")
+               f"({g.ops_per_run:g} per run; {g.baseline_ops:,} -> {g.final_ops:,} ops); {explain(main)}")
     details = []
-    if top:
-        details.append(f"created at {_where(top.__dict__, cwd)}: {top.code}")
+    if where:
+        details.append(f"created at {_where(where, cwd)}: {where.get('code')}")
+    details.extend(_also(causes, cwd))
     text = projection_text(g.projection)
     if text:
         details.append(text)
-    headline = f"graph {g.graph} grows by {g.ops_per_run:g} ops per Session.run"
-    if top:
-        headline += f", created at {_where(top.__dict__, cwd)}"
+    headline = f"graph {g.graph} grows by {g.ops_per_run:g} ops per Session.run ({short_cause(main)})"
+    if where:
+        headline += f", created at {_where(where, cwd)}"
     if g.projection and g.projection.at_run:
         headline += f"; 2 GB at run ~{g.projection.at_run:,}"
-    return Finding("error", message, f"{fix.format()}; {FINALIZE}", details, headline)
+    return Finding("error", message, f"{fixes_for(causes)}; {FINALIZE}", details, headline)
 
 
 def retrace_finding(r: Retrace, cwd: Optional[str]) -> Finding:
@@ -241,33 +319,51 @@ def diagnose_meta(m: MetaGrowth, cwd: Optional[str] = None) -> Diagnosis:
     for path, error in m.unreadable:
         findings.append(Finding("error", f"{display_path(path, cwd)}: {error}"))
     if m.growing:
-        cause, fix = CAUSES[m.cause]
-        names = ", ".join(m.groups[0].examples[:3]) + ", ..." if m.groups else ", ".join(list(m.added_types)[:4])
+        causes = [c if isinstance(c, Cause) else Cause(**c) for c in m.causes]
+        main = causes[0] if causes else Cause("ops", "", m.nodes_added, 0, 0, 0, list(m.added_types)[:4])
         message = (f"the graph grows between checkpoints: {m.nodes_added:,} nodes in {display_path(m.last, cwd)} that "
-                   f"{display_path(m.first, cwd)} does not have; {cause.format(names=names, per_op='large')}")
+                   f"{display_path(m.first, cwd)} does not have; {explain(main)}")
         details = []
         for g in m.groups[:5]:
             loop = f"created in a loop: {g.scopes} scopes named like `{g.pattern}`" if g.scopes > 1 else f"scope `{g.pattern}`"
-            types = ", ".join(f"{t} x{c}" for t, c in g.op_types.items())
+            types = _type_counts(g.op_types, 5)
             details.append(f"{loop} ({', '.join(g.examples[:3])}{', ...' if g.scopes > 3 else ''}): {g.nodes} nodes, "
                            f"{human_bytes(g.bytes)}; {types}")
+        details.extend(_also(causes, cwd))
         text = projection_text(m.projection, unit="step")
         if text:
             details.append(text.replace("the serialized graph", "the .meta file"))
-        findings.append(Finding("error", message, f"{fix}; {FINALIZE}; `saver.save(..., write_meta_graph=False)` after "
-                                                  "the first save also stops rewriting the graph", details))
+        if m.unreadable:
+            details.append(f"fitted to the {m.readable} readable file(s); the unreadable ones above are left out")
+        findings.append(Finding("error", message, f"{fixes_for(causes)}; {FINALIZE}; `saver.save(..., write_meta_graph=False)` "
+                                                  "after the first save also stops rewriting the graph", details))
     elif len(m.files) < 2:
         findings.append(Finding("note", "one .meta file: nothing to compare it with"))
     elif m.first and m.last:
-        findings.append(Finding("ok", f"the graph is the same size in every checkpoint ({m.files[-1]['nodes']:,} nodes)"))
+        nodes = next((f["nodes"] for f in m.files if f["path"] == m.last), None)
+        findings.append(Finding("ok", f"the graph is the same in every readable checkpoint ({nodes:,} nodes)" if m.unreadable
+                                      else f"the graph is the same size in every checkpoint ({nodes:,} nodes)"))
+    else:
+        findings.append(Finding("note", f"fewer than two readable .meta files ({m.readable} of {len(m.files)}): no growth can be "
+                                        "measured"))
     bad = any(f.severity == "error" for f in findings)
     if m.growing:
-        verdict, headline = "GROWTH", "the graph saved with each checkpoint grows"
+        verdict, headline = "GROWTH", f"the graph saved with each checkpoint grows ({short_cause(main)})"
+        if m.unreadable:
+            headline += f"; {len(m.unreadable)} .meta file(s) cannot be read"
     elif bad:
         verdict, headline = "FAIL", next(f.message for f in findings if f.severity == "error")
+        others = sum(f.severity == "error" for f in findings) - 1
+        if others:
+            headline += f" (and {others} more problem(s) above)"
     else:
         verdict, headline = "OK", "the saved graph does not grow"
     return Diagnosis(findings, verdict, headline, 1 if bad else 0)
+
+
+def _type_counts(types: dict, limit: int) -> str:
+    items = list(types.items())
+    return ", ".join(f"{t} x{c}" for t, c in items[:limit]) + (f", +{len(items) - limit} more" if len(items) > limit else "")
 
 
 __all__ = ["Diagnosis", "Finding", "diagnose_meta", "diagnose_run", "LIMIT_BYTES"]

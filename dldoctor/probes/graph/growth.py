@@ -16,7 +16,14 @@ ESTABLISHED_EVENTS = 3
 RETRACE_MIN = 3
 LOOP_FUNCTIONS_MIN = 3
 TORCH_STEPS_MIN = 4
-LARGE_CONST_BYTES = 64 * 1024
+EMBEDDED_CONST_BYTES = 1024  # a Const node this large holds an array's data, not a shape or a tag
+SIGNIFICANT_SHARE = 0.1  # a second cause is named when it holds this share of the added ops or bytes
+SUMMARY_OPS = {"ImageSummary": "image", "ScalarSummary": "scalar", "HistogramSummary": "histogram",
+               "AudioSummary": "audio", "AudioSummaryV2": "audio", "TensorSummary": "tensor",
+               "TensorSummaryV2": "tensor", "MergeSummary": "merge"}
+SAVER_OPS = ("SaveV2", "RestoreV2", "SaveSlices", "RestoreSlice", "MergeV2Checkpoints")
+VARIABLE_OPS = ("VariableV2", "VarHandleOp", "Variable")
+ASSIGN_OPS = ("Assign", "AssignVariableOp")
 
 
 @dataclass
@@ -63,6 +70,71 @@ class Site:
     names: list
     chain: list
     share: float = 0.0
+    const_bytes: int = 0  # bytes of the Const ops of EMBEDDED_CONST_BYTES or more (arrays embedded in the graph)
+    cause: str = "ops"
+    detail: str = ""
+
+
+@dataclass
+class Cause:
+    """One kind of op creation, with what it adds: the explanation and the fix are written from it."""
+    kind: str  # constant, saver, summary, variable, ops
+    detail: str  # summary: image, scalar, histogram, audio, tensor, merge; constant: assign, summary or ""
+    ops: int
+    bytes: int
+    const_bytes: int
+    largest_op: int
+    names: list
+    where: Optional[dict] = None  # the source line with the most bytes of this kind (graph run); None for .meta
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def classify(types: dict, size: int, const_bytes: int) -> tuple[str, str]:
+    """What kind of op creation a set of new ops is, by what they hold: (kind, detail).
+
+    Embedded arrays come first when they are most of the bytes: a `tf.constant(array)`,
+    `var.assign(array)` or `tf.summary.image('x', array)` per step grows the graph by the
+    array each time, whatever op the array feeds."""
+    summaries = Counter({SUMMARY_OPS[t]: c for t, c in types.items() if t in SUMMARY_OPS})
+    if const_bytes and const_bytes * 2 >= size:
+        if any(t in types for t in ASSIGN_OPS):
+            return "constant", "assign"
+        return "constant", "summary" if summaries else ""
+    if any(t in types for t in SAVER_OPS):
+        return "saver", ""
+    if summaries:
+        specific = [(kind, count) for kind, count in summaries.most_common() if kind != "merge"]
+        return "summary", specific[0][0] if specific else "merge"
+    if any(t in types for t in VARIABLE_OPS):
+        return "variable", ""
+    return "ops", ""
+
+
+def gather_causes(parts: list[tuple[dict, int, int, int, list, Optional[dict]]]) -> list[Cause]:
+    """(types, bytes, const bytes, largest op, names, where) of each site or name group ->
+    one Cause per kind, the kind with the most bytes first; minor kinds are dropped."""
+    merged: dict[tuple[str, str], Cause] = {}
+    most: dict[tuple[str, str], int] = {}
+    for types, size, const_bytes, largest, names, where in parts:
+        key = classify(types, size, const_bytes)
+        cause = merged.get(key)
+        if cause is None:
+            cause = merged[key] = Cause(key[0], key[1], 0, 0, 0, 0, [], where)
+            most[key] = -1
+        cause.ops += sum(types.values())
+        cause.bytes += size
+        cause.const_bytes += const_bytes
+        cause.largest_op = max(cause.largest_op, largest)
+        cause.names.extend(n for n in names if n not in cause.names and len(cause.names) < 6)
+        if size > most[key]:
+            most[key], cause.where = size, where
+    causes = sorted(merged.values(), key=lambda c: (-c.bytes, -c.ops))
+    total_ops = sum(c.ops for c in causes) or 1
+    total_bytes = sum(c.bytes for c in causes) or 1
+    return [c for i, c in enumerate(causes)
+            if i == 0 or c.ops / total_ops >= SIGNIFICANT_SHARE or c.bytes / total_bytes >= SIGNIFICANT_SHARE]
 
 
 @dataclass
@@ -86,6 +158,7 @@ class Tf1Growth:
     series: list
     cause: str = "ops"
     inspected_runs: int = 0
+    causes: list = field(default_factory=list)  # Cause of each kind of op creation, the most bytes first
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -99,10 +172,12 @@ def analyze_tf1(graph: dict, warmup: int, steps: int) -> Tf1Growth:
     last = events[-1][0] if events else None
     growing = count >= ESTABLISHED_EVENTS and last is not None and last >= runs - max(steps // 2, 5)
     span = max(1, runs - warmup)
-    sites = [Site(**{k: s.get(k) for k in Site.__dataclass_fields__ if k != "share"}) for s in graph.get("sites") or []]
+    computed = ("share", "cause", "detail")
+    sites = [Site(**{k: s.get(k, 0) for k in Site.__dataclass_fields__ if k not in computed}) for s in graph.get("sites") or []]
     total_traced = sum(s.ops for s in sites) or 1
     for site in sites:
         site.share = round(site.ops / total_traced, 3)
+        site.cause, site.detail = classify(site.types, site.bytes, site.const_bytes or 0)
     sites.sort(key=lambda s: (-s.ops, -s.bytes))
     types: Counter = Counter()
     for site in sites:
@@ -112,29 +187,20 @@ def analyze_tf1(graph: dict, warmup: int, steps: int) -> Tf1Growth:
     seconds = graph.get("seconds") or 0.0
     per_run = seconds / (runs - 1) if runs > 1 and seconds else None
     projection = project([(r, b) for r, _, b, *_ in samples], per_run) if growing else None
+    causes = gather_causes([(site.types, site.bytes, site.const_bytes or 0, site.max_op_bytes, site.names,
+                             {"file": site.file, "line": site.line, "function": site.function, "code": site.code})
+                            for site in sites])
+    if not causes and types:  # ops with no line of the user's in their traceback
+        causes = gather_causes([(dict(types), 0, 0, 0, [], None)])
     return Tf1Growth(
         graph=int(graph.get("graph", 1)), runs=runs, baseline_ops=int(graph.get("baseline_ops") or 0),
         final_ops=int(graph.get("ops") or 0), growth_runs=count, ops_added=added, ops_per_run=round(added / span, 2),
         first_growth_run=events[0][0] if events else None, last_growth_run=last, growing=growing,
         op_types=dict(types.most_common()), sites=sites, untraced_types=graph.get("untraced_types") or {},
         projection=projection, bytes_now=samples[-1][2] if samples else None, finalized=bool(graph.get("finalized")),
-        series=graph.get("series") or [], cause=classify(types, sites), inspected_runs=int(graph.get("events_inspected") or 0),
+        series=graph.get("series") or [], cause=causes[0].kind if causes else "ops",
+        inspected_runs=int(graph.get("events_inspected") or 0), causes=causes,
     )
-
-
-def classify(types: Counter, sites: list[Site]) -> str:
-    """What kind of op creation this is, for the explanation and the fix."""
-    top = sites[0] if sites else None
-    top_types = Counter(top.types) if top else types
-    if top and top.max_op_bytes >= LARGE_CONST_BYTES and top_types.get("Const"):
-        return "constant"
-    if any(t in top_types for t in ("SaveV2", "RestoreV2", "SaveSlices", "RestoreSlice", "MergeV2Checkpoints")):
-        return "saver"
-    if any("Summary" in t for t in top_types):
-        return "summary"
-    if any(t in top_types for t in ("VariableV2", "VarHandleOp", "Variable")):
-        return "variable"
-    return "ops"
 
 
 @dataclass
@@ -248,6 +314,10 @@ class NameGroup:
     examples: list
     op_types: dict
     bytes: int
+    const_bytes: int = 0  # bytes of its Const nodes of EMBEDDED_CONST_BYTES or more
+    largest_node: int = 0
+    cause: str = "ops"
+    detail: str = ""
 
 
 @dataclass
@@ -265,6 +335,8 @@ class MetaGrowth:
     unreadable: list  # (path, error)
     oversized: list  # paths of files of 2 GiB or more
     cause: str = "ops"
+    causes: list = field(default_factory=list)  # Cause of each kind of node added, the most bytes first
+    readable: int = 0  # files parsed, or checked sound, and so in the size series
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -288,19 +360,28 @@ def group_names(names: list) -> list[NameGroup]:
     for name, op, size in names:
         scope = name.split("/", 1)[0]
         pattern = name_pattern(scope)
-        g = groups.setdefault(pattern, {"nodes": 0, "scopes": {}, "types": Counter(), "bytes": 0})
+        g = groups.setdefault(pattern, {"nodes": 0, "scopes": {}, "types": Counter(), "bytes": 0, "const": 0, "largest": 0})
         g["nodes"] += 1
         g["scopes"].setdefault(scope, None)
         g["types"][op] += 1
         g["bytes"] += size
-    result = [NameGroup(p, g["nodes"], len(g["scopes"]), list(g["scopes"])[:4], dict(g["types"].most_common(5)), g["bytes"])
-              for p, g in groups.items()]
+        g["largest"] = max(g["largest"], size)
+        if op == "Const" and size >= EMBEDDED_CONST_BYTES:
+            g["const"] += size
+    result = []
+    for p, g in groups.items():
+        kind, detail = classify(g["types"], g["bytes"], g["const"])
+        result.append(NameGroup(p, g["nodes"], len(g["scopes"]), list(g["scopes"])[:4], dict(g["types"].most_common()),
+                                g["bytes"], g["const"], g["largest"], kind, detail))
     result.sort(key=lambda g: (-g.nodes, g.pattern))
     return result
 
 
 def analyze_meta(files: list) -> MetaGrowth:
-    """MetaFile list (by step) -> growth between the first and last readable files, projection by size."""
+    """MetaFile list (by step) -> growth between the first and last readable files, projection by size.
+
+    A file that could not be read is reported, and is no evidence of anything: it is
+    neither compared nor in the size series the projection is fitted to."""
     readable = [f for f in files if f.parsed]
     unreadable = [[f.path, f.error] for f in files if f.error]
     oversized = [f.path for f in files if f.size >= LIMIT_BYTES]
@@ -310,28 +391,22 @@ def analyze_meta(files: list) -> MetaGrowth:
     diff = getattr(last, "diff", None) if first and last else None
     if diff is not None:  # computed while the last file was read (metagraph.read_dir)
         added, removed = diff["added"], diff["removed"]
-    elif first and last and first.names is not None and last.names:
+    elif first and last and first.names and last.names:
         before = {n for n, _, _ in first.names}
         after = {n for n, _, _ in last.names}
         added = [item for item in last.names if item[0] not in before]
         removed = len(before - after)
-    xs = [(f.step if f.step is not None else i, f.size) for i, f in enumerate(files)]
-    sizes = [f.size for f in files]
-    size_growing = len(files) >= 2 and sizes[-1] > sizes[0] and all(b >= a for a, b in zip(sizes, sizes[1:]))
-    growing = bool(added) if first and last else (size_growing and sizes[-1] > sizes[0] * 1.01)
+    sound = [(i, f) for i, f in enumerate(files) if not f.error]
+    xs = [(f.step if f.step is not None else i, f.size) for i, f in sound]
+    growing = bool(added)
     projection = project(xs) if growing else None
     types: Counter = Counter(op for _, op, _ in added)
     groups = group_names(added)
-    cause = "ops"
-    if any("Summary" in t for t in types):
-        cause = "summary"
-    if any(t in types for t in ("SaveV2", "RestoreV2")):
-        cause = "saver"
-    big = max((size for _, op, size in added if op == "Const"), default=0)
-    if big >= LARGE_CONST_BYTES:
-        cause = "constant"
+    causes = gather_causes([(g.op_types, g.bytes, g.const_bytes, g.largest_node, g.examples, None) for g in groups])
     return MetaGrowth(
         files=[f.to_json() for f in files], first=first.path if first else None, last=last.path if last else None,
         growing=growing, nodes_added=len(added), nodes_removed=removed,
         bytes_per_step=projection.bytes_per_run if projection else None, groups=groups,
-        added_types=dict(types.most_common()), projection=projection, unreadable=unreadable, oversized=oversized, cause=cause)
+        added_types=dict(types.most_common()), projection=projection, unreadable=unreadable, oversized=oversized,
+        cause=causes[0].kind if causes else "ops", causes=causes, readable=len(sound))
+

@@ -123,6 +123,12 @@ def main() -> None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     sys.argv = [script, *args]
     sys.meta_path.insert(0, _Finder(recorder))
+    if config.get("line_buffered"):  # copied to the user's terminal as it is written: line by line, as on a terminal
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.reconfigure(line_buffering=True)
+            except (AttributeError, ValueError):
+                pass
     outcome: dict = {"status": "finished", "exit_code": 0}
     code = 0
     try:

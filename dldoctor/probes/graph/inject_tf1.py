@@ -23,6 +23,7 @@ MAX_OPS_PER_EVENT = 400
 MAX_SAMPLE_SECONDS = 2.0
 MAX_SERIES = 5000
 ESTABLISHED_EVENTS = 3
+EMBEDDED_CONST_BYTES = 1024  # a Const this large holds an array (growth.EMBEDDED_CONST_BYTES)
 
 
 class GraphTrack:
@@ -143,10 +144,13 @@ class Tf1Monitor:
             entry = track.sites.get(key)
             if entry is None:
                 entry = track.sites[key] = {**top, "chain": chain[1:4], "ops": 0, "bytes": 0, "types": {},
-                                            "names": [], "runs": 0, "first_run": run, "last_run": run, "max_op_bytes": 0}
+                                            "names": [], "runs": 0, "first_run": run, "last_run": run, "max_op_bytes": 0,
+                                            "const_bytes": 0}
             entry["ops"] += 1
             entry["bytes"] += size
             entry["max_op_bytes"] = max(entry["max_op_bytes"], size)
+            if op.type == "Const" and size >= EMBEDDED_CONST_BYTES:
+                entry["const_bytes"] += size
             entry["types"][op.type] = entry["types"].get(op.type, 0) + 1
             if len(entry["names"]) < 6 and op.name not in entry["names"]:
                 entry["names"].append(op.name)

@@ -15,6 +15,7 @@ import weakref
 from . import inject_state as state
 
 MAX_TRACED_CALLS = 8
+MAX_SERIES = 2000  # [call, traces so far] points kept per function, for the chart
 ESTABLISHED_TRACES = 3
 
 
@@ -48,6 +49,7 @@ class FunctionEntry:
         self.traces = 0
         self.traced_calls: list[dict] = []
         self.recent: list[bool] = []
+        self.series: list[list[int]] = []  # [call, traces so far] at each call that traced
 
     @property
     def creation_key(self) -> str:
@@ -56,7 +58,7 @@ class FunctionEntry:
 
     def to_json(self) -> dict:
         return {"number": self.number, "name": self.name, "defined": self.defined, "created": self.created,
-                "calls": self.calls, "traces": self.traces, "traced_calls": self.traced_calls}
+                "calls": self.calls, "traces": self.traces, "traced_calls": self.traced_calls, "series": self.series}
 
 
 class Tf2Monitor:
@@ -66,11 +68,14 @@ class Tf2Monitor:
         self.order: list[FunctionEntry] = []
         self.created_at: dict[str, int] = {}
         self.calls = 0
+        self.traces = 0
+        self.series: list[list[int]] = []  # [call of any tf.function, traces of all so far] at each call that traced
         self.depth = 0
         recorder.collectors.append(self)
 
     def to_json(self, final: bool = False):
-        return "tf2", {"calls": self.calls, "functions": [e.to_json() for e in self.order if e.calls]}
+        return "tf2", {"calls": self.calls, "traces": self.traces, "series": self.series,
+                       "functions": [e.to_json() for e in self.order if e.calls]}
 
     def created(self, function, python_function) -> None:
         entry = FunctionEntry(len(self.order) + 1, python_function, state.caller_user_frames(limit=1, skip=3))
@@ -97,6 +102,11 @@ class Tf2Monitor:
         entry.recent = (entry.recent + [traced > 0])[-5:]
         if traced:
             entry.traces += traced
+            self.traces += traced
+            if len(entry.series) < MAX_SERIES:
+                entry.series.append([entry.calls, entry.traces])
+            if len(self.series) < MAX_SERIES:
+                self.series.append([self.calls, self.traces])
             if len(entry.traced_calls) < MAX_TRACED_CALLS:
                 described = [describe(a) for a in args[:6]] + [dict(describe(v), keyword=k) for k, v in list(kwargs.items())[:6]]
                 entry.traced_calls.append({"call": entry.calls, "args": described})

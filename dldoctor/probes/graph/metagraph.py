@@ -24,11 +24,23 @@ class WireError(ValueError):
     pass
 
 
+class _PastEnd(WireError):
+    """A varint that the end of its message cuts off."""
+
+
+class Truncated(WireError):
+    """A field runs past the end of the file itself: the file was cut short."""
+
+    def __init__(self, message: str, needed: int, size: int):
+        super().__init__(message)
+        self.needed, self.size = needed, size
+
+
 def _varint(buf, pos: int, end: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= end:
-            raise WireError(f"truncated varint at byte {pos}")
+            raise _PastEnd(f"truncated varint at byte {pos}")
         byte = buf[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
@@ -39,28 +51,43 @@ def _varint(buf, pos: int, end: int) -> tuple[int, int]:
             raise WireError(f"varint too long at byte {pos}")
 
 
-def fields(buf, start: int, end: int):
-    """(field number, wire type, value) of a message in buf[start:end]; LEN values are (start, end)."""
+def fields(buf, start: int, end: int, top: bool = False):
+    """(field number, wire type, value) of a message in buf[start:end]; LEN values are (start, end).
+
+    In the file's top-level message (`top`), a field that runs past the end of the file
+    raises `Truncated`: that is a file cut short, not a corrupt one."""
     pos = start
     while pos < end:
-        key, pos = _varint(buf, pos, end)
-        number, wire = key >> 3, key & 7
-        if number == 0:
-            raise WireError(f"field number 0 at byte {pos}")
-        if wire == 0:
-            value, pos = _varint(buf, pos, end)
-        elif wire == 1:
-            value, pos = (pos, pos + 8), pos + 8
-        elif wire == 2:
-            length, pos = _varint(buf, pos, end)
-            value, pos = (pos, pos + length), pos + length
-        elif wire == 5:
-            value, pos = (pos, pos + 4), pos + 4
-        else:
-            raise WireError(f"unsupported wire type {wire} at byte {pos}")
+        try:
+            key, pos = _varint(buf, pos, end)
+            number, wire = key >> 3, key & 7
+            if number == 0:
+                raise WireError(f"field number 0 at byte {pos}")
+            if wire == 0:
+                value, pos = _varint(buf, pos, end)
+            elif wire == 1:
+                value, pos = (pos, pos + 8), pos + 8
+            elif wire == 2:
+                length, pos = _varint(buf, pos, end)
+                value, pos = (pos, pos + length), pos + length
+            elif wire == 5:
+                value, pos = (pos, pos + 4), pos + 4
+            else:
+                raise WireError(f"unsupported wire type {wire} at byte {pos}")
+        except _PastEnd as problem:
+            if top:
+                raise Truncated(str(problem), end + 1, end) from None
+            raise
         if pos > end:
+            if top:
+                raise Truncated(f"field {number} runs past the end ({pos} > {end} bytes)", pos, end)
             raise WireError(f"field {number} runs past the end ({pos} > {end} bytes)")
         yield number, wire, value
+
+
+def truncated_text(problem: Truncated) -> str:
+    return (f"truncated: {problem.size:,} bytes, but its fields need at least {problem.needed:,} (the file was cut short: "
+            "a save that did not finish, a full disk, or an incomplete copy); it is left out of the comparison")
 
 
 @dataclass
@@ -145,7 +172,7 @@ def parse_meta(entry: MetaFile, keep_names: bool, on_node=None) -> MetaFile:
     try:
         with open(entry.path, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             graph = None
-            for number, wire, value in fields(buf, 0, len(buf)):
+            for number, wire, value in fields(buf, 0, len(buf), top=True):
                 if number == 2:
                     if wire != 2:
                         raise WireError("graph_def is not a message")
@@ -166,6 +193,9 @@ def parse_meta(entry: MetaFile, keep_names: bool, on_node=None) -> MetaFile:
                         on_node(name, op, size)
                     if keep_names:
                         names.append((name, op, size))
+    except Truncated as problem:
+        entry.error = truncated_text(problem)
+        return entry
     except WireError as problem:
         entry.error = f"not a MetaGraphDef, or corrupt: {problem}"
         return entry
@@ -200,40 +230,69 @@ def scan(target: str) -> list[MetaFile]:
     return found
 
 
-def read_dir(target: str, parse_all_below: int = 64 * 1024 * 1024) -> list[MetaFile]:
-    """Scan, then parse the first and last files and every file when they are small.
+def check_framing(entry: MetaFile) -> MetaFile:
+    """The cheap check of a file that is not parsed node by node: its top-level fields
+    (skipped by their lengths) fit in the file and one of them is a graph_def. A
+    truncated or foreign file gets its `error`; a sound one is left unparsed."""
+    if entry.size == 0:
+        entry.error = "empty file (0 bytes)"
+        return entry
+    try:
+        with open(entry.path, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            if not any(number == 2 and wire == 2 for number, wire, _ in fields(buf, 0, len(buf), top=True)):
+                raise WireError("no graph_def in it")
+    except Truncated as problem:
+        entry.error = truncated_text(problem)
+    except WireError as problem:
+        entry.error = f"not a MetaGraphDef, or corrupt: {problem}"
+    except (OSError, ValueError) as problem:
+        entry.error = f"cannot read: {problem}"
+    return entry
 
-    The first file's node names are kept as a set, and the last file is compared with
-    it while it is read: only the nodes it adds are kept (`last.diff`). Memory is the
-    first file's names plus the added nodes, never a list of every node of every file."""
+
+def read_dir(target: str, parse_all_below: int = 64 * 1024 * 1024) -> list[MetaFile]:
+    """Scan, then compare the first and the last readable files; parse every file when they are small.
+
+    An unreadable file (truncated, corrupt, empty) is never growth evidence: the files
+    are tried from the start until one parses, and from the end back until another
+    one does, and those two are compared. The first one's node names are kept as a
+    set, and the last one is compared with it while it is read: only the nodes it adds
+    are kept (`last.diff`). Memory is the first file's names plus the added nodes, never
+    a list of every node of every file. The files in between are parsed when the dir
+    is small, and otherwise only checked for truncation (`check_framing`)."""
     found = scan(target)
     total = sum(m.size for m in found)
     before: Optional[set] = None
+    first_index = None
     for index, entry in enumerate(found):
-        first, last = index == 0, index == len(found) - 1
-        if not (first or last or total <= parse_all_below):
+        names: set = set()
+        parse_meta(entry, keep_names=False, on_node=lambda name, op, size: names.add(name))
+        if entry.parsed:
+            before, first_index = names, index
+            break
+    if first_index is None:
+        return found
+    for entry in reversed(found[first_index + 1:]):
+        added: list = []
+        kept: set = set()
+
+        def compare(name, op, size):
+            if name in before:
+                kept.add(name)
+            else:
+                added.append((name, op, size))
+
+        parse_meta(entry, keep_names=False, on_node=compare)
+        if entry.parsed:
+            entry.diff = {"added": added, "removed": len(before) - len(kept)}
+            break
+    for entry in found:
+        if entry.parsed or entry.error:
             continue
-        if len(found) < 2 or not (first or last):
+        if total <= parse_all_below:
             parse_meta(entry, keep_names=False)
-        elif first:
-            names: set = set()
-            parse_meta(entry, keep_names=False, on_node=lambda name, op, size: names.add(name))
-            before = names if entry.parsed else None
-        elif before is not None:
-            added: list = []
-            kept: set = set()
-
-            def compare(name, op, size):
-                if name in before:
-                    kept.add(name)
-                else:
-                    added.append((name, op, size))
-
-            parse_meta(entry, keep_names=False, on_node=compare)
-            if entry.parsed:
-                entry.diff = {"added": added, "removed": len(before) - len(kept)}
         else:
-            parse_meta(entry, keep_names=False)
+            check_framing(entry)
     return found
 
 

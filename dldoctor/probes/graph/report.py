@@ -124,16 +124,18 @@ def meta_lines(target: str, m, diagnosis: Diagnosis, cwd: Optional[str], ascii_o
     add = lambda line, style="": out.append((style, line))  # noqa: E731
     files = m.files
     add(f"dldoctor graph meta {display_path(target, cwd)}  ({len(files)} .meta file(s))", "bold")
-    points = [(f["step"] if f["step"] is not None else i, f["size"]) for i, f in enumerate(files)]
-    if len(files) > 1:
+    points = meta_points(files)
+    if len(points) > 1:
+        unreadable = f"  (the {len(files) - len(points)} unreadable file(s) left out)" if len(points) < len(files) else ""
         add(f"  .meta size per step  {chart.sparkline(chart.step_values(points, CHART_WIDTH), ascii_only)}  "
-            f"{human_bytes(files[0]['size'])} -> {human_bytes(files[-1]['size'])}")
+            f"{human_bytes(points[0][1])} -> {human_bytes(points[-1][1])}{unreadable}")
     shown = files if len(files) <= 12 else files[:5] + [None] + files[-5:]
     for f in shown:
         if f is None:
             add(f"    ... {len(files) - 10} more", "dim")
             continue
-        nodes = f"{f['nodes']:,} nodes" if f["nodes"] is not None else ("unreadable" if f["error"] else "")
+        nodes = f"{f['nodes']:,} nodes" if f["nodes"] is not None else (
+            ("truncated" if f["error"].startswith("truncated") else "unreadable") if f["error"] else "")
         step = f"step {f['step']}" if f["step"] is not None else "no step"
         add(f"    {os.path.basename(f['path']):<28} {step:>12}  {human_bytes(f['size']):>9}  {nodes}")
     if m.growing and m.added_types:
@@ -141,6 +143,59 @@ def meta_lines(target: str, m, diagnosis: Diagnosis, cwd: Optional[str], ascii_o
     add("")
     _findings(diagnosis, add)
     return out
+
+
+def progress_line(probe: Optional[dict], seconds: float) -> str:
+    """One line for stderr while the script runs: what has been observed so far."""
+    parts = []
+    probe = probe or {}
+    for g in (probe.get("tf1") or {}).get("graphs") or []:
+        added = g.get("ops", 0) - g.get("baseline_ops", 0)
+        parts.append(f"graph {g.get('graph')}: {g.get('runs', 0):,} Session.run calls, {g.get('ops', 0):,} ops"
+                     + (f" (+{added:,} since the first run)" if added > 0 else ""))
+    tf2 = probe.get("tf2") or {}
+    if tf2.get("calls"):
+        parts.append(f"tf.function: {tf2['calls']:,} calls, {tf2.get('traces', 0):,} traces")
+    torch = probe.get("torch") or {}
+    if torch.get("steps"):
+        parts.append(f"PyTorch: {torch['steps']:,} backward steps")
+    if probe.get("stopped"):
+        parts.append("growth established, stopping the script")
+    return f"dldoctor graph run: {seconds:.0f} s: " + ("; ".join(parts) if parts else "no graph execution observed yet")
+
+
+def run_panels(analysis: dict, probe: dict) -> list[tuple[str, str, list, None]]:
+    """The charts of `graph run --plot`: one per framework that ran, each against its own step count."""
+    panels = []
+    tf1 = [(f"graph {g.graph}", [x for x, _ in g.series], [y for _, y in g.series]) for g in analysis["tf1"]]
+    if tf1:
+        panels.append(("Session.run call", "ops in the graph", tf1, None))
+    tf2 = probe.get("tf2") or {}
+    if tf2.get("calls"):
+        series = []
+        functions = tf2.get("functions") or []
+        if len(functions) > 1:  # several (a new tf.function per call, too): their sum, and each one that retraces
+            total = [[0, 0]] + (tf2.get("series") or []) + [[tf2["calls"], tf2.get("traces", 0)]]
+            series.append(("all tf.functions", [x for x, _ in total], [y for _, y in total]))
+            retracing = {r.name for r in analysis["tf2"] if r.kind == "retrace"}
+            functions = sorted((f for f in functions if f["name"] in retracing), key=lambda f: -f["traces"])[:SITES_SHOWN]
+        for f in functions:
+            points = [[0, 0]] + (f.get("series") or []) + [[f["calls"], f["traces"]]]
+            series.append((f"{f['name']} (its own calls)", [x for x, _ in points], [y for _, y in points]))
+        panels.append(("tf.function call", "traces so far", series, None))
+    torch = probe.get("torch") or {}
+    if torch.get("steps"):
+        variables = sorted(torch.get("variables") or [], key=lambda v: -(v["nodes"][-1][1] if v["nodes"] else 0))
+        series = [(f"`{v['name']}` in {v['function']}()", [x for x, _ in v["nodes"]], [y for _, y in v["nodes"]])
+                  for v in variables[:SITES_SHOWN] if v.get("nodes")]
+        if series:
+            panels.append(("backward step", "autograd nodes held", series, None))
+    return panels
+
+
+def meta_points(files: list) -> list[tuple[float, int]]:
+    """(step, size) of the files that could be read: an unreadable file's size says nothing about the graph."""
+    return [(f["step"] if f["step"] is not None else i, f["size"]) for i, f in enumerate(files) if not f["error"]]
 
 
 def write_text(lines: list[tuple[str, str]], stream=None) -> None:
