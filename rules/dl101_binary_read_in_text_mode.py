@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -10,7 +12,7 @@ import libcst as cst
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import tf_symbol
 from dldoctor.lint.rule import Applicability, Fix, Rule
-from dldoctor.lint.syntax import call_argument, code_of, method_name, string_tail, string_value
+from dldoctor.lint.syntax import call_argument, code_of, method_name, string_tail, string_value, target_names
 from dldoctor.lint.textscan import search_code, uses_any
 
 BINARY_EXTENSIONS = frozenset(
@@ -50,7 +52,38 @@ _SINK_NAMES = {
     "pickle.dump": "pickle.dump",
     "torch.load": "torch.load",
     "torch.save": "torch.save",
+    "pickle.Unpickler": "pickle.Unpickler",
+    "pickle.Pickler": "pickle.Pickler",
+    "numpy.savez": "np.savez",
+    "numpy.savez_compressed": "np.savez_compressed",
+    "wave.open": "wave.open",
+    "tarfile.open": "tarfile.open",
+    "tarfile.TarFile": "tarfile.TarFile",
+    "gzip.GzipFile": "gzip.GzipFile",
+    "gzip.open": "gzip.open",
 }
+# Sinks that take a file object in one parameter only (the others are names, modes, data).
+_HANDLE_PARAMETER = {
+    "wave.open": (0, "f"),
+    "tarfile.open": (2, "fileobj"),
+    "tarfile.TarFile": (2, "fileobj"),
+    "gzip.GzipFile": (3, "fileobj"),
+    "gzip.open": (0, "filename"),
+}
+# Not a sink: `np.fromfile(handle)` reads the file's descriptor, whose bytes Python
+# never translates (its files are binary at the descriptor level on every platform),
+# so a text-mode handle gives the same array.
+# First bytes of common binary formats, for the message: what UTF-8 decoding fails on.
+_LEADING_BYTE = {".jpg": "0xff", ".jpeg": "0xff", ".png": "0x89", ".npy": "0x93", ".pkl": "0x80", ".pickle": "0x80"}
+_GLOBS = {"glob.glob", "glob.iglob"}
+_TF_GLOBS = {"gfile.Glob", "io.gfile.glob"}
+# Calls whose result is their first argument's path, for following a value.
+_SAME_PATH = {"builtins.str", "os.path.abspath", "os.path.expanduser", "os.path.normpath", "os.path.realpath",
+              "os.fspath", "pathlib.Path", "pathlib.PurePath"}
+_SAME_ELEMENTS = {"builtins.sorted", "builtins.list", "builtins.tuple", "builtins.set", "builtins.reversed"}
+_EXTENSION_SHAPE = re.compile(r"\.(?=[a-z0-9]*[a-z])[a-z0-9]{1,12}")
+_MAX_FOLLOW = 6  # names followed in a row
+_MAX_STEPS = 200  # expressions looked at to follow one path (lists of names branch)
 _DECODER_METHODS = {"decode_jpeg", "decode_png", "decode_image", "decode_bmp", "decode_gif", "decode_raw"}
 
 # The trigger's patterns (see `could_fire`).
@@ -76,7 +109,9 @@ class _Open:
     builtin: bool
     path: cst.BaseExpression | None
     mode_expr: cst.BaseExpression | None  # None: the default mode, "r"
-    path_value: cst.BaseExpression | None = None  # what a path *name* was assigned, when the file was opened
+    # What the path is known to be where the file is opened, its name followed to its value:
+    extension: str | None = None  # the extension it ends with
+    image_named: cst.BaseExpression | None = None  # a path expression that names an image
 
 
 @dataclass
@@ -85,6 +120,8 @@ class _Scope:
 
     opens: list[_Open] = field(default_factory=list)
     handles: dict[str, cst.CSTNode] = field(default_factory=dict)  # f -> opener call (from `with ... as f` / `f = ...`)
+    # name -> ("value", expr) for `name = expr`, ("element", iterable) for `for name in iterable`
+    bound: dict[str, tuple[str, cst.BaseExpression]] = field(default_factory=dict)
     reads: dict[str, cst.CSTNode] = field(default_factory=dict)  # data -> handle name or opener call read from
     sink_names: dict[str, str] = field(default_factory=dict)  # a name passed to a sink -> the sink
     direct: dict[int, str] = field(default_factory=dict)  # id(opener call or handle read) -> sink
@@ -99,13 +136,18 @@ class BinaryReadInTextMode(Rule):
 
     - the path ends in an image or binary extension (`.jpg`, `.png`, `.npy`,
       `.tfrecord`, `.pb`, `.pt`, `.ckpt`, `.h5`, `.pkl`, ...): a literal, an f-string,
-      `dir + ".jpg"` or `os.path.join(dir, "x.jpg")`;
+      `dir + ".jpg"` or `os.path.join(dir, "x.jpg")`, or a name followed to its value
+      where the file is opened: `path = os.path.join(root, "0001.jpg")`, a loop over
+      `glob.glob(os.path.join(d, "*.jpg"))` / `tf.gfile.Glob` / `Path.glob`, over a
+      list of such paths, or over names filtered by `.endswith(".jpg")`;
     - what is read goes, in the same function, into a decoder (`tf.image.decode_*`,
       `tf.io.decode_*`, `decode_raw`, a `.decode_jpeg(...)` method, `PIL.Image.open`,
       `io.BytesIO`, `np.frombuffer`, `cv2.imdecode`, `pickle.loads`) or into a
-      `tf.train.BytesList`, or the handle itself goes to `Image.open`, `np.load`,
-      `pickle.load` or `torch.load`;
-    - the path expression names an image (`image.filename`, `img_path`, `jpeg_file`).
+      `tf.train.BytesList`, or the handle itself goes to a reader or writer of bytes
+      (`Image.open`, `np.load`, `np.save`, `pickle.load`/`dump`, `pickle.Unpickler`,
+      `torch.load`/`save`, `wave.open`, `tarfile.open(fileobj=...)`, `gzip`);
+    - the path expression names an image (`image.filename`, `img_path`, `jpeg_file`)
+      and its value says nothing else.
 
     ## Why is this bad
     Text mode decodes the bytes as UTF-8. A JPEG starts with the bytes `0xFF 0xD8`,
@@ -128,10 +170,16 @@ class BinaryReadInTextMode(Rule):
     with tf.gfile.FastGFile(image.filename, "rb") as f:
         encoded_image = f.read()
     ```
-    Files that are evidently text (`captions.txt`, `.csv`, `.json`) are never reported,
-    nor are binary or non-literal modes, nor an `open()` given `encoding=`, `errors=` or
+    Files that are evidently text (`captions.txt`, `.csv`, `.json`, `.log`) are never
+    reported, whatever the variable holding the path is called: the value decides, not
+    the name (`image_set_file` holding a `.txt` list, `img_path` holding an `.svg`).
+    Nor are `np.fromfile(handle)` (it reads the descriptor, whose bytes Python never
+    translates), binary or non-literal modes, nor an `open()` given `encoding=`, `errors=` or
     `newline=` (text by the author's choice; `"rb"` with an encoding raises `ValueError`).
     TensorFlow's `GFile` opened for writing is not reported: it writes bytes in any mode.
+
+    The message names the first byte UTF-8 fails on where the format is known
+    (`0xff` for a JPEG, `0x89` for a PNG, `0x80` for a pickle).
 
     ## Fix safety
     Safe: `--fix` puts the binary mode in place (`"r"` -> `"rb"`, `"r+"` -> `"rb+"`, or adds
@@ -171,6 +219,8 @@ class BinaryReadInTextMode(Rule):
         "with open(image_list_file) as f:\n    names = f.read().split()\n",
         # An encoding is text asked for on purpose (and "rb" with it would raise).
         'import pickle\nwith open(meta_path, "rb") as f:\n    meta = pickle.load(f)\nwith open(prompt, "r", encoding="utf-8") as f:\n    start = f.read()\n',
+        # The value decides: a text file, whatever the name says.
+        'import glob\nfor image_list in glob.glob("lists/*.txt"):\n    names = open(image_list).read().split()\n',
     )
     INVALID = (
         'import tensorflow.compat.v1 as tf\nwith tf.gfile.FastGFile(image.filename, "r") as f:\n    encoded_image = f.read()\n',
@@ -181,11 +231,14 @@ class BinaryReadInTextMode(Rule):
         "import pickle\nwith open(path, 'r') as f:\n    obj = pickle.load(f)\n",
         'from tensorflow.compat.v1 import gfile as G\ndata = G.FastGFile(f"{d}/{n}.png", "r").read()\n',
         'from io import open\nwith open(img_path, "rt") as fh:\n    pass\n',
+        'import glob\nfor path in glob.glob("frames/*.jpg"):\n    data = open(path).read()\n',
+        'import wave\nwith open(path) as f:\n    frames = wave.open(f).readframes(-1)\n',
     )
 
     def __init__(self, context) -> None:
         super().__init__(context)
         self._scopes: list[_Scope] = [_Scope()]
+        self._steps_left = _MAX_STEPS
 
     # -- scopes --------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -202,8 +255,13 @@ class BinaryReadInTextMode(Rule):
         scope = self._scopes[-1]
         opened = self._as_open(node)
         if opened is not None:
-            if isinstance(opened.path, cst.Name):  # follow the value: `image_set_file = join(d, s + ".txt")`
-                opened.path_value = scope.handles.get(opened.path.value)
+            # Follow the value where the file is opened: `image_set_file = join(d, s + ".txt")`,
+            # `for filename in glob(join(d, "*.jpg"))`.
+            # Names not bound in the function are looked up in the enclosing ones (`EXT = ".txt"`).
+            bound = ChainMap(*(outer.bound for outer in reversed(self._scopes)))
+            self._steps_left = _MAX_STEPS
+            opened.extension = self._extension(bound, opened.path, 0)
+            opened.image_named = self._image_named(bound, opened.path)
             scope.opens.append(opened)
             return
         sink = self._sink(node)
@@ -212,6 +270,9 @@ class BinaryReadInTextMode(Rule):
         values = [arg.value for arg in node.args]
         if sink == "tf.train.BytesList":
             values = _bytes_list_elements(node)
+        elif sink in _HANDLE_PARAMETER:
+            handle = call_argument(node, *_HANDLE_PARAMETER[sink])
+            values = [handle] if handle is not None else []
         for value in values:
             self._note_flow(scope, value, sink)
 
@@ -219,12 +280,51 @@ class BinaryReadInTextMode(Rule):
         if node.asname is not None and isinstance(node.asname.name, cst.Name):
             self._scopes[-1].handles[node.asname.name.value] = node.item
 
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_elements(node.target, node.iter)
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._bind_comprehension(node.for_in)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._bind_comprehension(node.for_in)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._bind_comprehension(node.for_in)
+
+    def _bind_comprehension(self, for_in: cst.CompFor | None) -> None:
+        # Comprehension variables are bound before the element is visited (libcst
+        # visits `elt` first); they do not outlive the comprehension in Python 3,
+        # and a later binding of the same name replaces them here too.
+        while for_in is not None:
+            self._bind_elements(for_in.target, for_in.iter)
+            for_in = for_in.inner_for_in
+
+    def _bind_elements(self, target: cst.BaseExpression, iterable: cst.BaseExpression) -> None:
+        bound = self._scopes[-1].bound
+        for name in target_names(target):
+            bound.pop(name, None)
+        if isinstance(target, cst.Name):
+            bound[target.value] = ("element", iterable)
+        elif (  # `for i, path in enumerate(paths)`
+            isinstance(target, cst.Tuple)
+            and len(target.elements) == 2
+            and isinstance(target.elements[1].value, cst.Name)
+            and isinstance(iterable, cst.Call)
+            and self.names.qualify(iterable.func) == "builtins.enumerate"
+            and iterable.args
+        ):
+            bound[target.elements[1].value.value] = ("element", iterable.args[0].value)
+
     def visit_Assign(self, node: cst.Assign) -> None:
         scope = self._scopes[-1]
         for target in node.targets:
+            for name in target_names(target.target):
+                scope.bound.pop(name, None)
             if not isinstance(target.target, cst.Name):
                 continue
             name = target.target.value
+            scope.bound[name] = ("value", node.value)
             source = _read_source(node.value)
             if source is not None:
                 # `data = f.read()`: the file `f` is bound to now, not a later `f`.
@@ -293,26 +393,114 @@ class BinaryReadInTextMode(Rule):
     # -- verdict -------------------------------------------------------------
     def _resolve(self, scope: _Scope) -> None:
         for opened in scope.opens:
-            extension = self._extension(opened.path)
-            if extension is None and opened.path_value is not None:
-                extension = self._extension(opened.path_value)
+            extension = opened.extension
             if extension in TEXT_EXTENSIONS:
-                continue
+                continue  # the value says text, whatever the names say
+            leading = _LEADING_BYTE.get(extension or "")
             if extension in BINARY_EXTENSIONS:
                 evidence = f"the path ends in '{extension}'"
             else:
                 sink = self._flow_sink(scope, opened)
                 if sink is not None:
                     evidence = f"what is read from it goes to `{sink}`, which wants bytes"
-                elif _names_an_image(opened.path):
-                    evidence = f"the path `{code_of(opened.path)}` names an image"
+                    leading = "0xff" if "jpeg" in sink or "jpg" in sink else None
+                elif extension is None and opened.image_named is not None:
+                    # A name is evidence only while the value says nothing (`.svg` is text).
+                    evidence = f"the path `{code_of(opened.image_named)}` names an image"
                 else:
                     continue
-            self.report(opened.node, _message(opened, evidence), _binary_mode_fix(opened))
+            self.report(opened.node, _message(opened, evidence, leading), _binary_mode_fix(opened))
 
-    def _extension(self, path: cst.BaseExpression | None) -> str | None:
-        join = isinstance(path, cst.Call) and self.names.qualify(path.func) in ("os.path.join", "posixpath.join")
-        return _path_extension(path, join)
+    # -- following a path to its value ----------------------------------------
+    def _extension(self, bound: Mapping, path: cst.BaseExpression | None, depth: int) -> str | None:
+        """The extension the path is known to end with where it is used: through
+        `os.path.join`, `str()`/`Path()`, `+`, and names bound to values or to the
+        elements of a glob or a list."""
+        self._steps_left -= 1
+        if path is None or depth > _MAX_FOLLOW or self._steps_left < 0:
+            return None
+        if isinstance(path, cst.Name):
+            binding = bound.get(path.value)
+            if binding is None:
+                return None
+            kind, value = binding
+            if kind == "value":
+                return self._extension(bound, value, depth + 1)
+            return self._element_extension(bound, value, depth + 1)
+        if isinstance(path, cst.Subscript) and _is_index(path):
+            return self._element_extension(bound, path.value, depth + 1)
+        if isinstance(path, cst.Call):
+            qualified = self.names.qualify(path.func)
+            if qualified in ("os.path.join", "posixpath.join"):
+                last = path.args[-1].value if path.args and not path.args[-1].star else None
+                return self._extension(bound, last, depth + 1)
+            if qualified in _SAME_PATH and path.args:
+                return self._extension(bound, path.args[0].value, depth + 1)
+        if isinstance(path, cst.BinaryOperation):
+            if isinstance(path.operator, cst.Add) and isinstance(path.right, cst.Name):
+                return self._extension(bound, path.right, depth + 1)
+            if isinstance(path.operator, cst.Divide) and isinstance(path.right, cst.Name):
+                return self._extension(bound, path.right, depth + 1)
+        return _path_extension(path)
+
+    def _element_extension(self, bound: Mapping, iterable: cst.BaseExpression, depth: int) -> str | None:
+        """The extension every element of an iterable of paths is known to end with."""
+        self._steps_left -= 1
+        if depth > _MAX_FOLLOW or self._steps_left < 0:
+            return None
+        if isinstance(iterable, cst.Name):
+            binding = bound.get(iterable.value)
+            if binding is None or binding[0] != "value":
+                return None
+            return self._element_extension(bound, binding[1], depth + 1)
+        if isinstance(iterable, cst.Subscript) and not _is_index(iterable):  # files[:100]
+            return self._element_extension(bound, iterable.value, depth + 1)
+        if isinstance(iterable, cst.Call):
+            qualified = self.names.qualify(iterable.func)
+            pattern = call_argument(iterable, 0, None)
+            if qualified in _GLOBS or tf_symbol(qualified) in _TF_GLOBS:
+                return self._extension(bound, pattern, depth + 1)
+            if qualified is None and method_name(iterable) in ("glob", "rglob"):  # Path(d).glob("*.jpg")
+                return self._extension(bound, pattern, depth + 1)
+            if qualified in _SAME_ELEMENTS and pattern is not None:
+                return self._element_extension(bound, pattern, depth + 1)
+            return None
+        if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
+            found = {self._extension(bound, element.value, depth + 1) for element in iterable.elements}
+            return found.pop() if len(found) == 1 else None
+        if isinstance(iterable, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            return self._comprehension_extension(bound, iterable, depth + 1)
+        return None
+
+    def _comprehension_extension(self, bound: Mapping, comprehension, depth: int) -> str | None:
+        inner: dict = {}
+        bound = ChainMap(inner, bound)
+        for_in = comprehension.for_in
+        filtered = set()
+        while for_in is not None:
+            if isinstance(for_in.target, cst.Name):
+                inner[for_in.target.value] = ("element", for_in.iter)
+                for condition in for_in.ifs:
+                    filtered |= _endswith_filter(condition.test, for_in.target.value)
+            for_in = for_in.inner_for_in
+        found = self._extension(bound, comprehension.elt, depth)
+        if found is not None:
+            return found
+        if len(filtered) == 1:  # `[f for f in os.listdir(d) if f.endswith(".jpg")]`
+            return filtered.pop()
+        if filtered and filtered <= BINARY_EXTENSIONS:  # `.endswith((".jpg", ".png"))`
+            return sorted(filtered)[0]
+        return None
+
+    def _image_named(self, bound: Mapping, path: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        """The path expression when it names an image (`img_path`, `image.filename`) and
+        neither it nor the value its name holds names a text file (`image_list`)."""
+        if not _names_an_image(path):
+            return None
+        if isinstance(path, cst.Name) and bound.get(path.value, ("", None))[0] == "value":
+            if _names_text(bound[path.value][1]):
+                return None
+        return path
 
     def _flow_sink(self, scope: _Scope, opened: _Open) -> str | None:
         if id(opened.node) in scope.direct:
@@ -342,11 +530,9 @@ def _bytes_list_elements(node: cst.Call) -> list[cst.BaseExpression]:
     return [value] if value is not None else []
 
 
-def _path_extension(path: cst.BaseExpression | None, join: bool) -> str | None:
-    """The extension a path expression is known to end with; `join`: it is `os.path.join`."""
-    if join and isinstance(path, cst.Call):
-        path = path.args[-1].value if path.args else None
-    elif isinstance(path, cst.BinaryOperation) and isinstance(path.operator, cst.Divide):
+def _path_extension(path: cst.BaseExpression | None) -> str | None:
+    """The extension a path expression's own text is known to end with."""
+    if isinstance(path, cst.BinaryOperation) and isinstance(path.operator, cst.Divide):
         path = path.right  # pathlib: `root / "x.jpg"`
     tail = string_tail(path)
     if tail is None:
@@ -356,14 +542,56 @@ def _path_extension(path: cst.BaseExpression | None, join: bool) -> str | None:
         if name.endswith(extension):
             return extension
     # Not os.path.splitext: the tail of f"{stem}.png" is ".png", which splitext calls a stem.
-    return "." + name.rsplit(".", 1)[1] if "." in name else None
+    if "." not in name:
+        return None
+    extension = "." + name.rsplit(".", 1)[1]
+    # `.jpg`, `.tfrecord`, `.h5`; not the tail of "model_v1.2" or "frame.".
+    return extension if _EXTENSION_SHAPE.fullmatch(extension) else None
 
 
-def _names_an_image(path: cst.BaseExpression | None) -> bool:
+def _words(path: cst.BaseExpression | None) -> set[str]:
     words = set()
     for identifier in _identifiers(path):
         words |= {word.lower() for word in _WORD.findall(identifier)}
+    return words
+
+
+def _names_an_image(path: cst.BaseExpression | None) -> bool:
+    words = _words(path)
     return bool(words & _IMAGE_WORDS) and not words & _TEXT_WORDS
+
+
+def _names_text(path: cst.BaseExpression | None) -> bool:
+    return bool(_words(path) & _TEXT_WORDS)
+
+
+def _is_index(subscript: cst.Subscript) -> bool:
+    """`paths[i]`, not `paths[:100]`."""
+    return len(subscript.slice) == 1 and isinstance(subscript.slice[0].slice, cst.Index)
+
+
+def _endswith_filter(test: cst.BaseExpression, name: str) -> set[str]:
+    """The extensions `name.endswith(".jpg")` (or a tuple of them) keeps, in a filter."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _endswith_filter(test.left, name) | _endswith_filter(test.right, name)
+    if not (
+        isinstance(test, cst.Call)
+        and method_name(test) == "endswith"
+        and isinstance(test.func, cst.Attribute)
+        and isinstance(test.func.value, cst.Name)
+        and test.func.value.value == name
+        and test.args
+    ):
+        return set()
+    value = test.args[0].value
+    items = [element.value for element in value.elements] if isinstance(value, cst.Tuple) else [value]
+    found = set()
+    for item in items:
+        text = string_value(item)
+        if text is None or not _EXTENSION_SHAPE.fullmatch(text.lower()):
+            return set()
+        found.add(text.lower())
+    return found
 
 
 def _identifiers(expr: cst.BaseExpression | None) -> list[str]:
@@ -405,10 +633,11 @@ def _binary_mode_fix(opened: _Open) -> Fix | None:
     return Fix(description, Applicability.SAFE, ((call, call.with_changes(args=args)),))
 
 
-def _message(opened: _Open, evidence: str) -> str:
+def _message(opened: _Open, evidence: str, leading_byte: str | None) -> str:
     binary_mode = _binary(opened.mode)
     if "r" in opened.mode or "+" in opened.mode:
-        failure = "reading it raises `UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 0`"
+        byte = f"byte {leading_byte} in position 0" if leading_byte else "byte ..."
+        failure = f"reading it decodes the bytes as text and raises `UnicodeDecodeError: 'utf-8' codec can't decode {byte}`"
     else:
         failure = "writing bytes to it raises `TypeError: write() argument must be str, not bytes`"
     return (

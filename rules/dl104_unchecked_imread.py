@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from dldoctor.lint import project_imports
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name
 from dldoctor.lint.rule import Rule
@@ -17,14 +18,30 @@ _HARMLESS_CALLS = {"builtins.print", "builtins.repr", "builtins.str", "builtins.
 _CHECK_CALLS = {"builtins.isinstance"}
 # A call to a function whose name says it checks its argument counts as a check.
 _CHECK_WORDS = ("check", "assert", "valid", "verify", "ensure", "require")
+# OpenCV calls that return None for an image they cannot read: a project's replacement
+# of `cv2.imread` that returns one of them keeps that behaviour.
+_NONE_ON_FAILURE = {"imread", "imdecode"}
+_ENDS_A_BRANCH = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+
+Unchecked = dict[str, tuple[cst.Call, ...]]  # name -> the imread calls it may hold, unchecked
 
 
 @dataclass
 class _Scope:
     """The `cv2.imread` results of one function (or the module) not yet checked."""
 
-    unchecked: dict[str, cst.Call] = field(default_factory=dict)  # name -> the imread call it holds
+    unchecked: Unchecked = field(default_factory=dict)
     walrus_checked: set[str] = field(default_factory=set)  # `(img := cv2.imread(p)) is None`
+    # For each `if` being visited: the state before its branches, and the end of its body.
+    branches: list[list[Unchecked]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where an `X.imread` comes from when `X` is imported from a project module."""
+
+    module: str  # the project module, as imported (`utils.general`, `.general`)
+    replaced_by: str | None  # the OpenCV call a replacement of imread returns, if replaced
 
 
 class UncheckedImread(Rule):
@@ -63,7 +80,14 @@ class UncheckedImread(Rule):
     img = cv2.resize(img, (227, 227))
     ```
     Returning the result (`return cv2.imread(path)`) is not reported: the caller
-    has to check it.
+    has to check it. A read in one branch of an `if` and a check in another do not
+    cancel out: what reaches a use is every read that may hold it unchecked there.
+
+    OpenCV imported through a project module counts as OpenCV: with
+    `from utils.general import cv2`, when `utils/general.py` does `import cv2` at its
+    top level. When that module replaces `cv2.imread` with its own function, the
+    rule reports only if the replacement returns `cv2.imdecode(...)` or
+    `cv2.imread(...)`, which return None for an image they cannot decode.
 
     ## Fix safety
     No automatic fix: what to do with an unreadable image (raise, skip it, log it)
@@ -85,6 +109,9 @@ class UncheckedImread(Rule):
         "import cv2\nif (img := cv2.imread(path)) is None:\n    raise IOError(path)\nprint(img.shape)\n",
         # Not OpenCV's imread.
         "import imageio\nimg = imageio.imread(path)\nprint(img.shape)\n",
+        # A fallback read, checked in its own branch.
+        "import cv2\nimg = cv2.imread(path)\nif img is None:\n    img = cv2.imread(fallback)\n"
+        "    if img is None:\n        raise IOError(path)\nprint(img.shape)\n",
     )
     INVALID = (
         "import cv2\nimg = cv2.imread(path)\nprint(img.shape)\n",
@@ -92,11 +119,15 @@ class UncheckedImread(Rule):
         "import cv2\nh, w, _ = cv2.imread(path).shape\n",
         "from cv2 import imread\ndef load(path):\n    return imread(path)[:, :, ::-1]\n",
         "import cv2 as cv\ndef load(path):\n    image = cv.imread(path, cv.IMREAD_GRAYSCALE)\n    return image / 255.0\n",
+        "import cv2\ndef load(path, gray):\n    if gray:\n        img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)\n"
+        "    else:\n        img = cv2.imread(path)\n    return img.shape[:2]\n",
     )
 
     def __init__(self, context) -> None:
         super().__init__(context)
         self._scopes: list[_Scope] = [_Scope()]
+        self._from_imports: dict[str, tuple[str | None, int, str]] = {}  # local -> (module, level, name)
+        self._sources: dict[str, _Source | None] = {}
 
     # -- scopes ------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -112,11 +143,53 @@ class UncheckedImread(Rule):
         self._scopes.pop()
 
     @property
-    def _unchecked(self) -> dict[str, cst.Call]:
+    def _unchecked(self) -> Unchecked:
         return self._scopes[-1].unchecked
 
+    # -- what is OpenCV's imread --------------------------------------------
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        module = dotted_name(node.module) if node.module is not None else None
+        for alias in node.names:
+            if isinstance(alias.name, cst.Name):
+                local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                self._from_imports[local or alias.name.value] = (module, len(node.relative), alias.name.value)
+
     def _is_imread(self, expr: cst.BaseExpression) -> bool:
-        return isinstance(expr, cst.Call) and self.names.qualify(expr.func) == IMREAD
+        if not isinstance(expr, cst.Call):
+            return False
+        return self.names.qualify(expr.func) == IMREAD or self._project_source(expr) is not None
+
+    def _project_source(self, call: cst.Call) -> _Source | None:
+        """For `X.imread(...)` with `X` imported from a project module that binds it to
+        OpenCV (`from utils.general import cv2`): where it comes from; else None."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "imread" and isinstance(func.value, cst.Name)):
+            return None
+        local = func.value.value
+        imported = self._from_imports.get(local)
+        if imported is None:
+            return None
+        module, level, name = imported
+        if level == 0 and self.names.qualify(func.value) != f"{module}.{name}":
+            return None  # rebound since the import
+        if local not in self._sources:
+            self._sources[local] = self._read_source(module, level, name)
+        return self._sources[local]
+
+    def _read_source(self, module: str | None, level: int, name: str) -> _Source | None:
+        found = project_imports.reexport(self.context.path, module, level, name)
+        if found is None or found.target != "cv2":
+            return None
+        shown = "." * level + (module or "")
+        if "imread" not in found.replaced:
+            return _Source(shown, None)
+        returned = found.replaced["imread"]
+        calls = {call[len(name) + 1 :] for call in returned if call.startswith(name + ".")}
+        if not returned or len(calls) != len(set(returned)) or not calls <= _NONE_ON_FAILURE:
+            return None  # replaced by a function that may raise, or return anything
+        return _Source(shown, f"{name}.{sorted(calls)[0]}")
 
     # -- bindings ----------------------------------------------------------
     # Bound when the statement is left: `img = cv2.resize(img, ...)` uses the old `img` first.
@@ -127,10 +200,6 @@ class UncheckedImread(Rule):
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
         if original_node.value is not None:
             self._bind(original_node.target, original_node.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.target, cst.Name):
-            self._use(node.target)  # `img += 10`
 
     def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
         if isinstance(original_node.target, cst.Name):
@@ -149,7 +218,34 @@ class UncheckedImread(Rule):
         for name in names:
             self._unchecked.pop(name, None)
         if isinstance(target, cst.Name) and self._is_imread(value):
-            self._unchecked[target.value] = value
+            self._unchecked[target.value] = (value,)
+
+    # -- branches ----------------------------------------------------------
+    # Each branch of an `if` starts from the state after its test; after the `if`,
+    # a name is unchecked if it is so at the end of a branch that falls through.
+    def visit_If_body(self, node: cst.If) -> None:
+        self._scopes[-1].branches.append([dict(self._unchecked)])
+
+    def leave_If_body(self, node: cst.If) -> None:
+        scope = self._scopes[-1]
+        before = scope.branches[-1][0]
+        scope.branches[-1].append({} if _ends(node.body) else dict(scope.unchecked))
+        scope.unchecked = dict(before)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        scope = self._scopes[-1]
+        before, body_end = scope.branches.pop()
+        orelse = original_node.orelse
+        if isinstance(orelse, cst.Else) and _ends(orelse.body):
+            orelse_end: Unchecked = {}
+        else:
+            orelse_end = scope.unchecked  # the else's end, an elif's merged end, or `before`
+        merged: Unchecked = {}
+        for state in (body_end, orelse_end):
+            for name, calls in state.items():
+                known = merged.get(name, ())
+                merged[name] = known + tuple(call for call in calls if all(call is not k for k in known))
+        scope.unchecked = merged
 
     # -- checks ------------------------------------------------------------
     def visit_Comparison(self, node: cst.Comparison) -> None:
@@ -198,15 +294,22 @@ class UncheckedImread(Rule):
             self._unchecked.pop(expr.value, None)
 
     # -- uses --------------------------------------------------------------
+    # Each use says what it does with None, so that the message names the error it gives.
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._use(node.value)
+        attr = node.attr.value
+        self._use(node.value, f"`.{attr}` raises `AttributeError: 'NoneType' object has no attribute '{attr}'`")
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        self._use(node.value)
+        self._use(node.value, "indexing it raises `TypeError: 'NoneType' object is not subscriptable`")
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        self._use(node.left)
-        self._use(node.right)
+        arithmetic = "the arithmetic raises `TypeError: unsupported operand type(s)` for 'NoneType'"
+        self._use(node.left, arithmetic)
+        self._use(node.right, arithmetic)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):  # `img += 10`
+            self._use(node.target, "the arithmetic raises `TypeError: unsupported operand type(s)` for 'NoneType'")
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.names.qualify(node.func)
@@ -218,27 +321,67 @@ class UncheckedImread(Rule):
             for value in arguments:
                 self._checked(value)
             return
+        if not any(self._held(value) for value in arguments):
+            return
+        shown = f"`{callee}`" if callee else "the call"
+        if (qualified or "").startswith("cv2.") or self._is_opencv_call(node):
+            failure = f"{shown} gets None in place of an image and raises a `cv2.error`"
+        else:
+            failure = f"{shown} gets None in place of an image and fails there or later"
         for value in arguments:
-            self._use(value)
+            self._use(value, failure)
 
-    def _use(self, expr: cst.BaseExpression) -> None:
+    def _held(self, expr: cst.BaseExpression) -> bool:
+        """Whether `expr` is an unchecked imread result (a name holding one, or the call)."""
+        return (isinstance(expr, cst.Name) and expr.value in self._unchecked) or self._is_imread(expr)
+
+    def _is_opencv_call(self, node: cst.Call) -> bool:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return False
+        imported = self._from_imports.get(func.value.value)
+        if imported is None:
+            return False
+        if func.value.value not in self._sources:
+            self._sources[func.value.value] = self._read_source(*imported)
+        return self._sources[func.value.value] is not None
+
+    def _use(self, expr: cst.BaseExpression, failure: str) -> None:
         if isinstance(expr, cst.Name):
-            call = self._unchecked.pop(expr.value, None)
-            if call is not None:
-                self._report(call, f"`{expr.value}`", expr.value)
+            for call in self._unchecked.pop(expr.value, ()):
+                self._report(call, expr.value, failure)
         elif self._is_imread(expr):
-            self._report(expr, None, None)
+            self._report(expr, None, failure)
 
-    def _report(self, call: cst.Call, held_in: str | None, name: str | None) -> None:
-        where = f"its result {held_in} is used" if held_in else "its result is used"
-        check = name or "img"
+    def _report(self, call: cst.Call, name: str | None, failure: str) -> None:
+        where = f"its result `{name}` is used" if name else "its result is used"
+        check = f"`if {name} is None:`" if name else "the result (`if img is None:`)"
+        source = None if self.names.qualify(call.func) == IMREAD else self._project_source(call)
+        if source is not None and source.replaced_by is not None:
+            returns = (
+                f"(replaced in `{source.module}` by a function that returns `{source.replaced_by}(...)`) "
+                "returns None when the image cannot be decoded (a corrupt file, an unsupported format)"
+            )
+        else:
+            returns = "returns None when the file cannot be read (a wrong path, an unsupported format)"
         self.report(
             call,
-            f"`{code_of(call)}` returns None when the file cannot be read (a wrong path, an unsupported "
-            f"format) instead of raising, and {where} without a check: the error surfaces later as "
-            f"`'NoneType' object has no attribute 'shape'`, far from the cause; check `if {check} is None:` "
-            "and raise with the path",
+            f"`{code_of(call)}` {returns} instead of raising, and {where} without a check: {failure}, "
+            f"with nothing about the file in the error; check {check} and raise with the path",
         )
+
+
+def _ends(block: cst.BaseSuite) -> bool:
+    """Whether a branch ends in `return`, `raise`, `continue` or `break` (does not fall through)."""
+    body = block.body
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return bool(last.body) and isinstance(last.body[-1], _ENDS_A_BRANCH)
+    if isinstance(block, cst.SimpleStatementSuite):
+        return isinstance(last, _ENDS_A_BRANCH)
+    return False
 
 
 

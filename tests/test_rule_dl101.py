@@ -196,3 +196,103 @@ def test_a_path_name_is_followed_to_its_value():
                 return f.read()
     """
     assert lint(image, "DL101") == [(5, 10, "DL101")]
+
+
+def test_a_path_held_in_a_variable_is_followed_to_the_list_or_glob_it_comes_from():
+    # The builder's shape with the image paths gathered first: the path is a loop
+    # variable, its value an element of a glob of JPEGs.
+    builder = '''
+        import os
+        import tensorflow as tf
+
+        def build(image_dir, writer):
+            filenames = tf.gfile.Glob(os.path.join(image_dir, "*.jpg"))
+            for filename in filenames:
+                with tf.gfile.FastGFile(filename, "r") as f:
+                    image_data = f.read()
+                writer.write(image_data)
+    '''
+    assert lint(builder, "DL101") == [(8, 14, "DL101")]
+    (message,) = messages(builder, "DL101")
+    assert "the path ends in '.jpg'" in message and "byte 0xff in position 0" in message
+    cases = [
+        "import glob\ndef f(root):\n    for path in sorted(glob.glob(f'{root}/*.png')):\n        yield open(path).read()\n",
+        "import os\ndef f(d):\n    names = [n for n in os.listdir(d) if n.endswith(('.jpg', '.jpeg'))]\n"
+        "    for n in names:\n        yield open(os.path.join(d, n)).read()\n",
+        "import os\ndef f(d, ids):\n    frames = [os.path.join(d, i + '.jpg') for i in ids]\n    return open(frames[0], 'r').read()\n",
+        "from pathlib import Path\ndef f(d):\n    return [open(p).read() for p in Path(d).glob('*.npy')]\n",
+        "import glob\ndef f(d):\n    for i, path in enumerate(glob.glob(d + '/*.jpg')):\n        yield i, open(path).read()\n",
+        "import glob\ndef f(pattern):\n    for i, path in enumerate(glob.glob('*.pkl')):\n        pass\n    paths = list(glob.glob('shards/*.tfrecord'))\n"
+        "    return open(str(paths[0])).read()\n",
+    ]
+    for source in cases:
+        assert len(lint(source, "DL101")) == 1, source
+    (png,) = messages(cases[0], "DL101")
+    assert "byte 0x89 in position 0" in png
+
+
+def test_a_followed_value_that_is_text_or_unknown_is_not_reported():
+    sources = [
+        # A glob of text lists, whatever the loop variable is called.
+        "import glob\nfor image_list in glob.glob('lists/*.txt'):\n    names = open(image_list).read().split()\n",
+        "import glob\nfor img_file in glob.glob('annotations/*.json'):\n    data = open(img_file).read()\n",
+        # Unfiltered directory listings say nothing about the content.
+        "import os\ndef f(d):\n    for n in os.listdir(d):\n        yield open(os.path.join(d, n)).read()\n",
+        # A mix of text and binary extensions is not evidence either way.
+        "import os\ndef f(d):\n    for n in [n for n in os.listdir(d) if n.endswith(('.jpg', '.txt'))]:\n        yield open(os.path.join(d, n)).read()\n",
+        # The loop variable rebound to a text file before the open.
+        "import glob\nfor filename in glob.glob('*.jpg'):\n    pass\nfilename = 'notes.txt'\nwith open(filename) as f:\n    notes = f.read()\n",
+        # Opened in binary mode.
+        "import glob\nfor filename in glob.glob('*.jpg'):\n    data = open(filename, 'rb').read()\n",
+    ]
+    for source in sources:
+        assert lint(source, "DL101") == [], source
+
+
+def test_the_value_decides_not_the_name():
+    # Image-sounding names whose values are text files: a log, a CSV of labels, a JSON
+    # of boxes, an SVG drawing (XML), held directly or through a name.
+    sources = [
+        "import os\nimage_log = os.path.join(out_dir, 'images.log')\nwith open(image_log, 'w') as f:\n    f.write(line)\n",
+        "img_labels_path = root + '/train.csv'\nrows = open(img_labels_path).readlines()\n",
+        "import os\ndef boxes(img_dir, name):\n    img_boxes = os.path.join(img_dir, name + '.json')\n    return open(img_boxes).read()\n",
+        "import os\ndef drawing(img_dir, name):\n    img_path = os.path.join(img_dir, name + '.svg')\n    return open(img_path).read()\n",
+        "import os\nEXT = '.txt'\ndef ids(image_set):\n    image_file = image_set + EXT\n    return open(image_file).read().split()\n",
+    ]
+    for source in sources:
+        assert lint(source, "DL101") == [], source
+    # The same names holding an image are reported.
+    assert lines("import os\ndef f(img_dir, name):\n    img_path = os.path.join(img_dir, name + '.png')\n"
+                 "    return open(img_path).read()\n", "DL101") == [4]
+
+
+def test_text_handles_given_to_readers_of_bytes():
+    cases = {
+        "import wave\ndef read_wav(path):\n    with open(path) as f:\n        w = wave.open(f)\n"
+        "        return w.readframes(w.getnframes())\n": "wave.open",
+        "import tarfile\ndef unpack(path, dest):\n    with open(path) as fh:\n"
+        "        tarfile.open(fileobj=fh, mode='r:gz').extractall(dest)\n": "tarfile.open",
+        "import pickle\ndef load(path):\n    with open(path) as f:\n        return pickle.Unpickler(f).load()\n": "pickle.Unpickler",
+    }
+    for source, sink in cases.items():
+        (message,) = messages(source, "DL101")
+        assert f"goes to `{sink}`, which wants bytes" in message and "UnicodeDecodeError" in message, source
+    writer = "import wave\ndef save(path, pcm):\n    with open(path, 'w') as f:\n        w = wave.open(f, 'wb')\n        w.writeframes(pcm)\n"
+    (message,) = messages(writer, "DL101")
+    assert "TypeError: write() argument must be str, not bytes" in message and "'wb'" in message
+
+
+def test_readers_that_do_not_need_a_binary_handle():
+    sources = [
+        # np.fromfile reads the descriptor, whose bytes Python never translates: a
+        # text-mode handle gives the same array (MNIST idx files, DCGAN's loader).
+        "import os\nimport numpy as np\ndef load(d):\n    fd = open(os.path.join(d, 'train-images-idx3-ubyte'))\n"
+        "    return np.fromfile(file=fd, dtype=np.uint8)\n",
+        # A tar archive opened by name; the text file is another one.
+        "import tarfile\ndef unpack(path, dest):\n    with open(os.path.join(dest, 'README')) as f:\n        notes = f.read()\n"
+        "    tarfile.open(path, 'r:gz').extractall(dest)\n",
+        # wave given the path, not the handle.
+        "import wave\ndef length(path):\n    with open(path + '.meta') as f:\n        meta = f.read()\n    return wave.open(path).getnframes()\n",
+    ]
+    for source in sources:
+        assert lint(source, "DL101") == [], source
