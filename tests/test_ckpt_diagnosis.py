@@ -109,7 +109,7 @@ def test_another_architecture_names_the_selected_file():
     assert finding.kind == "another-architecture"
     assert finding.message.startswith("Stale checkpoint of another model in the train dir: the `checkpoint` state file in train selects model.ckpt-0 (step 0, ")
     assert "holds InceptionV3, while the model is InceptionV4" in finding.message
-    assert finding.fix.startswith("point the state file at inception_v4.ckpt")
+    assert finding.fix.startswith("load inception_v4.ckpt (it holds InceptionV4): restore from the prefix 'train/inception_v4.ckpt'")
 
 
 def test_same_structure_other_scope_is_a_rename_not_another_model():
@@ -161,3 +161,24 @@ def test_state_file_parsing_and_steps():
 
 def test_best_rename_refuses_a_weak_match():
     assert cmp.best_rename(tf_set(V3).entries, tf_set(V4).entries, "/") is None
+
+
+def test_a_shared_global_step_does_not_turn_another_model_into_a_partial_match():
+    """Bookkeeping (a global_step both graphs have) is no evidence that the checkpoint is this model's."""
+    ckpt, model = tf_set(V3[:4]), tf_set(V4[:4], "model")
+    for found in (ckpt, model):
+        found.entries["global_step"] = Entry("global_step", (), "int64", "meta")
+    result = diagnose(ckpt, model)
+    assert result.findings[0].kind == "another-architecture"
+    assert "(0 of 4 model parameters are in it)" in result.findings[0].message
+
+
+def test_the_headline_is_an_error_before_a_warning():
+    """An extra TF2 entry (a warning, listed first) never heads the verdict over a real shape error."""
+    ckpt = tf_set(V4 + ["InceptionV4/Extra/weights"], loads_as="tf2-object")
+    ckpt.entries["InceptionV4/Logits/weights"] = Entry("InceptionV4/Logits/weights", (3, 3), "float32")
+    model = tf_set(V4, "model", loads_as="tf2-object")
+    model.entries["InceptionV4/Logits/weights"] = Entry("InceptionV4/Logits/weights", (2, 2), "float32")
+    result = diagnose(ckpt, model)
+    assert [f.severity for f in result.findings] == ["warning", "error"]
+    assert result.headline == result.findings[1].message and "shape mismatch" in result.headline

@@ -44,7 +44,9 @@ def test_planted_payload_is_reported_and_not_run(tmp_path, legacy):
     assert not marker.exists(), "dldoctor ran the checkpoint's payload"
     system = f"{os.system.__module__}.system"  # posix.system on Linux
     assert f"error: Unsafe to load: the file needs the globals {system} (it calls {system} when unpickled: a code-execution payload)" in run.stdout
-    assert run.lines[-1] == "verdict: FAIL: UNSAFE to load: the file runs code when unpickled"
+    assert run.lines[-1] == "verdict: FAIL: UNSAFE to load: do not load this file: it runs code when unpickled"
+    fix = next(line for line in run.lines if line.startswith("  fix: "))
+    assert fix.startswith("  fix: do not load this file") and "weights_only=False" not in run.stdout
 
     with_model = run_dldoctor("ckpt", "evil.pt", "--json", "--model", "nowhere.py:build", cwd=tmp_path)
     assert with_model.returncode == 1 and not marker.exists()

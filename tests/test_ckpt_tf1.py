@@ -60,12 +60,13 @@ def test_stale_inception_v3_in_the_train_dir_with_model(tf1):
     run = run_dldoctor("ckpt", "train", "--model", "inception_models.py:inception_v4", cwd=tf1)
     run.assert_no_traceback()
     assert run.returncode == 1, run.stdout + run.stderr
-    verdict = [line for line in run.lines if line.startswith("error: Stale checkpoint of another model in the train dir")]
-    assert len(verdict) == 1, run.stdout
+    verdict = [line for line in run.lines if line.startswith("error: Stale checkpoint in the train dir")]
+    assert len(verdict) == 1 and run.lines[-1] == "verdict: FAIL: " + verdict[0][len("error: "):], run.stdout
     # names the file the state file selected, what it holds and what the model is
     assert "selects model.ckpt-0" in verdict[0] and "holds InceptionV3" in verdict[0] and "the model is InceptionV4" in verdict[0]
-    # and points at the family in the dir that does match the model
-    assert any("fix: point the state file at inception_v4.ckpt (it holds InceptionV4)" in line for line in run.lines), run.stdout
+    # and the family in the dir that matches the model exactly is the fix
+    assert "inception_v4.ckpt in the same dir matches the model exactly (all 41 entries)" in verdict[0]
+    assert any(line.startswith("  fix: load inception_v4.ckpt: restore from the prefix") for line in run.lines), run.stdout
     # the dir's families, the selected one marked
     assert any(line.strip().startswith("* model.ckpt [tensorflow]") and "scopes InceptionV3" in line for line in run.lines)
     assert any(line.strip().startswith("inception_v4.ckpt [tensorflow]") and "scopes InceptionV4" in line for line in run.lines)
@@ -80,7 +81,7 @@ def test_stale_checkpoint_against_the_meta_graph_json(tf1):
     assert run.returncode == 1
     data = run.json()
     kinds = [f["kind"] for f in data["diagnosis"]["findings"]]
-    assert kinds[0] == "another-architecture"
+    assert kinds == ["stale-checkpoint"]  # the same verdict as with --model
     assert data["checkpoint"]["train_dir"]["selected"].endswith("model.ckpt-0")
     assert data["checkpoint"]["train_dir"]["step"] == 0
     assert data["model"]["format"] == "meta-graph"

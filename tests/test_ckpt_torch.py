@@ -85,6 +85,10 @@ def pt(tmp_path_factory):
     return root, nets
 
 
+def _fixes(run) -> list[str]:
+    return [line.split("fix: ", 1)[1].split("  #")[0] for line in run.lines if line.strip().startswith("fix: ")]
+
+
 def _fix(run) -> str:
     lines = [line.split("fix: ", 1)[1] for line in run.lines if line.strip().startswith("fix: ")]
     assert lines, run.stdout
@@ -136,8 +140,9 @@ def test_missing_and_unexpected_keys_grouped(pt):
     assert [(g["scope"], g["count"]) for g in groups["missing"]] == [("layer3", 7)]
     assert [(g["scope"], g["count"]) for g in groups["unexpected"]] == [("aux", 2)]
     messages = [f["message"] for f in data["diagnosis"]["findings"]]
-    assert any(m.startswith("7 model entries missing from the checkpoint: layer3 (7)") for m in messages), messages
-    assert any(m.startswith("2 checkpoint entries the model does not have: aux (2)") for m in messages), messages
+    assert messages[0].startswith("The weights are under ckpt['model'] (a wrapper dict beside optimizer, epoch, step)"), messages
+    assert ("Changed layers: everything matches except the added layer layer3 (7 missing) and the removed layer aux "
+            "(2 unexpected): restore all the rest and train the new layer from scratch.") in messages, messages
     assert data["checkpoint"]["wrapper"] == 'a wrapper dict: weights under "model"'
     assert data["inventory"]["epoch"] == 7 and data["inventory"]["global_step"] == 4200 and data["inventory"]["optimizer"] is True
 
@@ -171,8 +176,10 @@ def test_lightning_checkpoint(pt):
     run = run_dldoctor("ckpt", "last.ckpt", "--model", "nets.py:build", cwd=root)
     assert run.returncode == 1
     assert "the checkpoint's names carry the prefix 'model.' (saved from a wrapper such as a LightningModule" in run.stdout
-    scope = {"state_dict": torch.load(root / "last.ckpt", weights_only=True)["state_dict"]}
-    exec(_fix(run), scope)
+    assert "error: The weights are under ckpt['state_dict'] (a Lightning checkpoint beside" in run.stdout
+    scope = {"torch": torch, "path": str(root / "last.ckpt")}
+    for fix in _fixes(run):  # take the entry, then strip the prefix: the fixes in order
+        exec(fix, scope)
     nets.Net().load_state_dict(scope["state_dict"])
 
 

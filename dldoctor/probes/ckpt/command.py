@@ -1,4 +1,5 @@
-"""`dldoctor ckpt CHECKPOINT [--model MODULE:CALLABLE | --meta FILE.meta | --against OTHER] [--json]`.
+"""`dldoctor ckpt CHECKPOINT [--model MODULE:CALLABLE | --meta FILE.meta | --against OTHER] [--json]`,
+and `dldoctor ckpt scan PATH...`: the code-execution scan of many files and directories at once.
 
 Module-level imports are stdlib and typer only: torch, tensorflow and h5py are
 imported by the readers when this command runs, never on `dldoctor lint`'s path.
@@ -7,7 +8,7 @@ imported by the readers when this command runs, never on `dldoctor lint`'s path.
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -15,14 +16,29 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def ckpt_command(
-    checkpoint: str = typer.Argument(..., help="A TF checkpoint prefix or train dir, a TF2/Keras/PyTorch/safetensors file."),
+    checkpoint: str = typer.Argument(..., help="A TF checkpoint prefix or train dir, a TF2/Keras/PyTorch/safetensors file; or `scan`."),
+    more: Optional[List[str]] = typer.Argument(None, help="After `scan`: the files and directories to scan for code that loading runs."),
     model_spec: Optional[str] = typer.Option(None, "--model", help="path/to/file.py:CALLABLE or package.module:CALLABLE returning the model (runs your code)."),
     meta: Optional[str] = typer.Option(None, "--meta", help="A MetaGraphDef (.meta) whose variables are the model's (nothing is run)."),
     against: Optional[str] = typer.Option(None, "--against", help="Another checkpoint to compare with."),
     as_json: bool = typer.Option(False, "--json", help="Print the facts and the diagnosis as JSON."),
     allow_global: list[str] = typer.Option([], "--allow-global", help="A pickle global you trust (module.name), as torch.serialization.add_safe_globals; repeatable."),
 ) -> None:
-    """Will this checkpoint load into this model, and if not, why. Without a model: an inventory."""
+    """Will this checkpoint load into this model, and if not, why. Without a model: an inventory.
+
+    `dldoctor ckpt scan PATH...` scans files and directories (recursively) for code that loading
+    them would run, without torch and without unpickling: one line a file, exit 1 if any is unsafe.
+    """
+    if checkpoint == "scan" and (more or not _exists("scan")):
+        if model_spec or meta or against:
+            _error("`ckpt scan` takes only paths (and --json, --allow-global)")
+            raise typer.Exit(EXIT_USAGE)
+        from dldoctor.probes.ckpt import scan as scan_module
+
+        raise typer.Exit(scan_module.run(more or [], as_json, allow_global))
+    if more:
+        _error(f"one checkpoint at a time (got {len(more) + 1}); to scan several for unsafe code: dldoctor ckpt scan PATH...")
+        raise typer.Exit(EXIT_USAGE)
     if sum(option is not None for option in (model_spec, meta, against)) > 1:
         _error("--model, --meta and --against are alternatives: give one")
         raise typer.Exit(EXIT_USAGE)
@@ -54,6 +70,11 @@ def ckpt_command(
     except CkptError as problem:
         _error(problem.message)
         raise typer.Exit(problem.exit_code)
+    if reference is not None and reference.display:  # Keras: the user's layer names on both sides
+        model.apply_display(found, reference.display)
+        model.apply_display(reference, reference.display)
+    elif reference is None and found.display:  # a .keras archive's config names its layers
+        model.apply_display(found, found.display)
     verdict = diagnosis_module.diagnose(found, reference)
     facts = inventory.inventory(found)
     if as_json:
@@ -78,9 +99,18 @@ def _read_family_scopes(found, formats) -> None:
         if family.format not in ("tensorflow", "safetensors") and "torch" not in sys.modules:
             continue  # do not import another framework just to label a neighbour
         try:
-            family.scopes = formats.top_scopes(formats.read(family.paths[-1]))[:6]
+            neighbour = formats.read(family.paths[-1])
+            family.scopes = formats.top_scopes(neighbour)[:6]
+            if neighbour.safety.safe:  # compared with the model too: an exact match there is the fix
+                family.entries = neighbour.entries
         except Exception as problem:  # a broken neighbour is a note, never a crash
             family.scopes = [f"unreadable: {getattr(problem, 'message', type(problem).__name__)}"]
+
+
+def _exists(path: str) -> bool:
+    import os
+
+    return os.path.lexists(path) or os.path.lexists(path + ".index")
 
 
 def _error(message: str) -> None:

@@ -2,8 +2,10 @@
 
 `compare` pairs names and checks shapes and dtypes; `best_rename` looks for the one
 systematic prefix rename (strip `module.`, add an outer scope, `InceptionV3/` ->
-`Net/`) that makes the most names match; `group_by_scope` turns thousands of names
-into a few scopes with counts.
+`Net/`) that makes the most names match; `layer_renames` finds layers saved under
+another name (`fc.` -> `classifier.`: the same entries with the same shapes, only the
+layer's name differs); `group_by_scope` turns thousands of names into a few scopes
+with counts.
 """
 
 from __future__ import annotations
@@ -40,6 +42,40 @@ class Rename:
         return f"rename the prefix {self.old!r} to {self.new!r}"
 
 
+@dataclass(frozen=True)
+class KeyMap:
+    """How checkpoint names become model names: a prefix rename, then layer renames.
+
+    `layers` holds (checkpoint prefix, model prefix) pairs, both ending with the
+    separator and both in the names as they are after the prefix rename.
+    """
+
+    prefix: Optional[Rename] = None
+    layers: tuple = ()
+
+    def apply(self, name: str) -> str:
+        if self.prefix:
+            name = self.prefix.apply(name)
+        for old, new in self.layers:
+            if name.startswith(old):
+                return new + name[len(old):]
+        return name
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(original checkpoint prefix, model prefix) for every rename, longest first; '' matches every name."""
+        found = []
+        for old, new in self.layers:
+            original = old
+            if self.prefix and self.prefix.new and old.startswith(self.prefix.new):
+                original = self.prefix.old + old[len(self.prefix.new):]
+            elif self.prefix and not self.prefix.new:
+                original = self.prefix.old + old
+            found.append((original, new))
+        if self.prefix:
+            found.append((self.prefix.old, self.prefix.new))
+        return sorted(found, key=lambda pair: -len(pair[0]))
+
+
 @dataclass
 class Comparison:
     matched: list = field(default_factory=list)  # names present in both, same shape and dtype
@@ -50,6 +86,7 @@ class Comparison:
     ignored: list = field(default_factory=list)  # checkpoint optimizer slots / counters the model does not have
     rename: Optional[Rename] = None
     model_count: int = 0
+    layer_renames: tuple = ()  # (checkpoint prefix, model prefix) of layers saved under another name
 
     def same_name(self) -> int:
         return len(self.matched) + len(self.shape) + len(self.dtype) - len({n for n, *_ in self.shape} & {n for n, *_ in self.dtype})
@@ -57,6 +94,7 @@ class Comparison:
     def to_json(self) -> dict:
         return {
             "rename": {"old": self.rename.old, "new": self.rename.new} if self.rename else None,
+            "layer_renames": [{"checkpoint": old, "model": new} for old, new in self.layer_renames],
             "model_entries": self.model_count,
             "matched": len(self.matched),
             "missing": self.missing,
@@ -67,12 +105,15 @@ class Comparison:
         }
 
 
-def compare(checkpoint: dict, model: dict, rename: Optional[Rename] = None) -> Comparison:
-    """Pair checkpoint entries (after `rename`) with the model's, name by name."""
+def compare(checkpoint: dict, model: dict, rename: "Optional[Rename | KeyMap]" = None) -> Comparison:
+    """Pair checkpoint entries (after `rename`, a prefix Rename or a KeyMap) with the model's, name by name."""
     renamed: dict[str, Entry] = {}
     for name, entry in checkpoint.items():
         renamed[rename.apply(name) if rename else name] = entry
-    result = Comparison(rename=rename, model_count=len(model))
+    if isinstance(rename, KeyMap):
+        result = Comparison(rename=rename.prefix, model_count=len(model), layer_renames=rename.layers)
+    else:
+        result = Comparison(rename=rename, model_count=len(model))
     for name, want in model.items():
         have = renamed.get(name)
         if have is None:
@@ -165,3 +206,66 @@ def best_rename(checkpoint: dict, model: dict, separator: str) -> Optional[Renam
     if best is None or best_score < 0.5 * len(model):
         return None
     return best
+
+
+def _signature(names, cut: int, entries: dict) -> tuple:
+    """What a layer holds, without its name: (rest of the name, shape, dtype) of each entry."""
+    return tuple(sorted((n[cut:], tuple(entries[n].shape) if entries[n].shape is not None else None, entries[n].dtype) for n in names))
+
+
+def _parent(prefix: str, separator: str) -> str:
+    inner = prefix[: -len(separator)]
+    cut = inner.rfind(separator)
+    return inner[: cut + len(separator)] if cut >= 0 else ""
+
+
+def _layers(names: set, entries: dict, separator: str, level: int) -> dict:
+    """prefix of `level` components -> the names under it, for prefixes whose every parameter is in `names`."""
+    groups: dict = {}
+    totals: Counter = Counter()
+    for name, entry in entries.items():
+        parts = name.split(separator)
+        if entry.kind != "param" or len(parts) <= level:
+            continue
+        prefix = separator.join(parts[:level]) + separator
+        totals[prefix] += 1
+        if name in names:
+            groups.setdefault(prefix, []).append(name)
+    return {prefix: found for prefix, found in groups.items() if len(found) == totals[prefix]}
+
+
+def layer_renames(result: Comparison, checkpoint: dict, model: dict, separator: str) -> tuple:
+    """(checkpoint prefix, model prefix) for each layer the model has under another name.
+
+    `checkpoint` holds the checkpoint's entries under the names `result` compared
+    (after any prefix rename). A model layer whose parameters are all missing is the
+    checkpoint layer whose parameters are all unexpected when both sit under the same
+    parent and hold the same entries with the same shapes and dtypes: `fc.weight`,
+    `fc.bias` of (10, 16), (10,) saved, `classifier.weight`, `classifier.bias` of the
+    same shapes expected. Layers alike in everything pair in their order when both
+    sides have as many; a layer that differs in anything but its name is not a rename.
+    """
+    missing = set(result.missing)
+    unexpected = set(result.unexpected)
+    if not missing or not unexpected:
+        return ()
+    pairs: list = []
+    depth = max(n.count(separator) for n in missing | unexpected)
+    for level in range(1, depth + 1):
+        sources: dict = {}
+        for prefix, names in _layers(unexpected, checkpoint, separator, level).items():
+            sources.setdefault((_parent(prefix, separator), _signature(names, len(prefix), checkpoint)), []).append(prefix)
+        targets: dict = {}
+        for prefix, names in _layers(missing, model, separator, level).items():
+            targets.setdefault((_parent(prefix, separator), _signature(names, len(prefix), model)), []).append(prefix)
+        for key, news in targets.items():
+            olds = sources.get(key, [])
+            if len(olds) != len(news):
+                continue  # alike layers on one side and not as many on the other: which is which would be a guess
+            for old, new in zip(olds, news):
+                pairs.append((old, new))
+                missing = {n for n in missing if not n.startswith(new)}
+                unexpected = {n for n in unexpected if not n.startswith(old)}
+        if not missing or not unexpected:
+            break
+    return tuple(pairs)

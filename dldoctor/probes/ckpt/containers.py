@@ -573,7 +573,47 @@ def _scan_keras_config(data: bytes, where: str, report: ScanReport, loader: str 
         report.hits.append(Hit(f"Keras Lambda layer {name!r} ({what})", where, "keras-lambda-" + loader))
 
 
+# HDF5 stores attribute names as raw bytes (filters compress dataset chunks only), so a file
+# without these bytes has no `model_config` attribute: h5py (and numpy) need not be imported.
+_H5_CONFIG_NAME = b"model_config"
+_H5_SEARCH_LIMIT = 64 * 1024 * 1024
+
+
+def _h5_config_from_bytes(data: bytes, report: ScanReport) -> bool:
+    """Scan a legacy Keras .h5's model_config from the file's bytes, without h5py: True when that settled it.
+
+    The attribute is one uncompressed string; a file whose bytes hold no `ambda` and no JSON
+    `\\u` escape has no Lambda layer. Otherwise the JSON objects in the bytes that parse as a
+    Keras model config are scanned; when none does, h5py reads the attribute."""
+    if _H5_CONFIG_NAME not in data:
+        return True
+    if b"ambda" not in data and b"\\u" not in data:
+        return True
+    found = False
+    decoder = json.JSONDecoder()
+    for match in re.finditer(rb'\{"(?:module|class_name)"', data):
+        try:
+            config, _ = decoder.raw_decode(data[match.start():].decode("utf-8", "replace"))
+        except ValueError:
+            continue
+        if isinstance(config, dict) and isinstance(config.get("config"), dict):
+            _scan_keras_config(json.dumps(config).encode(), "model_config", report, loader=".h5")
+            found = True
+            break
+    return found
+
+
+def _h5_may_have_config(path: Path, report: ScanReport) -> bool:
+    """False when the file's bytes settle the question (no model_config, or one scanned from the bytes)."""
+    if path.stat().st_size > _H5_SEARCH_LIMIT:
+        return True
+    with open(path, "rb") as handle:
+        return not _h5_config_from_bytes(handle.read(), report)
+
+
 def _scan_h5_bytes(data: bytes, where: str, report: ScanReport) -> None:
+    if _H5_CONFIG_NAME not in data:
+        return
     try:
         import h5py
     except ImportError:
@@ -586,6 +626,8 @@ def _scan_h5_bytes(data: bytes, where: str, report: ScanReport) -> None:
 
 
 def _scan_h5(path: Path, report: ScanReport) -> None:
+    if not _h5_may_have_config(path, report):
+        return
     try:
         import h5py
     except ImportError:

@@ -1,11 +1,18 @@
 """The verdict: pure functions from (checkpoint facts, model facts) to one-sentence findings.
 
-Recognised, in this order: an unsafe file; another architecture (the top-level
-scopes differ and no rename helps: a stale checkpoint of another model); a renamed
-scope or prefix (`module.` from DataParallel/DDP, `_orig_mod.` from torch.compile,
-`model.` from Lightning, an outer scope added or dropped); fine-tuning (everything
-matches except a few head scopes); shape mismatches that look like a changed class
-count or input size; then whatever is left, grouped by scope.
+Recognised, in this order: an unsafe file (a payload: "do not load this file"; a whole
+pickled model: torch's own `add_safe_globals([...])` advice); a wrapper dict whose
+weights sit under a key (`ckpt["model_state_dict"]`); a stale checkpoint while another
+family in the same train dir matches the model exactly (the fix is that file); another
+architecture (the top-level scopes differ and no rename helps, or a rename of the
+model's own scope leaves much unexplained); a renamed scope or prefix (`module.` from
+DataParallel/DDP, `_orig_mod.` from torch.compile, `model.` from Lightning, an outer
+scope added or dropped); renamed layers (the same entries and shapes under another
+name: the fix maps the keys); fine-tuning (everything matches except a few head
+scopes) and layers added to or removed from the middle; a model built at another width
+(many layers scaled by one factor); shape mismatches that look like a changed class
+count or input size; then whatever is left, grouped by scope. Optimizer slots and step
+counters are bookkeeping: notes, and no evidence for or against "another model".
 
 Load semantics decide what fails: TF1 `Saver.restore` fails on a missing variable
 and ignores extra ones (and, with resource variables, may restore a wrong shape
@@ -20,6 +27,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from fractions import Fraction
 from typing import Optional
 
 from dldoctor.probes.ckpt import compare as cmp
@@ -149,10 +157,64 @@ def _differing_dims(a: tuple, b: tuple) -> list[int]:
     return [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
 
 
-def explain_shapes(shapes: list, loads_as: str, head_names: set) -> list[Finding]:
-    """Class-count and input-size patterns among (name, checkpoint shape, model shape)."""
+def _ratios(have: tuple, want: tuple) -> set:
+    return {Fraction(want[i], have[i]) for i in _differing_dims(have, want) if have[i] and want[i]}
+
+
+def _width_change(shapes: list, model: VariableSet, loads_as: str) -> Optional[tuple]:
+    """(factor, [names]) when many layers are scaled by the same factor: the model was built at another width.
+
+    A width (channels, hidden size) set in the model's configuration scales every layer
+    it feeds: conv1 (8, 3, 3, 3) -> (16, 3, 3, 3), layer1 (8, 8, 3, 3) -> (16, 16, 3, 3),
+    the classifier's inputs 16 -> 32. An input-size change touches only the first
+    linear layer after a flatten; a class-count change only the head.
+    """
+    if len(shapes) < 3:
+        return None
+    counts: dict = {}
+    for name, have, want in shapes:
+        for ratio in _ratios(have, want):
+            counts.setdefault(ratio, []).append(name)
+    if not counts:
+        return None
+    factor, names = max(counts.items(), key=lambda item: len(item[1]))
+    body = [n for n in names if not _HEAD_WORDS.search(n)]
+    separator = model.separator if model is not None else "."
+    layers = {n.rsplit(separator, 1)[0] for n in body}
+    share = len(names) / max(1, len(model.params()) if model is not None else len(shapes))
+    if len(names) >= 0.6 * len(shapes) and len(layers) >= 3 and share >= 0.25:
+        return factor, [n for n, *_ in shapes]
+    return None
+
+
+def _factor(ratio: Fraction) -> str:
+    if ratio.denominator == 1:
+        return f"is {ratio.numerator}x wider"
+    if ratio.numerator == 1:
+        return f"is {ratio.denominator}x narrower"
+    return f"is scaled by {ratio.numerator}/{ratio.denominator}"
+
+
+def explain_shapes(shapes: list, loads_as: str, head_names: set, model: Optional[VariableSet] = None) -> list[Finding]:
+    """Width, class-count and input-size patterns among (name, checkpoint shape, model shape)."""
     findings: list[Finding] = []
     torch_layout = loads_as == "torch-strict"
+    width = _width_change(shapes, model, loads_as) if model is not None else None
+    if width:
+        factor, names = width
+        params = len(model.params()) if model is not None else len(names)
+        examples = ", ".join(f"{n} {_shape(a)} vs {_shape(b)}" for n, a, b in shapes[:3])
+        findings.append(Finding(
+            "width", ERROR,
+            f"The model is built at another width: {len(names)} of {params} entries have other shapes, and the model "
+            f"{_factor(factor)} ({examples}, ...): a configuration change (width, channels, hidden size), not the input size"
+            + ("; with resource variables Saver.restore may not raise: the variables silently take the checkpoint's values in the wrong shape."
+               if loads_as == "tf1-saver" else "."),
+            "build the model with the configuration the checkpoint was trained with (the width/channels argument), "
+            "or train this configuration from scratch",
+            names,
+        ))
+        return findings
     classes: list = []
     inputs: list = []
     channels: list = []
@@ -221,10 +283,12 @@ def _out_dim_change(name: str, have: tuple, want: tuple, loads_as: str) -> bool:
 
 
 def _head_scopes(result: cmp.Comparison, model: VariableSet, depth: int, loads_as: str) -> Optional[list[str]]:
-    """The few head scopes that hold every difference, when everything else matches (fine-tuning).
+    """The few scopes that hold every difference, when everything else matches (fine-tuning, a layer added or removed).
 
-    A head scope is named like one (fc, classifier, Logits, head, ...) or is among the
-    model's last three scopes; a mismatch in an input dimension is not a head change.
+    A scope qualifies when it is named like a head (fc, classifier, Logits, head, ...) or
+    is among the model's last three scopes, or anywhere when the whole layer is new
+    (all its entries missing) or gone (all unexpected); a mismatch in an input
+    dimension is not a head change.
     """
     bad = result.missing + result.unexpected + [n for n, *_ in result.shape]
     if not bad or not result.matched:
@@ -242,17 +306,48 @@ def _head_scopes(result: cmp.Comparison, model: VariableSet, depth: int, loads_a
         scope = cmp.scope_of(name, model.separator, depth)
         if scope not in scopes:
             scopes.append(scope)
-    if not all(scope in last or _HEAD_WORDS.search(scope) for scope in scopes):
+    matched_scopes = {cmp.scope_of(n, model.separator, depth) for n in result.matched}
+    shaped = {cmp.scope_of(n, model.separator, depth) for n, *_ in result.shape}
+
+    def whole_layer(scope: str) -> bool:
+        return scope not in matched_scopes and scope not in shaped
+
+    if not all(scope in last or _HEAD_WORDS.search(scope) or whole_layer(scope) for scope in scopes):
         return None
-    params = max(1, len(model.entries))
+    params = max(1, len(model.params()))
+    matched = sum(1 for n in result.matched if n in model.params())
     differing = len(set(result.missing) | {n for n, *_ in result.shape})
-    if len(scopes) <= 3 and len(result.matched) >= 0.5 * params and differing <= 0.5 * params:
+    if len(scopes) <= 3 and matched >= 0.5 * params and differing <= 0.5 * params:
         return scopes
     return None
 
 
 def _exit(findings) -> int:
     return 1 if any(f.severity in (ERROR, WARNING) for f in findings) else 0
+
+
+def _headline_finding(findings) -> Optional[Finding]:
+    """The finding the verdict names: the first error, else the first warning."""
+    return next((f for f in findings if f.severity == ERROR), None) or next((f for f in findings if f.severity == WARNING), None)
+
+
+def _load_expression(ckpt: VariableSet) -> str:
+    return f"torch.load(path, map_location='cpu', weights_only=True)[{ckpt.weights_key!r}]"
+
+
+def _wrapper_finding(ckpt: VariableSet, severity: str) -> Optional[Finding]:
+    """A wrapper dict ({"epoch", "model_state_dict", ...}) is not a state dict: load_state_dict needs the entry."""
+    if not ckpt.weights_key or ckpt.framework != "torch":
+        return None
+    what = "a Lightning checkpoint" if ckpt.wrapper.startswith("Lightning") else "a wrapper dict"
+    others = [k for k in ckpt.other_keys if k != ckpt.weights_key][:5]
+    also = f" beside {', '.join(others)}" if others else ""
+    return Finding(
+        "wrapper", severity,
+        f"The weights are under ckpt[{ckpt.weights_key!r}] ({what}{also}): model.load_state_dict(torch.load(path)) fails "
+        f"with missing and unexpected keys; load that entry.",
+        f"state_dict = {_load_expression(ckpt)}",
+    )
 
 
 def inventory_only(ckpt: VariableSet) -> Diagnosis:
@@ -262,8 +357,13 @@ def inventory_only(ckpt: VariableSet) -> Diagnosis:
     elif ckpt.safety.note:
         findings.append(Finding("safety-note", NOTE, ckpt.safety.note[0].upper() + ckpt.safety.note[1:] + "."))
     scanned_only = ckpt.format in ("pickle", "numpy", "archive")  # no tensors expected: the scan is the answer
-    if ckpt.safety.safe and not ckpt.params() and not scanned_only:
+    if ckpt.safety.safe and not ckpt.params() and not scanned_only and not ckpt.notes:
         findings.append(Finding("empty", WARNING, "The checkpoint holds no model parameters."))
+    wrapper = _wrapper_finding(ckpt, NOTE) if ckpt.safety.safe else None
+    if wrapper:
+        findings.append(wrapper)
+    for note in ckpt.notes:
+        findings.append(Finding("note", NOTE, note[0].upper() + note[1:] + "."))
     findings += _train_dir_notes(ckpt, None)
     code = _exit(findings)
     if not ckpt.safety.safe:
@@ -271,31 +371,74 @@ def inventory_only(ckpt: VariableSet) -> Diagnosis:
     elif scanned_only and not ckpt.params():
         headline = f"safe to load: nothing in it runs code ({ckpt.wrapper})"
     elif code:
-        headline = findings[0].message
+        headline = _headline_finding(findings).message
+    elif not ckpt.params():
+        headline = "safe to load: nothing in it runs code"
     else:
-        headline = f"readable and safe to load ({_plural(len(ckpt.params()), 'tensor')})"
+        under = f", under ckpt[{ckpt.weights_key!r}]" if wrapper else ""
+        headline = f"readable and safe to load ({_plural(len(ckpt.params()), 'tensor')}{under})"
     return Diagnosis(code, headline, findings)
 
 
 def _unsafe_headline(ckpt: VariableSet) -> str:
     if ckpt.framework == "keras":
         return "UNSAFE to load: the model runs Python code when loaded"
+    if _payload(ckpt.safety.unsafe_globals):
+        return "UNSAFE to load: do not load this file: it runs code when unpickled"
     return "UNSAFE to load: the file runs code when unpickled"
 
 
+def _payload(names) -> bool:
+    """Globals that run commands or code (os.system, eval, ...), or that cannot be resolved without running the pickle."""
+    from dldoctor.probes.ckpt.safety import is_dangerous
+
+    return any(is_dangerous(n) or (n.startswith("<") and not n.startswith("<not scannable")) for n in names)
+
+
+def safe_globals_fix(names: list[str], what: str = "obj") -> str:
+    """torch's own advice for a whole pickled object, as code: import the classes, allow them, load."""
+    modules = sorted({n.rsplit(".", 1)[0] for n in names})
+    imports = f"import torch, {', '.join(modules)}; " if modules else "import torch; "
+    return (
+        f"{imports}torch.serialization.add_safe_globals([{', '.join(names)}]); "
+        f"{what} = torch.load(path, map_location='cpu', weights_only=True)"
+    )
+
+
 def _unsafe(ckpt: VariableSet) -> Finding:
-    names = ", ".join(ckpt.safety.unsafe_globals)
+    names = sorted(ckpt.safety.unsafe_globals)  # a stable order, whatever order the file imports them in
+    listed = ", ".join(names)
     if ckpt.framework == "keras":
         return Finding(
             "unsafe", ERROR,
-            f"Unsafe to load: {names}; {ckpt.safety.note}.",
+            f"Unsafe to load: {listed}; {ckpt.safety.note}.",
             "load only the weights (model.load_weights) into a model built from your own code, or load_model(..., safe_mode=True)",
         )
+    if _payload(names):
+        return Finding(
+            "unsafe", ERROR,
+            f"Unsafe to load: the file needs the globals {listed} ({ckpt.safety.note}); dldoctor did not unpickle it, "
+            "and torch.load(weights_only=True) refuses it.",
+            "do not load this file (not with torch.load, pickle or joblib, whatever the options): delete it, and get the "
+            "weights from a source you trust as a state_dict or .safetensors file",
+        )
+    if any(n.startswith("<not scannable") for n in names):
+        return Finding(
+            "unsafe", ERROR,
+            f"Unsafe to load: {listed} ({ckpt.safety.note}).",
+            "do not load it until it can be checked whole: get a complete copy, or the weights as a state_dict or .safetensors file",
+        )
+    inventory = ""
+    if ckpt.params():
+        total = sum(e.numel for e in ckpt.params().values())
+        inventory = (f"; read without running it, it holds {_plural(len(ckpt.params()), 'tensor')} ({total:,} parameters) "
+                     "listed above")
     return Finding(
         "unsafe", ERROR,
-        f"Unsafe to load: the file needs the globals {names} ({ckpt.safety.note}); dldoctor did not unpickle it, "
-        "and torch.load(weights_only=True) refuses it.",
-        "load it with weights_only=False only if you trust where it came from; otherwise ask for a state_dict or .safetensors file",
+        f"Unsafe to load: the file needs the globals {listed} ({ckpt.safety.note}); dldoctor did not unpickle it, "
+        f"and torch.load(weights_only=True) refuses it{inventory}.",
+        f"{safe_globals_fix(names)}  # only for a file you trust: loading runs these classes' code; then save "
+        "obj.state_dict() and load that from now on",
     )
 
 
@@ -312,6 +455,116 @@ def _train_dir_notes(ckpt: VariableSet, model: Optional[VariableSet]) -> list[Fi
     return [Finding("mixed-dir", NOTE, f"The train dir also holds checkpoints of other models: {listed}.")]
 
 
+def _param_count(result: cmp.Comparison, model: VariableSet) -> tuple[int, int]:
+    """(model parameters the checkpoint matches, model parameters): counters and slots are bookkeeping, not evidence."""
+    params = model.params()
+    return sum(1 for n in result.matched if n in params), max(1, len(params))
+
+
+def _renamed_entries(ckpt: VariableSet, rename) -> dict:
+    return {(rename.apply(n) if rename else n): e for n, e in ckpt.entries.items()}
+
+
+def _where_selected(info) -> str:
+    if info.state_file:
+        return f"the `checkpoint` state file in {info.directory} selects {_base(info.selected)}"
+    return f"the newest file in {info.directory} is {_base(info.selected)}"
+
+
+def load_instead_fix(family, info, loads_as: str, holds: str = "") -> str:
+    """How to load another family's newest member: TF follows a state file; the other formats are files."""
+    target = family.paths[-1]
+    what = f"load {_base(target)}" + (f" (it holds {holds})" if holds else "")
+    if family.format == "tensorflow":
+        if info.state_file:
+            return (f"{what}: restore from the prefix {target!r}, not the dir (tf.train.latest_checkpoint follows the state "
+                    f"file to {_base(info.selected)}), or point the state file at it")
+        return f"{what}: restore from the prefix {target!r}"
+    if loads_as == "keras" or family.format in ("h5", "keras"):
+        return f"{what}: model.load_weights({target!r})"
+    if family.format == "safetensors":
+        return f"{what}: state_dict = safetensors.torch.load_file({target!r})"
+    return f"{what}: state_dict = torch.load({target!r}, map_location='cpu', weights_only=True)"
+
+
+def _exact_neighbour(ckpt: VariableSet, model: VariableSet, loads_as: str, result: cmp.Comparison) -> Optional[Finding]:
+    """A stale checkpoint is selected while another family in the same dir matches the model exactly."""
+    info = ckpt.train_dir
+    if info is None:
+        return None
+    for family in info.families:
+        if is_selected(info, family) or not family.entries:
+            continue
+        if not _clean(cmp.compare(family.entries, model.entries), loads_as):
+            continue
+        step = f"step {info.step}, " if info.step is not None else ""
+        matched, params = _param_count(result, model)
+        ours, theirs = _scopes(ckpt, ckpt.params())[:4], _scopes(model, model.params())[:4]
+        what = f"which holds {', '.join(ours)}, while the model is {', '.join(theirs)}" if ours != theirs else "which does not match the model"
+        return Finding(
+            "stale-checkpoint", ERROR,
+            f"Stale checkpoint in the train dir: {_where_selected(info)} ({step}modified {_when(info.mtime)}), {what} "
+            f"({matched} of {params} model parameters found as they are); {family.name} in the same dir matches the model "
+            f"exactly (all {len(model.entries)} entries).",
+            load_instead_fix(family, info, loads_as),
+        )
+    return None
+
+
+def _layer_fix(keymap: cmp.KeyMap, loads_as: str) -> str:
+    """Code that maps every checkpoint name to the model's (prefix and layer renames together)."""
+    pairs = keymap.pairs()
+    if loads_as == "torch-strict":
+        if len(pairs) == 1:
+            (old, new), = pairs
+            return f"state_dict = {{({new!r} + k[{len(old)}:] if k.startswith({old!r}) else k): v for k, v in state_dict.items()}}"
+        return (f"renames = {pairs!r}; state_dict = {{next((new + k[len(old):] for old, new in renames if k.startswith(old)), k): v "
+                "for k, v in state_dict.items()}")
+    if loads_as == "tf1-saver":
+        inverse = sorted(((new, old) for old, new in pairs), key=lambda pair: -len(pair[0]))
+        return (f"renames = {inverse!r}; saver = tf.compat.v1.train.Saver({{next((old + v.op.name[len(new):] for new, old in renames "
+                "if v.op.name.startswith(new)), v.op.name): v for v in tf.compat.v1.global_variables()})")
+    names = ", ".join(f"{new.rstrip('/.')} as {old.rstrip('/.')}" for old, new in pairs if old)
+    if loads_as == "keras":
+        return f"give the layers their checkpoint names ({names}: name=... in the layer), or load by position into a model with those names"
+    return f"give the layers their checkpoint names ({names}: the attribute names of the object graph), or restore them through a tf.train.Checkpoint that maps the names"
+
+
+def _layer_rename_finding(ckpt, model, result: cmp.Comparison, keymap: cmp.KeyMap, loads_as: str, prefix_what: str) -> Finding:
+    shown = [(old, new) for old, new in keymap.layers]
+    separator = model.separator
+    parts = []
+    for old, new in shown:
+        count = sum(1 for n in result.matched if n.startswith(new))
+        parts.append(f"the checkpoint's {old.rstrip(separator)} is {new.rstrip(separator)} in the model ({_plural(count, 'entry')}, the same shapes)")
+    also = f"; and {prefix_what}" if prefix_what else ""
+    matched, params = _param_count(result, model)
+    return Finding(
+        "renamed-layer", ERROR,
+        f"Renamed layer{'s' if len(shown) > 1 else ''}: {'; '.join(parts)}{also}: a rename, not a new layer; renamed, "
+        f"{len(result.matched)} of {len(model.entries)} entries match.",
+        _layer_fix(keymap, loads_as),
+    )
+
+
+def _prefix_what(rename: cmp.Rename) -> str:
+    why = {
+        "module.": " (saved from a DataParallel/DistributedDataParallel-wrapped model)",
+        "_orig_mod.": " (saved from a torch.compile()d model)",
+        "model.": " (saved from a wrapper such as a LightningModule holding the model as `self.model`)",
+    }.get(rename.old if rename.old else rename.new, "")
+    if rename.old and not rename.new:
+        return f"the checkpoint's names carry the prefix {rename.old!r}{why} that the model's names lack"
+    if rename.new and not rename.old:
+        return f"the model's names carry the prefix {rename.new!r}{why} that the checkpoint's names lack"
+    return f"the checkpoint's scope {rename.old!r} is {rename.new!r} in the model"
+
+
+def _wrapper_rename(rename: Optional[cmp.Rename]) -> bool:
+    """A prefix that a wrapper adds or an outer scope (tower_0/): the rest of the names are the model's own."""
+    return rename is not None and (not rename.old or not rename.new or rename.old in cmp.KNOWN_PREFIXES or rename.new in cmp.KNOWN_PREFIXES)
+
+
 def diagnose(ckpt: VariableSet, model: Optional[VariableSet]) -> Diagnosis:
     if model is None:
         return inventory_only(ckpt)
@@ -322,72 +575,116 @@ def diagnose(ckpt: VariableSet, model: Optional[VariableSet]) -> Diagnosis:
     separator = model.separator
     base = cmp.compare(ckpt.entries, model.entries)
     findings: list[Finding] = []
+    wrapper = _wrapper_finding(ckpt, ERROR) if model.format == "torch-module" else None
+    if wrapper:
+        findings.append(wrapper)
     rename = None
     if not _clean(base, loads_as):
         rename = cmp.best_rename(ckpt.entries, model.entries, separator)
     result = cmp.compare(ckpt.entries, model.entries, rename) if rename else base
+    keymap = None
+    if not _clean(result, loads_as):
+        layers = cmp.layer_renames(result, _renamed_entries(ckpt, rename), model.entries, separator)
+        if layers:
+            keymap = cmp.KeyMap(rename, layers)
+            result = cmp.compare(ckpt.entries, model.entries, keymap)
     depth = cmp.scope_depth(list(model.params()) or list(ckpt.params()), separator)
-    model_params = max(1, len(model.entries))
-
-    if rename:
-        why = {
-            "module.": " (saved from a DataParallel/DistributedDataParallel-wrapped model)",
-            "_orig_mod.": " (saved from a torch.compile()d model)",
-            "model.": " (saved from a wrapper such as a LightningModule holding the model as `self.model`)",
-        }.get(rename.old if rename.old else rename.new, "")
-        if rename.old and not rename.new:
-            what = f"the checkpoint's names carry the prefix {rename.old!r}{why} that the model's names lack"
-        elif rename.new and not rename.old:
-            what = f"the model's names carry the prefix {rename.new!r}{why} that the checkpoint's names lack"
-        else:
-            what = f"the checkpoint's scope {rename.old!r} is {rename.new!r} in the model"
-        after = f"; renamed, {len(result.matched)} of {len(model.entries)} entries match"
-        findings.append(Finding("rename", ERROR, f"Renamed scope/prefix: {what}{after}.", rename_fix(rename, loads_as)))
-
-    matched_share = len(result.matched) / model_params
-    ckpt_scopes = _scopes(ckpt, ckpt.params())
-    model_scopes = _scopes(model, model.params())
-    disjoint = not (set(ckpt_scopes) & set(model_scopes))
-    another = not rename and not _clean(result, loads_as) and matched_share < 0.2 and (disjoint or matched_share < 0.05)
-    if another:
-        findings.append(_another_architecture(ckpt, model, result, ckpt_scopes, model_scopes))
-    head = None if another else _head_scopes(result, model, depth, loads_as)
-    head_names = set()
-    if head:
-        head_names = {n for n in result.missing + [n for n, *_ in result.shape] if cmp.scope_of(n, separator, depth) in head}
-        parts = []
-        for scope in head:
-            missing = sum(1 for n in result.missing if cmp.scope_of(n, separator, depth) == scope)
-            shaped = sum(1 for n, *_ in result.shape if cmp.scope_of(n, separator, depth) == scope)
-            extra = sum(1 for n in result.unexpected if cmp.scope_of(n, separator, depth) == scope)
-            bits = [b for b in (missing and f"{missing} missing", shaped and f"{shaped} with another shape", extra and f"{extra} unexpected") if b]
-            parts.append(f"{scope} ({', '.join(bits)})")
-        only_extra = not result.missing and not result.shape
-        severity = NOTE if only_extra and loads_as == "tf1-saver" else ERROR
-        findings.append(Finding(
-            "fine-tuning", severity,
-            f"Fine-tuning: everything matches except the head scope{'s' if len(head) > 1 else ''} {', '.join(parts)}: restore all but "
-            f"{'them' if len(head) > 1 else 'it'} and train {'them' if len(head) > 1 else 'it'} from scratch.",
-            exclude_fix(head, loads_as, separator),
-        ))
-    if not another:
-        findings += explain_shapes(result.shape, loads_as, head_names)
-    explained = {name for finding in findings for name in finding.entries}
-    findings += _leftovers(result, loads_as, separator, depth, head, another, explained)
     groups = {
         "missing": _groups(result.missing, separator, depth),
         "unexpected": _groups(result.unexpected, separator, depth),
         "shape": _groups([n for n, *_ in result.shape], separator, depth),
         "dtype": _groups([n for n, *_ in result.dtype], separator, depth),
     }
+    if not _clean(result, loads_as):
+        stale = _exact_neighbour(ckpt, model, loads_as, result)
+        if stale:  # the fix is the other file: no rename or partial restore of this one
+            return Diagnosis(1, stale.message, findings + [stale], result, groups)
+
+    matched, params = _param_count(result, model)
+    matched_share = matched / params
+    ckpt_scopes = _scopes(ckpt, ckpt.params())
+    model_scopes = _scopes(model, model.params())
+    disjoint = not (set(ckpt_scopes) & set(model_scopes))
+    head = None
+    another = not rename and not _clean(result, loads_as) and matched_share < 0.2 and (disjoint or matched_share < 0.05)
+    if not another:
+        head = _head_scopes(result, model, depth, loads_as)
+        # a rename of the model's own top scope (InceptionV3/ -> InceptionV4/) that leaves much unexplained is another model
+        another = (rename is not None and not _wrapper_rename(rename) and not keymap and head is None
+                              and not _clean(result, loads_as) and not _width_change(result.shape, model, loads_as))
+        if another:
+            head = None
+    if another:
+        findings.append(_another_architecture(ckpt, model, result, ckpt_scopes, model_scopes, rename))
+    elif keymap:
+        findings.append(_layer_rename_finding(ckpt, model, result, keymap, loads_as, _prefix_what(rename) if rename else ""))
+    elif rename:
+        after = f"; renamed, {len(result.matched)} of {len(model.entries)} entries match"
+        findings.append(Finding("rename", ERROR, f"Renamed scope/prefix: {_prefix_what(rename)}{after}.", rename_fix(rename, loads_as)))
+    head_names = set()
+    if head:
+        head_names = {n for n in result.missing + [n for n, *_ in result.shape] if cmp.scope_of(n, separator, depth) in head}
+        findings.append(_partial_restore_finding(result, model, head, depth, loads_as, separator))
+    if not another:
+        findings += explain_shapes(result.shape, loads_as, head_names, model)
+    explained = {name for finding in findings for name in finding.entries}
+    findings += _leftovers(result, loads_as, separator, depth, head, another, explained)
     code = _exit(findings)
     if code == 0:
         extra = f" ({_plural(len(result.unexpected), 'extra checkpoint entry')} ignored)" if result.unexpected else ""
         headline = f"loads cleanly: all {len(model.entries)} model entries found with matching shapes and dtypes{extra}"
     else:
-        first = next(f for f in findings if f.severity in (ERROR, WARNING))
-        headline = first.message
+        headline = _headline_finding(findings).message
     return Diagnosis(code, headline, findings, result, groups)
+
+
+def _partial_restore_finding(result, model, scopes, depth, loads_as, separator) -> Finding:
+    """Everything matches but a few layers: new heads (fine-tuning), or layers added to or removed from the middle."""
+    order: list[str] = []
+    for name in model.params():
+        scope = cmp.scope_of(name, separator, depth)
+        if scope not in order:
+            order.append(scope)
+    matched_scopes = {cmp.scope_of(n, separator, depth) for n in result.matched if n in model.params()}
+    last_matched = max((order.index(s) for s in matched_scopes if s in order), default=-1)
+    heads, added, removed = [], [], []
+    for scope in scopes:
+        missing = sum(1 for n in result.missing if cmp.scope_of(n, separator, depth) == scope)
+        shaped = sum(1 for n, *_ in result.shape if cmp.scope_of(n, separator, depth) == scope)
+        extra = sum(1 for n in result.unexpected if cmp.scope_of(n, separator, depth) == scope)
+        bits = [b for b in (missing and f"{missing} missing", shaped and f"{shaped} with another shape", extra and f"{extra} unexpected") if b]
+        text = f"{scope} ({', '.join(bits)})"
+        in_middle = scope in order and order.index(scope) < last_matched
+        if _HEAD_WORDS.search(scope) or not in_middle and (missing or shaped):
+            heads.append(text)
+        elif missing and not extra and not shaped:
+            added.append(text)
+        elif extra and not missing and not shaped:
+            removed.append(text)
+        else:
+            heads.append(text) if not in_middle else added.append(text)
+    only_extra = not result.missing and not result.shape
+    severity = NOTE if only_extra and loads_as == "tf1-saver" else ERROR
+    fix = exclude_fix(scopes, loads_as, separator)
+    it = "them" if len(scopes) > 1 else "it"
+    silent = " (a TF2 restore leaves the missing ones at their initial values without an error)" if loads_as == "tf2-object" and result.missing else ""
+    if heads and not added and not removed:
+        return Finding(
+            "fine-tuning", severity,
+            f"Fine-tuning: everything matches except the head scope{'s' if len(heads) > 1 else ''} {', '.join(heads)}: restore all but "
+            f"{it} and train {it} from scratch{silent}.",
+            fix,
+        )
+    parts = []
+    if heads:
+        parts.append(f"the head scope{'s' if len(heads) > 1 else ''} {', '.join(heads)}")
+    if added:
+        parts.append(f"the added layer{'s' if len(added) > 1 else ''} {', '.join(added)}")
+    if removed:
+        parts.append(f"the removed layer{'s' if len(removed) > 1 else ''} {', '.join(removed)}")
+    todo = "restore all the rest" + (f" and train the new layer{'s' if len(heads) + len(added) > 1 else ''} from scratch" if heads or added else "")
+    kind = "added-layer" if added else "removed-layer" if removed else "fine-tuning"
+    return Finding(kind, severity, f"Changed layers: everything matches except {' and '.join(parts)}: {todo}{silent}.", fix)
 
 
 def _clean(result: cmp.Comparison, loads_as: str) -> bool:
@@ -398,26 +695,28 @@ def _clean(result: cmp.Comparison, loads_as: str) -> bool:
     return all((a, b) in _WIDER for _, a, b in result.dtype) if loads_as == "torch-strict" else not result.dtype
 
 
-def _another_architecture(ckpt, model, result, ckpt_scopes, model_scopes) -> Finding:
+def _another_architecture(ckpt, model, result, ckpt_scopes, model_scopes, rename=None) -> Finding:
     ours = ", ".join(ckpt_scopes[:4]) or "nothing"
     theirs = ", ".join(model_scopes[:4]) or "nothing"
-    counts = f"{len(result.matched)} of {len(model.entries)} model entries are in it"
+    matched, params = _param_count(result, model)
+    counts = f"{matched} of {params} model parameters are in it"
+    if rename is not None:
+        counts = f"even with {rename.old!r} read as {rename.new!r}, only {matched} of {params} model parameters match"
     info = ckpt.train_dir
     if info is not None:
-        where = (
-            f"the `checkpoint` state file in {info.directory} selects {_base(info.selected)}" if info.state_file
-            else f"the newest file in {info.directory} is {_base(info.selected)}"
-        )
         step = f"step {info.step}, " if info.step is not None else ""
         message = (
-            f"Stale checkpoint of another model in the train dir: {where} ({step}modified {_when(info.mtime)}), "
+            f"Stale checkpoint of another model in the train dir: {_where_selected(info)} ({step}modified {_when(info.mtime)}), "
             f"which holds {ours}, while the model is {theirs} ({counts})."
         )
         matching = [f for f in info.families if not is_selected(info, f) and set(f.scopes) & set(model_scopes)]
+        loads_as = model.loads_as or ckpt.loads_as
         if matching:
-            fix = f"point the state file at {_base(matching[0].paths[-1])} (it holds {', '.join(matching[0].scopes)}), or clear the stale files"
+            fix = f"{load_instead_fix(matching[0], info, loads_as, ', '.join(matching[0].scopes))}; or clear the stale files"
+        elif info.state_file:
+            fix = f"clear the stale checkpoint from {info.directory} (or use a new train dir), or point the state file at the right checkpoint"
         else:
-            fix = f"clear the stale checkpoint from {info.directory} (or use a new train dir), or point to the right checkpoint"
+            fix = f"load the file trained for this model by its name (no file in {info.directory} matches it), or clear the stale files"
         return Finding("another-architecture", ERROR, message, fix)
     return Finding(
         "another-architecture", ERROR,

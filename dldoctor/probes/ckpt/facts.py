@@ -61,6 +61,7 @@ class Family:
     steps: list
     mtime: float
     scopes: list = field(default_factory=list)  # top-level scopes, when read
+    entries: dict = field(default_factory=dict)  # name -> Entry of its newest member, when read (not in the JSON)
 
 
 @dataclass
@@ -100,6 +101,8 @@ class VariableSet:
     epoch: Optional[int] = None
     optimizer: bool = False
     wrapper: str = ""  # e.g. 'Lightning checkpoint: weights under "state_dict"'
+    weights_key: str = ""  # the key of a wrapper dict that holds the state dict ("model_state_dict"), "" for a plain one
+    display: dict = field(default_factory=dict)  # entry name -> the name the user's code gives it (Keras layer names)
     other_keys: list = field(default_factory=list)
     train_dir: Optional[TrainDir] = None
     safety: Safety = field(default_factory=Safety)
@@ -111,6 +114,8 @@ class VariableSet:
 
     def to_json(self) -> dict:
         data = asdict(self)
+        for family in (data.get("train_dir") or {}).get("families", []):
+            family.pop("entries", None)
         data["entries"] = [
             {"name": e.name, "shape": list(e.shape) if e.shape is not None else None, "dtype": e.dtype, "kind": e.kind}
             for e in self.entries.values()

@@ -19,7 +19,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from dldoctor.probes.ckpt import containers, pickle_scan, safety, traindir
+from dldoctor.probes.ckpt import containers, pickle_scan, pickle_tensors, safety, traindir
 from dldoctor.probes.ckpt.facts import CkptError, Entry, Safety, VariableSet
 from dldoctor.probes.ckpt import guard  # hostile files: limits, regular files, escaping
 
@@ -83,6 +83,12 @@ def sniff(path: Path) -> str:
         raise CkptError(f"{path}: empty file (0 bytes): the save was interrupted or the copy failed")
     with open(path, "rb") as handle:
         head = handle.read(containers.SNIFF)
+        if head.startswith(ZIP_MAGIC) and not containers._has_zip_end(handle, size):
+            what = "a Keras archive" if b"config.json" in head or b"metadata.json" in head else "a PyTorch zip" if b"data.pkl" in head else "a zip"
+            raise CkptError(
+                f"{path}: truncated: {size:,} bytes, the zip's central directory is missing ({what} cut short: the save was "
+                "interrupted or the copy is incomplete); no loader can open it"
+            )
         if head.startswith(ZIP_MAGIC) or (not pickle_scan.looks_like_pickle(head) and containers._has_zip_end(handle, size)):
             try:
                 handle.seek(0)
@@ -159,8 +165,10 @@ def read_file(path: Path) -> VariableSet:
             found.safety = verdict  # the reader names a truncation itself; a file it reads but the scan could not cover is not vouched for
             return found
         if not verdict.safe and kind in ("torch", "torch-legacy"):
-            return VariableSet(label=str(path), path=str(path), format=kind, framework="torch", separator=".",
-                               loads_as="torch-strict", size_bytes=path.stat().st_size, safety=verdict)
+            found = VariableSet(label=str(path), path=str(path), format=kind, framework="torch", separator=".",
+                                loads_as="torch-strict", size_bytes=path.stat().st_size, safety=verdict)
+            _static_inventory(found, path, kind)
+            return found
         if not verdict.safe:  # Keras: the weights are still read (h5py runs no code); the verdict stands
             found = read_keras_archive(path) if kind == "keras" else read_keras_h5(path)
             found.safety = verdict
@@ -255,9 +263,10 @@ def _tf_kind(name: str, object_based: bool) -> str:
     if name == OBJECT_GRAPH_KEY:
         return "meta"
     if object_based:
-        if ".OPTIMIZER_SLOT" in parts or parts[0] in ("optimizer", "opt"):
+        # an optimizer is bookkeeping wherever it hangs: Checkpoint(optimizer=...), or a compiled Keras model's own
+        if ".OPTIMIZER_SLOT" in parts or parts[0] in ("optimizer", "opt") or any(p in _OPTIMIZER_NAMES for p in parts[1:-1]):
             return "optimizer"
-        if parts[0] in ("save_counter", "step", "global_step", "epoch") and len(parts) <= 3:
+        if parts[0] in _COUNTER_NAMES and len(parts) <= 3 or parts[-1] in ("save_counter", "_iterations", "iterations") or name == "global_step":
             return "meta"
         return "param"
     if parts[-1] == "global_step":
@@ -267,7 +276,8 @@ def _tf_kind(name: str, object_based: bool) -> str:
     return "param"
 
 
-_OPTIMIZER_NAMES = ("optimizer", "opt", "_optimizer")
+_OPTIMIZER_NAMES = ("optimizer", "opt", "_optimizer", "optim")
+_COUNTER_NAMES = ("save_counter", "step", "global_step", "epoch", "iteration", "iterations", "_iterations")
 
 
 def _object_paths(reader) -> dict:
@@ -296,8 +306,8 @@ def _object_paths(reader) -> dict:
                 if attribute.name == "VARIABLE_VALUE" and attribute.checkpoint_key not in found:
                     found[attribute.checkpoint_key] = "/".join(path)
             for child in node.children:
-                if skip_optimizer and not path and child.local_name in _OPTIMIZER_NAMES:
-                    continue
+                if skip_optimizer and child.local_name in _OPTIMIZER_NAMES:
+                    continue  # at any depth: a compiled Keras model holds its optimizer as model/optimizer
                 if child.node_id not in seen and child.node_id < len(graph.nodes):
                     seen.add(child.node_id)
                     queue.append((child.node_id, path + (child.local_name,)))
@@ -392,14 +402,7 @@ def _torch_load(path: Path, kind: str):
 
     import torch
 
-    unsafe: list[str] = []
-    if kind == "torch":
-        try:
-            unsafe = safety.torch_unsafe_globals(str(path))
-        except Exception:
-            unsafe = []
-    if unsafe:
-        return None, unsafe
+    unsafe: list[str] = []  # read_file scanned the file before any reader runs: torch.load(weights_only=True) is the second guard
     try:
         if kind == "torch":
             return torch.load(str(path), map_location="cpu", weights_only=True, mmap=True), []
@@ -418,6 +421,24 @@ def _torch_load(path: Path, kind: str):
         if "central directory" in text or "zip archive" in text or isinstance(problem, (EOFError, zipfile.BadZipFile)):
             raise CkptError(f"{path}: truncated or corrupt PyTorch checkpoint ({text})")
         raise CkptError(f"{path}: cannot be read as a PyTorch checkpoint ({type(problem).__name__}: {text})")
+
+
+def _static_inventory(found: VariableSet, path: Path, kind: str) -> None:
+    """The tensors of a PyTorch file read from its pickle's opcodes (nothing unpickled): for a file
+    weights_only=True refuses, and on a machine without torch."""
+    try:
+        tree = pickle_tensors.evaluate(pickle_tensors.main_pickle(str(path), kind))
+        if isinstance(tree, pickle_tensors.Call):  # a whole pickled object (torch.save(model)): named as its state_dict()
+            tensors, how, key = pickle_tensors.tensors(tree), f"a whole pickled {tree.name} (torch.save(model)), not a state dict", ""
+        else:
+            tensors, how, key = find_state_dict(tree)
+    except Exception:  # a pickle the symbolic walk cannot follow: the scan's verdict stands alone
+        return
+    found.wrapper, found.weights_key = how, key
+    for name, tensor in tensors.items():
+        found.entries[name] = Entry(name, tuple(tensor.shape), _dtype_name(tensor.dtype))
+    if isinstance(tree, dict) and how:
+        found.other_keys = [str(k) for k in tree if not isinstance(tree[k], dict) or not _tensor_count(tree[k])][:20]
 
 
 def _is_tensor(value) -> bool:
@@ -441,17 +462,17 @@ def _tensor_count(value) -> int:
     return len(flat)
 
 
-def find_state_dict(obj) -> tuple[dict, str]:
-    """(flat name -> tensor, how it was found) for a plain state dict or a common wrapper."""
+def find_state_dict(obj) -> tuple[dict, str, str]:
+    """(flat name -> tensor, how it was found, the wrapper key holding it or "") for a plain state dict or a common wrapper."""
     if _is_tensor(obj):
-        return {"<tensor>": obj}, "a single tensor, not a state dict"
+        return {"<tensor>": obj}, "a single tensor, not a state dict", ""
     if not isinstance(obj, dict):
         raise CkptError(f"holds a {type(obj).__name__}, not a state dict", 1)
     direct = {k: v for k, v in obj.items() if _is_tensor(v)}
     if direct and len(direct) >= len(obj) / 2:
         flat: dict = {}
         _flatten(obj, "", flat)
-        return flat, ""
+        return flat, "", ""
     lightning = "pytorch-lightning_version" in obj or "lightning_version" in obj or (
         "state_dict" in obj and ("optimizer_states" in obj or "lr_schedulers" in obj)
     )
@@ -464,12 +485,12 @@ def find_state_dict(obj) -> tuple[dict, str]:
                 how = f"Lightning checkpoint{f' (version {version})' if version else ''}: weights under \"{key}\""
             else:
                 how = f'a wrapper dict: weights under "{key}"'
-            return flat, how
+            return flat, how, str(key)
     best = max(obj, key=lambda k: _tensor_count(obj[k]), default=None)
     if best is not None and _tensor_count(obj[best]):
         flat = {}
         _flatten(obj[best], "", flat)
-        return flat, f'a wrapper dict: weights under "{best}"'
+        return flat, f'a wrapper dict: weights under "{best}"', str(best)
     raise CkptError(f"holds a dict with keys {', '.join(map(str, list(obj)[:8]))} but no tensors", 1)
 
 
@@ -480,17 +501,21 @@ def read_torch(path: Path, kind: str) -> VariableSet:
     )
     try:
         import torch  # noqa: F401
-    except ImportError as problem:
-        raise CkptError(f"{path}: reading PyTorch checkpoints needs torch, which cannot be imported here ({problem}); install it: pip install torch", 2)
+    except ImportError:
+        # the safety scan needs no torch; the inventory is read from the pickle's opcodes
+        _static_inventory(found, path, kind)
+        found.notes.append("torch is not installed here: the tensors are listed from the file's pickle opcodes (nothing was "
+                           "unpickled); loading it needs torch")
+        return found
     obj, unsafe = _torch_load(path, kind)
     if unsafe:
         found.safety = Safety(False, unsafe, safety.describe_globals(unsafe))
         return found
     try:
-        tensors, how = find_state_dict(obj)
+        tensors, how, key = find_state_dict(obj)
     except CkptError as problem:
         raise CkptError(f"{path}: {problem.message}")
-    found.wrapper = how
+    found.wrapper, found.weights_key = how, key
     for name, tensor in tensors.items():
         found.entries[name] = Entry(name, tuple(tensor.shape), _dtype_name(tensor.dtype))
     if isinstance(obj, dict) and how:
@@ -614,6 +639,7 @@ def read_keras_archive(path: Path) -> VariableSet:
             guard.stream_member(path, archive, "model.weights.h5", sink)
         found = read_keras_h5(path, data=weights)
     found.format = "keras"
+    found.display = keras_config_names(config, found.entries)
     if '"Lambda"' in config or "__lambda__" in config:
         found.safety = Safety(
             True, [],
@@ -621,6 +647,39 @@ def read_keras_archive(path: Path) -> VariableSet:
             "the weights alone are safe (model.load_weights)",
         )
     return found
+
+
+def snake_case(name: str) -> str:
+    """A class name as Keras 3 names its saved state (`Conv2D` -> `conv2d`, `BatchNormalization` -> `batch_normalization`)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def keras_config_names(config_text: str, entries: dict) -> dict:
+    """`dense/vars/0` -> `logits/vars/0`: a `.keras` archive's weights paths (named from the layers' classes)
+    renamed to the layers' own names, from the model's config.json (the model's top-level layers)."""
+    try:
+        config = json.loads(config_text)
+        layers = config["config"]["layers"]
+    except (ValueError, KeyError, TypeError):
+        return {}
+    names: dict = {}
+    used: dict = {}
+    for layer in layers if isinstance(layers, list) else []:
+        if not isinstance(layer, dict) or not isinstance(layer.get("config"), dict):
+            continue
+        base = snake_case(str(layer.get("class_name", "")))
+        if base in used:
+            used[base] += 1
+            base = f"{base}_{used[base]}"
+        else:
+            used[base] = 0
+        own = str(layer["config"].get("name") or base)
+        for name in entries:
+            if name.startswith(base + "/vars/"):
+                names[name] = own + name[len(base):]
+    return names if len(set(names.values())) == len(names) else {}
 
 
 def top_scopes(found: VariableSet) -> list[str]:

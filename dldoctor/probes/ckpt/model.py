@@ -122,7 +122,69 @@ def keras_model(spec: str, model) -> VariableSet:
         found = formats.read_keras_h5(path, label=spec)
     found.format, found.path = "keras-model", ""
     found.entries = {n: e for n, e in found.entries.items() if e.kind == "param"}
+    found.display = _keras_h5_names(model, found.entries)
     return found
+
+
+def _snake(name: str) -> str:
+    return formats.snake_case(name)
+
+
+def _own_variables(layer) -> list:
+    return list(getattr(layer, "_trainable_variables", [])) + list(getattr(layer, "_non_trainable_variables", []))
+
+
+def _keras_h5_names(model, entries: dict) -> dict:
+    """`dense/vars/0` (the path Keras 3 writes, from the layer's class) -> `logits/kernel` (the user's layer name and the
+    variable's, as Keras itself reports them), for the model's own layers, named the way Keras names them on saving."""
+    names: dict = {}
+    used: dict = {}
+    for layer in getattr(model, "layers", []):
+        base = _snake(type(layer).__name__)
+        if base in used:
+            used[base] += 1
+            base = f"{base}_{used[base]}"
+        else:
+            used[base] = 0
+        for index, variable in enumerate(_own_variables(layer)):
+            key = f"{base}/vars/{index}"
+            path = getattr(variable, "path", None)
+            if key in entries and path:
+                names[key] = str(path)
+    return names if len(set(names.values())) == len(names) else {}
+
+
+def _object_names(model, root: str, entries: dict) -> dict:
+    """`model/_functional/_operations/2/_kernel` -> `model/logits/kernel`: each checkpoint key followed through the
+    model's attributes to its variable, named by the variable's own path (the user's layer names)."""
+    names: dict = {}
+    for key in entries:
+        parts = key.split("/")
+        if root and (not parts or parts[0] != root):
+            continue
+        target = model
+        try:
+            for part in parts[1:] if root else parts:
+                target = target[int(part)] if part.isdigit() else getattr(target, part)
+        except Exception:
+            continue
+        path = getattr(target, "path", None)
+        if isinstance(path, str) and path:
+            names[key] = f"{root}/{path}" if root else path
+    return names if len(set(names.values())) == len(names) else {}
+
+
+def apply_display(found: VariableSet, names: dict) -> None:
+    """Rename entries to the user's names (both sides of a comparison get the same map, so pairs stay pairs)."""
+    if not names:
+        return
+    renamed = {}
+    for name, entry in found.entries.items():
+        shown = names.get(name, name)
+        if shown in renamed:  # a clash: keep the file's names
+            return
+        renamed[shown] = Entry(shown, entry.shape, entry.dtype, entry.kind)
+    found.entries = renamed
 
 
 def object_checkpoint(spec: str, model, ckpt: VariableSet) -> VariableSet:
@@ -144,12 +206,13 @@ def object_checkpoint(spec: str, model, ckpt: VariableSet) -> VariableSet:
                 continue
             score = len(set(found.entries) & set(ckpt.entries))
             if best is None or score > best[0]:
-                best = (score, found)
+                best = (score, found, root or "root")
     if best is None:
         raise CkptError(f"--model {spec}: could not list the model's variables as a TF2 checkpoint", 2)
     found = best[1]
     found.label, found.path, found.format, found.size_bytes, found.global_step = spec, "", "keras-model", 0, None
     found.entries = {n: e for n, e in found.entries.items() if e.kind == "param"}
+    found.display = _object_names(model, best[2], found.entries)
     return found
 
 

@@ -80,8 +80,10 @@ def text_lines(ckpt: VariableSet, inv: Inventory, model: VariableSet | None, dia
         facts.append(f"optimizer state {'present' if inv.optimizer else 'absent'}" + (f" ({inv.optimizer_entries} entries)" if inv.optimizer_entries else ""))
     if facts:
         add("  " + ", ".join(facts))
-    if ckpt.safety.safe and inv.tensors:
+    if inv.tensors:  # for a file that is not safe to load, what its bytes say without running it
         add("")
+        if not ckpt.safety.safe and ckpt.framework == "torch":
+            add("  read from the pickle's opcodes, nothing unpickled:", "dim")
         width = max([len(s.name) for s in inv.scopes] + [5])
         add(f"  {'scope':<{width}}  {'tensors':>7}  {'params':>13}  {'size':>9}  dtypes")
         many = inv.tensors > LIST_ALL_BELOW
@@ -126,8 +128,9 @@ def text_lines(ckpt: VariableSet, inv: Inventory, model: VariableSet | None, dia
         add(f"{finding.severity}: {finding.message}", style)
         if finding.fix:
             add(f"  fix: {finding.fix}")
-    verdict = "OK" if diagnosis.exit_code == 0 else "FAIL"
-    add(f"verdict: {verdict}: {diagnosis.headline}", "bold green" if diagnosis.exit_code == 0 else "bold red")
+    worst = {f.severity for f in diagnosis.findings}
+    verdict = "OK" if diagnosis.exit_code == 0 else "FAIL" if "error" in worst or not worst else "WARN"
+    add(f"verdict: {verdict}: {diagnosis.headline}", {"OK": "bold green", "WARN": "bold yellow"}.get(verdict, "bold red"))
     return out
 
 

@@ -98,6 +98,10 @@ def describe_globals(names: list[str], places: list[str] | None = None) -> str:
     return "full unpickling would import and call them" + inside
 
 
-def _dangerous(name: str) -> bool:
+def is_dangerous(name: str) -> bool:
+    """Whether a global runs commands or code (os.system, builtins.eval, subprocess, pickle.loads, ...)."""
     parts = name.split(".")
     return any(".".join(parts[:i]) in DANGEROUS_MODULES for i in range(1, len(parts)))
+
+
+_dangerous = is_dangerous
