@@ -74,6 +74,14 @@ def lint(
     cache_dir: Optional[str] = typer.Option(
         None, "--cache-dir", envvar="DLDOCTOR_CACHE_DIR", help="Where the cache lives (default: .dldoctor_cache in the project root)."
     ),
+    target_version: Optional[List[str]] = typer.Option(
+        None, "--target-version", metavar="LIBRARY=VERSION",
+        help="Judge against this library version (torch=2.5, tensorflow=1.15; repeatable), over the config and the project's pins.",
+    ),
+    python: Optional[str] = typer.Option(
+        None, "--python", metavar="PATH",
+        help="Judge against the library versions installed in this interpreter's environment (read from its metadata).",
+    ),
 ) -> None:
     """Find deep-learning bugs in Python files without running them."""
     from dldoctor.lint import config, discovery, runner
@@ -96,7 +104,9 @@ def lint(
             extend_select=_selectors(extend_select),
             ignore=_selectors(ignore),
             extra_exclude=extend_exclude,
+            target_versions=[part.strip() for value in target_version or [] for part in value.split(",") if part.strip()],
         )
+        _configure_targets(settings, python)
     except config.ConfigError as problem:
         _error(str(problem))
         raise typer.Exit(EXIT_USAGE)
@@ -121,6 +131,7 @@ def lint(
             outcomes = [fixes.fix_bytes(name, data, file_codes, unsafe_fixes)]
         else:
             results = [runner.lint_bytes(name, data, file_codes)]
+        _warn_about_pins([name])
         files_checked = 1
     else:
         excluder = discovery.Excluder(settings.exclude, settings.root)
@@ -134,6 +145,7 @@ def lint(
                 usage_problem |= item.missing
             else:
                 jobs.append((item, frozenset(codes - settings.ignored_for(item))))
+        _warn_about_pins([path for path, _ in jobs])
         if fixing:
             from dldoctor.lint import fixes
 
@@ -185,6 +197,31 @@ def lint(
     if internal_errors or usage_problem:
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+
+
+def _configure_targets(settings, python: Optional[str]) -> None:
+    """The run's target versions: the command line's and the configuration's, and `--python`'s."""
+    from dldoctor.lint import config, target
+
+    environment = None
+    if python is not None:
+        try:
+            environment = target.environment_targets(python)
+        except target.TargetError as problem:
+            raise config.ConfigError(str(problem)) from None
+    target.configure(target.RunTargets(tuple(settings.target_versions), environment, python))
+
+
+def _warn_about_pins(paths: list[str]) -> None:
+    """One warning per pin that could not be read where these files' versions are inferred."""
+    from dldoctor.lint import target
+
+    said = set()
+    for path in paths:
+        for note in target.for_path(path).notes:
+            if note not in said:
+                said.add(note)
+                _warning(note)
 
 
 def _print_diffs(outcomes) -> None:

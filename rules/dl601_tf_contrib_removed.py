@@ -7,10 +7,11 @@ import re
 import libcst as cst
 
 from dldoctor.lint.finding import Severity
-from dldoctor.lint.installed import installed_version
+from dldoctor.lint import target as target_environment
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import catches
+from dldoctor.rules.dl602_removed_api import VersionGuards
 
 # What took the place of each part of `tensorflow.contrib`, by the name right
 # after `contrib.`; the longest matching prefix wins (`layers.xavier_initializer`
@@ -78,12 +79,16 @@ _TF_DISTRIBUTIONS = (
 
 
 def installed_tensorflow() -> str | None:
-    """The installed TensorFlow version, from package metadata (never an import); None if absent."""
-    return installed_version(*_TF_DISTRIBUTIONS)
+    """The TensorFlow version of the target environment (`dldoctor.lint.target`: the
+    project's `--target-version`, configuration, `--python`, version checks or pins, else
+    the TensorFlow installed here, from package metadata, never an import); None if unknown."""
+    return target_environment.current().version("tensorflow")
 
 
 # `try: import tensorflow.contrib... except ImportError:` (or a broad except): an optional import.
 _OPTIONAL_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception"})
+# `try: slim = tf.contrib.slim except AttributeError: import tf_slim as slim`: the code expects it may be gone.
+_MISSING_ATTRIBUTE_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError"})
 
 
 def _major(version: str) -> int | None:
@@ -119,7 +124,10 @@ class TfContribRemoved(Rule):
     `contrib` is written (not again at each use of `slim = tf.contrib.slim`). The message names
     the replacement: slim -> `tf_slim`, `contrib.data` -> `tf.data`, `contrib.layers` ->
     `tf.keras.layers` / `tf_slim`, `contrib.rnn` -> `tf.keras.layers`, and so on, and says which
-    TensorFlow is installed (read from package metadata, never imported).
+    TensorFlow the project targets and where that came from. Against a TensorFlow 1.x target
+    (`--target-version tensorflow=1.15`, `tensorflow<2` in `requirements.txt`, an `assert
+    tf.__version__.startswith("1.")`, or TensorFlow 1.x installed) `contrib` still exists, and
+    only the modules that never shipped in it (below) are reported.
 
     ## Why is this bad
     `tensorflow.contrib` was removed in TensorFlow 2.0. An import fails with
@@ -137,7 +145,9 @@ class TfContribRemoved(Rule):
     inception_v4 lives in tensorflow/models `research/slim/nets`.
 
     An import inside `try: ... except ImportError:` is optional by design and is not
-    reported.
+    reported; nor is code under a version test (`if tf.__version__.startswith("1."):`, or
+    a flag made from one, `if is_tf2:`, both branches) or an attribute use inside `try:
+    ... except AttributeError:`. Merely mentioning `tf.__version__` guards nothing.
 
     ## Example
     ```python
@@ -191,12 +201,37 @@ class TfContribRemoved(Rule):
         self._reported_chain: cst.Attribute | None = None  # the outermost attribute already reported
         self._in_import = False  # the dotted names of an import statement are not attribute uses
         self._optional = 0  # inside `try: ... except ImportError:`, an import that may fail on purpose
+        self._versions = VersionGuards()  # `if tf.__version__.startswith("1."):`, `if is_tf2:` guard both branches
+        self._if_guards: list[bool] = []
+        self._expected = 0  # inside `try: ... except AttributeError/ImportError:`, an attribute that may be missing
+
+    def report(self, node, message, fix=None, severity=None) -> None:
+        """Report unless `_message` found the name in the target TensorFlow (None)."""
+        if message is not None:
+            super().report(node, message, fix, severity)
 
     def visit_Try_body(self, node: cst.Try) -> None:
         self._optional += catches(node, _OPTIONAL_IMPORT_ERRORS)
+        self._expected += catches(node, _MISSING_ATTRIBUTE_ERRORS)
 
     def leave_Try_body(self, original_node: cst.Try) -> None:
         self._optional -= catches(original_node, _OPTIONAL_IMPORT_ERRORS)
+        self._expected -= catches(original_node, _MISSING_ATTRIBUTE_ERRORS)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._versions.note_assign(node)  # `is_tf2 = tf.__version__.startswith("2")`
+
+    def visit_If(self, node: cst.If) -> None:
+        self._if_guards.append(self._versions.enter(node.test))
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._versions.leave(self._if_guards.pop())
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._if_guards.append(self._versions.enter(node.test))
+
+    def leave_IfExp(self, original_node: cst.IfExp) -> None:
+        self._versions.leave(self._if_guards.pop())
 
     def leave_Import(self, original_node: cst.Import) -> None:
         self._in_import = False
@@ -206,7 +241,7 @@ class TfContribRemoved(Rule):
 
     def visit_Import(self, node: cst.Import) -> None:
         self._in_import = True
-        if self._optional:
+        if self._optional or self._versions.depth:
             return
         for alias in node.names:
             symbol = _contrib_symbol(dotted_name(alias.name))
@@ -222,7 +257,7 @@ class TfContribRemoved(Rule):
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         self._in_import = True
-        if self._optional or node.relative or node.module is None:
+        if self._optional or self._versions.depth or node.relative or node.module is None:
             return
         module = dotted_name(node.module)
         symbol = _contrib_symbol(module)
@@ -246,7 +281,7 @@ class TfContribRemoved(Rule):
                     self.report(alias, _message("", "import"))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if self._reported_chain is not None or self._in_import:
+        if self._reported_chain is not None or self._in_import or self._versions.depth or self._expected:
             return
         symbol = _contrib_symbol(self.names.qualify(node))
         # Only where `contrib` is written: `slim = tf.contrib.slim` is reported, not every `slim.x` after it.
@@ -272,7 +307,8 @@ def _contrib_symbol(qualified: str | None) -> str | None:
     return None
 
 
-def _message(symbol: str, kind: str, advice_for: str | None = None) -> str:
+def _message(symbol: str, kind: str, advice_for: str | None = None) -> str | None:
+    """What to say of `tensorflow.contrib.<symbol>`; None where the target TensorFlow (1.x) has it."""
     shown = "tensorflow.contrib" + (f".{symbol}" if symbol else "")
     if kind == "import":
         error = f"`ModuleNotFoundError: No module named '{shown}'`"
@@ -281,12 +317,14 @@ def _message(symbol: str, kind: str, advice_for: str | None = None) -> str:
     version = installed_tensorflow()
     if version is None:
         where = ""
-    elif (_major(version) or 0) >= 2:
+    elif target_environment.installed_here(version):
         where = f" (TensorFlow {version} is installed here)"
     else:
-        where = f" (TensorFlow {version} is installed here and still has it, but no TensorFlow 2 does)"
+        where = f" (the target is TensorFlow {target_environment.shown(version)}, {target_environment.source(version)})"
     advice_for = symbol if advice_for is None else advice_for
     advice = replacement(advice_for) if advice_for else None
+    if version is not None and (_major(version) or 0) < 2 and not (advice is not None and "never shipped" in advice):
+        return None  # TensorFlow 1.x still has it
     if advice is not None and "never shipped" in advice:
         return f"`{shown}` does not exist in any TensorFlow{where}: {error}; {advice}"
     text = f"`{shown}` was removed in TensorFlow 2.0{where}: {error}"

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import libcst as cst
 
 from dldoctor.lint.finding import Severity
+from dldoctor.lint import target as target_environment
 from dldoctor.lint.installed import installed_version as _installed
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Applicability, Fix, Rule
-from dldoctor.lint.syntax import catches
+from dldoctor.lint.syntax import call_argument, catches, string_tail, string_value
 from dldoctor.lint.textscan import imports_any, uses_any
 from dldoctor.lint.walk import child_nodes
 
@@ -32,46 +33,70 @@ class Removed:
     fix: str | None = None
     safe: bool = True
     note: str = ""
+    # TensorFlow only. `in_compat_v1`: TensorFlow 2 removed the name from its API but
+    # `tf.compat.v1` still has it (a use through `compat.v1` is fine). `v1_replacement`:
+    # the replacement is itself TensorFlow 1 API, which TensorFlow 2 keeps only under
+    # `tf.compat.v1` (or, for the summary ops, under the same name with other semantics).
+    in_compat_v1: bool = False
+    v1_replacement: bool = False
 
 
 _SUMMARY_NOTE = "the first argument becomes the summary's name, prefixed by the name scope, instead of its tag"
 
-# TensorFlow 1.0 renamed these (https://www.tensorflow.org/install/migration); no
-# TensorFlow since has them, not even under `tf.compat.v1`. Keys are symbols
-# without the module path.
+# TensorFlow 1.0 renamed most of these (https://www.tensorflow.org/install/migration)
+# and no TensorFlow since has them, not even under `tf.compat.v1`; the variable
+# initializers renamed in 0.12 lived on, deprecated, through TensorFlow 1.15, and
+# TensorFlow 2.0 removed them from its API but kept them in `tf.compat.v1` (checked
+# against `tensorflow.compat.v1` of TensorFlow 2.21). Keys are symbols without the
+# module path.
+def _tf(removed_in: str, replacement: str, fix: str | None = None, safe: bool = True, note: str = "",
+        in_compat_v1: bool = False, v1_replacement: bool = False) -> Removed:
+    return Removed("TensorFlow", removed_in, replacement, fix, safe, note, in_compat_v1, v1_replacement)
+
+
 TF_REMOVED = {
-    "scalar_summary": Removed("TensorFlow", "1.0", "`tf.summary.scalar`", "tf:summary.scalar", False, _SUMMARY_NOTE),
-    "histogram_summary": Removed("TensorFlow", "1.0", "`tf.summary.histogram`", "tf:summary.histogram", False, _SUMMARY_NOTE),
-    "image_summary": Removed(
-        "TensorFlow", "1.0", "`tf.summary.image`", "tf:summary.image", False, _SUMMARY_NOTE + "; `max_images` is `max_outputs`"
+    "scalar_summary": _tf("1.0", "`tf.summary.scalar`", "tf:summary.scalar", False, _SUMMARY_NOTE, v1_replacement=True),
+    "histogram_summary": _tf(
+        "1.0", "`tf.summary.histogram`", "tf:summary.histogram", False, _SUMMARY_NOTE, v1_replacement=True
     ),
-    "audio_summary": Removed(
-        "TensorFlow", "1.0", "`tf.summary.audio`", "tf:summary.audio", False, _SUMMARY_NOTE + "; `max_images` is `max_outputs`"
+    "image_summary": _tf(
+        "1.0", "`tf.summary.image`", "tf:summary.image", False, _SUMMARY_NOTE + "; `max_images` is `max_outputs`",
+        v1_replacement=True,
     ),
-    "merge_summary": Removed("TensorFlow", "1.0", "`tf.summary.merge`", "tf:summary.merge"),
-    "merge_all_summaries": Removed("TensorFlow", "1.0", "`tf.summary.merge_all`", "tf:summary.merge_all"),
-    "train.SummaryWriter": Removed("TensorFlow", "1.0", "`tf.summary.FileWriter`", "tf:summary.FileWriter"),
-    "train.SummaryWriterCache": Removed("TensorFlow", "1.0", "`tf.summary.FileWriterCache`", "tf:summary.FileWriterCache"),
-    "initialize_all_variables": Removed(
-        "TensorFlow", "1.0", "`tf.global_variables_initializer`", "tf:global_variables_initializer"
+    "audio_summary": _tf(
+        "1.0", "`tf.summary.audio`", "tf:summary.audio", False, _SUMMARY_NOTE + "; `max_images` is `max_outputs`",
+        v1_replacement=True,
     ),
-    "initialize_local_variables": Removed(
-        "TensorFlow", "1.0", "`tf.local_variables_initializer`", "tf:local_variables_initializer"
+    "merge_summary": _tf("1.0", "`tf.summary.merge`", "tf:summary.merge", v1_replacement=True),
+    "merge_all_summaries": _tf("1.0", "`tf.summary.merge_all`", "tf:summary.merge_all", v1_replacement=True),
+    "train.SummaryWriter": _tf("1.0", "`tf.summary.FileWriter`", "tf:summary.FileWriter", v1_replacement=True),
+    "train.SummaryWriterCache": _tf(
+        "1.0", "`tf.summary.FileWriterCache`", "tf:summary.FileWriterCache", v1_replacement=True
     ),
-    "initialize_variables": Removed("TensorFlow", "1.0", "`tf.variables_initializer`", "tf:variables_initializer"),
-    "initialize_all_tables": Removed("TensorFlow", "1.0", "`tf.tables_initializer`", "tf:tables_initializer"),
-    "all_variables": Removed("TensorFlow", "1.0", "`tf.global_variables`", "tf:global_variables"),
-    "mul": Removed("TensorFlow", "1.0", "`tf.multiply`", "tf:multiply"),
-    "sub": Removed("TensorFlow", "1.0", "`tf.subtract`", "tf:subtract"),
-    "neg": Removed("TensorFlow", "1.0", "`tf.negative`", "tf:negative"),
-    "pack": Removed("TensorFlow", "1.0", "`tf.stack`", "tf:stack"),
-    "unpack": Removed("TensorFlow", "1.0", "`tf.unstack`", "tf:unstack"),
-    "select": Removed("TensorFlow", "1.0", "`tf.where`", "tf:where"),
-    "listdiff": Removed("TensorFlow", "1.0", "`tf.setdiff1d`", "tf:setdiff1d"),
-    "complex_abs": Removed("TensorFlow", "1.0", "`tf.abs`", "tf:abs"),
-    "batch_matmul": Removed(
-        "TensorFlow", "1.0", "`tf.matmul` (which batches; `adj_x`/`adj_y` are `adjoint_a`/`adjoint_b`)"
+    "initialize_all_variables": _tf(
+        "2.0", "`tf.global_variables_initializer`", "tf:global_variables_initializer", in_compat_v1=True,
+        v1_replacement=True,
     ),
+    "initialize_local_variables": _tf(
+        "2.0", "`tf.local_variables_initializer`", "tf:local_variables_initializer", in_compat_v1=True,
+        v1_replacement=True,
+    ),
+    "initialize_variables": _tf(
+        "2.0", "`tf.variables_initializer`", "tf:variables_initializer", in_compat_v1=True, v1_replacement=True
+    ),
+    "initialize_all_tables": _tf(
+        "2.0", "`tf.tables_initializer`", "tf:tables_initializer", in_compat_v1=True, v1_replacement=True
+    ),
+    "all_variables": _tf("2.0", "`tf.global_variables`", "tf:global_variables", in_compat_v1=True, v1_replacement=True),
+    "mul": _tf("1.0", "`tf.multiply`", "tf:multiply"),
+    "sub": _tf("1.0", "`tf.subtract`", "tf:subtract"),
+    "neg": _tf("1.0", "`tf.negative`", "tf:negative"),
+    "pack": _tf("1.0", "`tf.stack`", "tf:stack"),
+    "unpack": _tf("1.0", "`tf.unstack`", "tf:unstack"),
+    "select": _tf("1.0", "`tf.where`", "tf:where"),
+    "listdiff": _tf("1.0", "`tf.setdiff1d`", "tf:setdiff1d", v1_replacement=True),
+    "complex_abs": _tf("1.0", "`tf.abs`", "tf:abs"),
+    "batch_matmul": _tf("1.0", "`tf.matmul` (which batches; `adj_x`/`adj_y` are `adjoint_a`/`adjoint_b`)"),
 }
 
 _BUILTIN_ALIAS = "NumPy's alias was the builtin itself"
@@ -134,8 +159,41 @@ QUALIFIED_REMOVED = {
     "scipy.misc.factorial": Removed("SciPy", "1.3", "`scipy.special.factorial`"),
     "scipy.ndimage.imread": Removed("SciPy", "1.2", "`imageio.v2.imread`"),
 }
+# Whole modules that a release removed: an import of the module or of anything in it,
+# or an attribute use of the module itself (`torch._six.inf`), is reported once.
+REMOVED_MODULES = {
+    "torch.utils.ffi": Removed(
+        "torch", "1.0", "`torch.utils.cpp_extension` (`load()` or `CppExtension`/`BuildExtension` in setup.py)"
+    ),
+    "torch._six": Removed(
+        "torch", "2.0",
+        "the standard library it wrapped: `math.inf` for `inf`, `str` for `string_classes`, `int` for "
+        "`int_classes`, `collections.abc` for `container_abcs`",
+    ),
+    "torchtext.legacy": Removed(
+        "torchtext", "0.12",
+        "`torchtext.datasets` / `torchtext.vocab` with a `torch.utils.data.DataLoader`, or pin `torchtext<0.12`",
+    ),
+    # Keras 3 (TensorFlow 2.16 and later) has no `layers.experimental`; the
+    # preprocessing layers moved to `keras.layers` in TensorFlow 2.6.
+    "tensorflow.keras.layers.experimental": Removed(
+        "Keras", "3.0", "the same layers in `tf.keras.layers` (`Rescaling`, `Resizing`, `Normalization`, `RandomFlip`, ...)"
+    ),
+    "keras.layers.experimental": Removed(
+        "Keras", "3.0", "the same layers in `keras.layers` (`Rescaling`, `Resizing`, `Normalization`, `RandomFlip`, ...)"
+    ),
+}
+# torchtext 0.9 moved the Field/Iterator API to `torchtext.legacy.data` (which 0.12 removed).
+for _name in ("Field", "LabelField", "ReversibleField", "NestedField", "RawField", "BucketIterator", "Iterator",
+              "BPTTIterator", "TabularDataset", "Example", "Batch", "Pipeline"):
+    QUALIFIED_REMOVED[f"torchtext.data.{_name}"] = Removed(
+        "torchtext", "0.9", f"`torchtext.legacy.data.{_name}` on torchtext 0.9-0.11 (removed in 0.12), or the "
+        "`torchtext.datasets` / `torchtext.vocab` API with a `torch.utils.data.DataLoader`"
+    )
 _TF_MODULES = ("tensorflow", "tensorflow.compat.v1")
-_REMOVED_OUTSIDE_TF = frozenset(QUALIFIED_REMOVED)
+_REMOVED_OUTSIDE_TF = frozenset(QUALIFIED_REMOVED) | frozenset(
+    name for name in REMOVED_MODULES if not name.startswith("tensorflow.")
+)
 # np.bool came back in NumPy 2.0 (as np.bool_): only 1.24-1.26 lack it.
 _BACK_IN = {"numpy.bool": (2, 0)}
 
@@ -148,6 +206,10 @@ DISTRIBUTIONS = {
     "NumPy": ("numpy",),
     "Pillow": ("pillow", "pillow-simd"),
     "SciPy": ("scipy",),
+    "torch": ("torch",),
+    "torchtext": ("torchtext",),
+    "Keras": ("keras",),
+    "matplotlib": ("matplotlib",),
 }
 
 # TensorFlow 1 names that TensorFlow 2 no longer has at the top level or in the
@@ -295,8 +357,12 @@ _TF1_ONLY_IN_MODULE = {
 
 
 def installed_version(package: str) -> str | None:
-    """The installed version of `package` (a key of DISTRIBUTIONS) from metadata; None if absent."""
-    return _installed(*DISTRIBUTIONS.get(package, ()))
+    """The version of `package` (a key of DISTRIBUTIONS) in the target environment
+    (`dldoctor.lint.target`: `--target-version`, configuration, `--python`, the file's
+    version checks, the project's pins, else the installed one, from metadata); None if unknown."""
+    distributions = DISTRIBUTIONS.get(package, ())
+    library = target_environment.library_of(distributions[0]) if distributions else None
+    return target_environment.current().version(library) if library else _installed(*distributions)
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -307,9 +373,14 @@ def _installed_note(removed: Removed) -> str:
     version = installed_version(removed.package)
     if version is None:
         return ""
+    here = target_environment.installed_here(version)
     if version_tuple(version) >= version_tuple(removed.removed_in):
-        return f" ({removed.package} {version} is installed here)"
-    return f" (the installed {removed.package} {version} still has it, deprecated)"
+        if here:
+            return f" ({removed.package} {version} is installed here)"
+        return f" (the target is {removed.package} {target_environment.shown(version)}, {target_environment.source(version)})"
+    if here:
+        return f" (the installed {removed.package} {version} still has it, deprecated)"
+    return f" (the target {removed.package} {target_environment.shown(version)}, {target_environment.source(version)}, still has it, deprecated)"
 
 
 def _int_literal(expr: cst.BaseExpression) -> bool:
@@ -342,21 +413,36 @@ class RemovedApi(Rule):
       NumPy 2.0: `np.float_`, `np.NaN`, `np.Inf`, `np.string_`, `np.unicode_`, `np.product`, ...;
     - SciPy 1.3: `scipy.misc.imread`/`imsave`/`imresize`/`imrotate`/... (and 1.2's
       `scipy.ndimage.imread`);
+    - NumPy 2.3: `np.fromstring` in binary mode (no `sep`), and `.tostring()` on an array
+      (one made by NumPy or `.astype`);
+    - torch: `torch.utils.ffi` (1.0), `torch._six` (2.0), `loss.data[0]` on a 0-dim tensor
+      (a reducing loss, `.sum()`, `.mean()`: an IndexError since 1.0), `Variable(...,
+      volatile=True)` (ignored since 0.4), and a legacy autograd `Function` (non-static
+      `forward`) used through an instance (an error since 1.5); torchtext 0.12's removal
+      of `torchtext.legacy` (and 0.9's move of `torchtext.data.Field` and its kin);
+    - Keras 3 (TensorFlow 2.16 and later): `tf.keras.layers.experimental`, an optimizer's
+      `lr=` (Keras's own optimizers, not `torch.optim`'s), and `model.save(path)` of a
+      Keras model with a path that evidently lacks `.keras`/`.h5` (or `save_format=`);
+    - matplotlib 3.10: `canvas.tostring_rgb()`;
     - TensorFlow 1 names used from top-level `tf` under TensorFlow 2: `tf.Session`,
       `tf.placeholder`, `tf.gfile`, `tf.train.AdamOptimizer`, `tf.logging`, ... (every
       name the `tf.compat.v1` API has and the v2 API lacks). This one is reported once per
-      module, at `import tensorflow as tf`, listing the names, and only where TensorFlow 2
-      is installed (see below).
+      module, at `import tensorflow as tf`, listing the names, and only where the project
+      targets TensorFlow 2 (see below).
 
     Names are resolved through the module's imports (`from PIL import Image`,
     `import numpy as N`, `tf.compat.v1.`...); a `from numpy import float` is reported at
-    the import, which is where it fails. When the package is installed, the message says
-    which version is, read from package metadata (nothing is imported). Code that
-    handles both versions is left alone: uses under `if hasattr(np, "float_"):` or a
-    `__version__` test, in `try: ... except AttributeError/ImportError:`, an old name
-    in the handler of a `try` whose body tried its replacement first (`try:
-    tf.global_variables_initializer() except: tf.initialize_all_variables()`), and
-    assignments (`np.object = object`, a compatibility patch).
+    the import, which is where it fails. When the target version of the package is known,
+    the message says which it is and where it came from (nothing is imported). Code that
+    handles both versions is left alone: uses under `if hasattr(np, "float_"):`, a
+    `__version__` test or a flag made from one (`is_tf2 = tf.__version__[0] == "2"` ...
+    `if is_tf2:`), in `try: ... except AttributeError/ImportError:`, in a probe (`try:
+    tf.Session; TF1 = True except: TF1 = False`), an old name in the handler of a `try`
+    whose body tried its replacement first (`try: tf.global_variables_initializer()
+    except: tf.initialize_all_variables()`) or in the body of a `try` whose handler uses
+    the replacement, and assignments (`np.object = object`, a compatibility patch). A
+    bare `except:` (or `except Exception:`) whose handler only skips, logs or re-raises
+    is no guard: `try: img = scipy.misc.imread(p) except: continue` drops every image.
 
     ## Why is this bad
     The code stops at the first use:
@@ -393,46 +479,65 @@ class RemovedApi(Rule):
     and `tf.disable_v2_behavior()`, or port it (`tf_upgrade_v2`).
 
     **When TensorFlow 1 names count as removed.** `tf.Session` is fine under TensorFlow 1,
-    so that check needs to know which TensorFlow runs the code. dldoctor reads the
-    installed version from package metadata and reports only when it is 2 or later; when
-    TensorFlow is not installed (or is 1.x) it says nothing, rather than guess. It
+    so that check needs to know which TensorFlow runs the code: the project's target
+    (`--target-version tensorflow=...`, `target-versions`, `--python`'s environment, the
+    file's own `assert tf.__version__...`, the project's pins, else the TensorFlow
+    installed here, read from package metadata). It reports only when that is 2 or later;
+    when it is unknown (or 1.x) it says nothing, rather than guess. It
     considers only names reached through a real `import tensorflow` (not the
     conventional `tf` of a snippet without imports, and not `tensorflow.compat.v1`), and
     skips a module that also binds that name to `tf.compat.v1` (`try: import
-    tensorflow.compat.v1 as tf`) or checks `tf.__version__`. `np.bool` is not reported
-    when NumPy 2 is installed, where it exists again (as `np.bool_`).
+    tensorflow.compat.v1 as tf`). Merely mentioning `tf.__version__` (printing it,
+    writing it to a log) guards nothing; a test of it does. `np.bool` is not reported
+    when the target is NumPy 2, where it exists again (as `np.bool_`).
+
+    **TensorFlow 1 names `tf.compat.v1` keeps.** TensorFlow 1.0 removed `tf.scalar_summary`,
+    `tf.mul` and their kin outright; the variable initializers renamed in 0.12
+    (`tf.initialize_all_variables`, `tf.all_variables`, ...) lived on through 1.15 and are
+    still in `tf.compat.v1`. Those are not reported through `compat.v1` or against a
+    TensorFlow 1.x target, and the message says "removed from the API in TensorFlow 2.0".
+    Against TensorFlow 2 the message names the `tf.compat.v1` spelling that still works
+    (`tf.compat.v1.global_variables_initializer`, `tf.compat.v1.summary.scalar`) before
+    porting, and the fix writes it.
 
     ## Fix safety
     Safe where the replacement is the same object under a new name: `tf.merge_all_summaries`,
     `tf.train.SummaryWriter`, `tf.initialize_all_variables` and the other initializers,
     `tf.mul`/`sub`/`neg`/`pack`/`unpack`/`select`, `Image.ANTIALIAS` -> `Image.LANCZOS`,
     `np.int` -> `int` (and the other builtins, which is what NumPy's aliases were),
-    `np.float_` -> `np.float64` and the other NumPy 2.0 aliases, and the argument order of
+    `np.float_` -> `np.float64` and the other NumPy 2.0 aliases, `.tostring()` -> `.tobytes()`,
+    `loss.data[0]` -> `loss.item()`, a Keras optimizer's `lr=` -> `learning_rate=`, and the argument order of
     `tf.concat`/`tf.split` (the literal dimension moves behind the values; old keywords
     are renamed). Unsafe: `tf.scalar_summary` -> `tf.summary.scalar` and the other summary
     ops (the first argument becomes the summary's name, prefixed by the name scope,
     instead of its tag), and `import tensorflow as tf` -> `import tensorflow.compat.v1 as
-    tf` for TensorFlow 1 code (graph mode also needs `tf.disable_v2_behavior()`). No fix
+    tf` for TensorFlow 1 code (graph mode also needs `tf.disable_v2_behavior()`), and
+    `np.fromstring(data, dtype)` -> `np.frombuffer(data, dtype)` (a read-only view). No fix
     where there is no drop-in replacement (`scipy.misc.imresize`, `np.NINF`, imports).
     """
 
     code = "DL602"
     name = "removed-api"
     severity = Severity.ERROR
-    summary = "API removed or renamed by TensorFlow, NumPy, Pillow or SciPy: AttributeError at run time"
+    summary = "API removed or renamed by TensorFlow, Keras, torch, NumPy, Pillow, SciPy or matplotlib: fails at run time"
     # Every name this rule resolves is rooted in one of these (or the conventional `np`/`tf`);
     # the removed names themselves (`int`, `str`, ...) are too common to filter on.
-    triggers = ("numpy", "tensorflow", "pil", "scipy")
+    triggers = ("numpy", "tensorflow", "pil", "scipy", "torch", "keras", "matplotlib")
     reads_installed = tuple(DISTRIBUTIONS.values())
 
     @classmethod
     def could_fire(cls, text: str, lowered: str) -> bool:
-        """Names resolve through imports: TensorFlow imported (its removed and TF1-only
-        names are too many to list), or a removed NumPy, Pillow or SciPy name used
-        through an import of its package."""
+        """Names resolve through imports: TensorFlow, Keras, torch or matplotlib imported
+        (their removed names and call forms are too many to list), a removed NumPy,
+        Pillow, SciPy or torchtext name used through an import of its package, or an
+        array's `.tostring()` where NumPy is imported."""
         if not super().could_fire(text, lowered):
             return False
-        return imports_any(text, ("tensorflow",)) or uses_any(text, _REMOVED_OUTSIDE_TF)
+        return (
+            imports_any(text, ("tensorflow", "keras", "torch", "torchtext", "matplotlib"))
+            or uses_any(text, _REMOVED_OUTSIDE_TF | {"numpy.fromstring"})
+            or ("tostring" in lowered and imports_any(text, ("numpy",)))
+        )
 
     VALID = (
         "import tensorflow.compat.v1 as tf\ntf.summary.scalar('loss', loss)\nw = tf.summary.FileWriter(d)\n",
@@ -462,14 +567,30 @@ class RemovedApi(Rule):
         self._compat_names: set[str] = set()  # names also bound to tensorflow.compat.v1
         self._tf1_uses: dict[str, str] = {}  # TF1-only symbol -> root name it was reached through
         self._tf1_from_imports: list[tuple[cst.ImportFrom, str]] = []
-        self._version_checked = False
-        self._guarded = 0  # inside `if hasattr(np, "float_")`, a version test, or `try: ... except AttributeError`
+        self._versions = VersionGuards()  # `if tf.__version__ ...:`, `if is_tf2:`
+        self._if_guards: list[bool] = []
+        self._guarded = 0  # inside `try: ... except AttributeError/ImportError` or a probe `try`
         self._targets: set[int] = set()  # attributes assigned to (`np.object = object`): a patch, not a use
         # `try: tf.global_variables_initializer() except: tf.initialize_all_variables()`: in the
         # handlers of a try, the identifiers its body used; an old name whose replacement the
         # body tried first is a fallback for old releases, not a use.
         self._handler_words: dict[int, set[str]] = {}
         self._fallbacks: list[set[str]] = []
+        # The body of a `try` with a broad handler (`except:`, `except Exception:`) that does
+        # other work: the identifiers of those handlers. A removed name whose replacement the
+        # handler uses is one side of a version fork; one whose handler only skips
+        # (`continue`), logs or re-raises fails every time, and is reported.
+        self._try_kinds: dict[int, object] = {}
+        self._alternatives: list[set[str]] = []
+        # What values names hold, as far as this module shows.
+        self._arrays: list[set[str]] = [set()]  # names bound to NumPy arrays, per function
+        self._scalars: list[set[str]] = [set()]  # names bound to reduced (0-dim) torch tensors, per function
+        self._losses: set[str] = set()  # names bound to torch loss modules that reduce (`self.criterion`)
+        self._keras_models: set[str] = set()  # names bound to Keras models
+        self._keras_model_classes: set[str] = set()  # classes of this module that subclass a Keras Model
+        self._legacy_functions: set[str] = set()  # autograd Function subclasses with a non-static forward
+        self._instantiations: list[cst.Call] = []  # `Name(...)` calls, for the legacy Functions
+        self._matplotlib = False
 
     # -- imports ---------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
@@ -481,28 +602,48 @@ class RemovedApi(Rule):
                 self._tf_imports.setdefault(local or "tensorflow", alias)
             elif name in ("tensorflow.compat.v1", "tensorflow.compat.v1.compat.v1") and local:
                 self._compat_names.add(local)
+            if name and name.split(".")[0] == "matplotlib":
+                self._matplotlib = True
+            gone = _removed_module(name)
+            if gone is not None and not self._is_guarded():
+                self.report(alias, _module_message(gone[0], gone[1], name, "import"))
 
     def leave_Import(self, original_node: cst.Import) -> None:
         self._in_import = False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         self._in_import = True
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        if node.relative or node.module is None:
             return
         module = dotted_name(node.module)
         if module is None:
+            return
+        if module.split(".")[0] == "matplotlib":
+            self._matplotlib = True
+        gone = _removed_module(module)
+        if gone is not None:
+            if not self._is_guarded():
+                self.report(node, _module_message(gone[0], gone[1], module, "import"))
+            return
+        if isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:
             imported = dotted_name(alias.name)
             if imported is None:
                 continue
             qualified = f"{module}.{imported}"
+            gone = _removed_module(qualified)
+            if gone is not None:
+                if not self._is_guarded():
+                    self.report(alias, _module_message(gone[0], gone[1], qualified, "import from"))
+                continue
             removed = self._removed(qualified)
             if removed is not None:
-                if not self._guarded:
+                if not self._is_guarded():
                     self.report(alias, self._message(qualified, removed, import_=True))
             elif module == "tensorflow" and imported in _TF1_ONLY_TOP:
-                self._tf1_from_imports.append((node, imported))
+                if not self._is_guarded():
+                    self._tf1_from_imports.append((node, imported))
             elif module == "tensorflow.compat" and imported == "v1" and alias.asname is not None:
                 self._compat_names.add(alias.asname.name.value)
 
@@ -510,34 +651,85 @@ class RemovedApi(Rule):
         self._in_import = False
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        # `tf = tf.compat.v1`
-        if (self.names.qualify(node.value) or "").startswith("tensorflow.compat.v1"):
+        # `tf = tf.compat.v1`, `tf = tf.compat.v1 if is_tf2 else tf`
+        values = [node.value.body, node.value.orelse] if isinstance(node.value, cst.IfExp) else [node.value]
+        if any((self.names.qualify(value) or "").startswith("tensorflow.compat.v1") for value in values):
             for target in node.targets:
                 if isinstance(target.target, cst.Name):
                     self._compat_names.add(target.target.value)
+        self._versions.note_assign(node)
+        for target in node.targets:
+            name = dotted_name(target.target)
+            if name is not None:
+                self._note_value(name, node.value)
+
+    def _note_value(self, name: str, value: cst.BaseExpression) -> None:
+        """Remember what kind of value `name` now holds (or forget what it held)."""
+        for kinds, holds in ((self._arrays[-1], self._is_array(value)), (self._scalars[-1], self._is_scalar(value))):
+            if holds:
+                kinds.add(name)
+            else:
+                kinds.discard(name)
+        if isinstance(value, cst.Call):
+            if self._makes_reducing_loss(value):
+                self._losses.add(name)
+            if self._makes_keras_model(value):
+                self._keras_models.add(name)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._arrays.append(set())
+        self._scalars.append(set())
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._arrays.pop()
+        self._scalars.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        bases = {self.names.qualify(base.value) for base in node.bases}
+        if {_keras_name(base) for base in bases} & {"keras.Model", "keras.models.Model", "keras.Sequential",
+                                                     "keras.models.Sequential"}:
+            self._keras_model_classes.add(node.name.value)
+        if bases & {"torch.autograd.Function", "torch.autograd.function.Function"}:
+            for statement in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
+                if isinstance(statement, cst.FunctionDef) and statement.name.value == "forward" and not any(
+                    dotted_name(decorator.decorator) in ("staticmethod", "classmethod")
+                    for decorator in statement.decorators
+                ):
+                    self._legacy_functions.add(node.name.value)
 
     # -- guards ----------------------------------------------------------------
+    def _is_guarded(self) -> bool:
+        return bool(self._guarded or self._versions.depth)
+
     def visit_If(self, node: cst.If) -> None:
-        if _is_guard(node.test):
-            self._guarded += 1
+        self._if_guards.append(self._versions.enter(node.test))
 
     def leave_If(self, original_node: cst.If) -> None:
-        if _is_guard(original_node.test):
-            self._guarded -= 1
+        self._versions.leave(self._if_guards.pop())
 
     def visit_IfExp(self, node: cst.IfExp) -> None:
-        if _is_guard(node.test):
-            self._guarded += 1
+        self._if_guards.append(self._versions.enter(node.test))
 
     def leave_IfExp(self, original_node: cst.IfExp) -> None:
-        if _is_guard(original_node.test):
-            self._guarded -= 1
+        self._versions.leave(self._if_guards.pop())
 
     def visit_Try(self, node: cst.Try) -> None:
         if node.handlers and catches(node, _MISSING_ERRORS):
             words = set(_IDENTIFIER.findall(cst.Module(body=[]).code_for_node(node.body)))
             for handler in node.handlers:
                 self._handler_words[id(handler)] = words
+        if _catches_by_name(node, _NARROW_ERRORS):
+            self._try_kinds[id(node)] = "guard"  # the code expects the name to be missing
+        elif node.handlers and catches(node, _BROAD_ERRORS):
+            if _is_probe(node):
+                self._try_kinds[id(node)] = "guard"  # `try: tf.Session; TF1 = True except: TF1 = False`
+                self._versions.flags.update(_probe_flags(node))
+            else:
+                words: set[str] = set()
+                for handler in node.handlers:
+                    if not all(_is_silent(statement) for statement in handler.body.body):
+                        words |= set(_IDENTIFIER.findall(cst.Module(body=[]).code_for_node(handler.body)))
+                self._try_kinds[id(node)] = words
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if id(node) in self._handler_words:
@@ -547,17 +739,29 @@ class RemovedApi(Rule):
         if id(original_node) in self._handler_words:
             self._fallbacks.pop()
 
-    def _is_fallback(self, removed: Removed) -> bool:
-        names = _IDENTIFIER.findall(removed.replacement)
-        return bool(names) and any(names[-1] in words for words in self._fallbacks)
-
     def visit_Try_body(self, node: cst.Try) -> None:
-        if catches(node, _MISSING_ERRORS):
+        kind = self._try_kinds.get(id(node))
+        if kind == "guard":
             self._guarded += 1
+        elif kind is not None:
+            self._alternatives.append(kind)
 
     def leave_Try_body(self, original_node: cst.Try) -> None:
-        if catches(original_node, _MISSING_ERRORS):
+        kind = self._try_kinds.get(id(original_node))
+        if kind == "guard":
             self._guarded -= 1
+        elif kind is not None:
+            self._alternatives.pop()
+
+    def _handled(self, removed: Removed) -> bool:
+        """Whether the code around this use already handles the name being gone."""
+        if self._is_guarded():
+            return True
+        key = _replacement_key(removed)
+        if key is None:
+            return False
+        # the fallback of a try that used the replacement, or a try whose handler uses it
+        return any(key in words for words in self._fallbacks) or any(key in words for words in self._alternatives)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self._targets.add(id(node.target))
@@ -569,54 +773,181 @@ class RemovedApi(Rule):
         qualified = self.names.qualify(node)
         if qualified is None:
             return
-        removed = self._removed(qualified)
-        if removed is not None:
-            if not self._guarded and id(node) not in self._targets and not self._is_fallback(removed):
-                self.report(node, self._message(qualified, removed), self._rename_fix(node, qualified, removed))
+        root = (dotted_name(node) or "").split(".")[0]
+        gone = _removed_module(qualified)
+        if gone is not None and gone[0] == _normalized(qualified):
+            if not self._handled(gone[1]) and id(node) not in self._targets:
+                self.report(node, _module_message(gone[0], gone[1], qualified, "attribute"))
             return
-        if qualified in ("tensorflow.__version__", "tensorflow.VERSION", "tensorflow.version.VERSION"):
-            self._version_checked = True
+        removed = self._removed(qualified, via_compat=root in self._compat_names)
+        if removed is not None:
+            if id(node) not in self._targets and not self._handled(removed):
+                self.report(node, self._message(qualified, removed, root=root), self._rename_fix(node, qualified, removed))
+            return
         if self._tf1_chain is None and qualified.startswith("tensorflow.") and not qualified.startswith(
             ("tensorflow.compat.", "tensorflow.python.", "tensorflow.core.", "tensorflow.contrib")
         ):
             symbol = _tf1_only(qualified[len("tensorflow.") :])
             if symbol is not None:
                 self._tf1_chain = node
-                root = (dotted_name(node) or "").split(".")[0]
-                self._tf1_uses.setdefault(symbol, root)
+                if not self._is_guarded() and not any(root in words for words in self._alternatives):
+                    self._tf1_uses.setdefault(symbol, root)
 
     def leave_Attribute(self, original_node: cst.Attribute) -> None:
         if original_node is self._tf1_chain:
             self._tf1_chain = None
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == "hasattr" and node.args:
-            if tf_symbol(self.names.qualify(node.args[0].value)) == "":
-                self._version_checked = True  # `hasattr(tf, "Session")`: the code handles both
-        if self._guarded:
+        if isinstance(node.func, cst.Name):
+            self._instantiations.append(node)
+        if self._is_guarded():
             return
-        symbol = tf_symbol(self.names.qualify(node.func))
+        qualified = self.names.qualify(node.func)
+        symbol = tf_symbol(qualified)
         if symbol == "concat":
             self._check_concat(node)
         elif symbol == "split":
             self._check_split(node)
+        elif qualified == "numpy.fromstring":
+            self._check_fromstring(node)
+        elif qualified in _VARIABLE:
+            self._check_volatile(node)
+        elif isinstance(node.func, cst.Attribute) and not node.args:
+            method = node.func.attr.value
+            if method == "tostring" and self._is_array(node.func.value):
+                self._report_method(node, _TOSTRING, "numpy.ndarray", fix="tobytes")
+            elif method == "tostring_rgb" and self._matplotlib:
+                self._report_method(node, _TOSTRING_RGB, "FigureCanvasAgg")
+        keras = _keras_name(qualified)
+        if (keras is not None and keras.startswith("keras.optimizers.") and ".legacy." not in keras
+                and keras.rsplit(".", 1)[-1][:1].isupper()):  # a class: `Adam`, not the old `rmsprop` alias
+            self._check_optimizer_lr(node, keras)
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "save":
+            receiver = dotted_name(node.func.value)
+            if receiver is not None and receiver in self._keras_models:
+                self._check_keras_save(node, call_argument(node, 0, "filepath"), f"{receiver}.save")
+        elif keras in ("keras.models.save_model", "keras.saving.save_model"):
+            self._check_keras_save(node, call_argument(node, 1, "filepath"), f"{keras}")
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        # `loss.data[0]` on a 0-dim tensor
+        if self._is_guarded() or not isinstance(node.value, cst.Attribute) or node.value.attr.value != "data":
+            return
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return
+        index = node.slice[0].slice.value
+        if not (isinstance(index, cst.Integer) and index.value == "0"):
+            return
+        tensor = node.value.value
+        if not self._is_scalar(tensor):
+            return
+        written = cst.Module(body=[]).code_for_node(tensor)
+        fix = Fix(
+            "use `.item()`", Applicability.SAFE,
+            ((node, cst.Call(func=cst.Attribute(value=tensor, attr=cst.Name("item")))),),
+        )
+        self.report(
+            node,
+            f"`{written}.data[0]` indexes a 0-dim tensor (a reduced loss): PyTorch 0.4 made reductions return "
+            f"0-dim tensors and since PyTorch 1.0 indexing one fails{_installed_note(_DATA_INDEX)}: `IndexError: "
+            f"invalid index of a 0-dim tensor. Use `tensor.item()` in Python`; use `{written}.item()`",
+            fix,
+        )
 
     def leave_Module(self, original_node: cst.Module) -> None:
+        for call in self._instantiations:
+            name = call.func.value if isinstance(call.func, cst.Name) else None
+            if name in self._legacy_functions and self.names.qualify(call.func) in (name, None, f"__main__.{name}"):
+                self.report(call, _legacy_function_message(name))
         self._report_tf1_names()
 
+    # -- values ----------------------------------------------------------------
+    def _is_array(self, expr: cst.BaseExpression) -> bool:
+        """A NumPy array, by how it was made: a NumPy call, `.astype(...)`, an array method of one."""
+        if isinstance(expr, cst.Name):
+            return expr.value in self._arrays[-1]
+        if isinstance(expr, cst.Attribute):
+            return dotted_name(expr) in self._arrays[-1]
+        if not isinstance(expr, cst.Call):
+            return False
+        if (self.names.qualify(expr.func) or "").startswith("numpy."):
+            return True
+        if isinstance(expr.func, cst.Attribute):
+            method = expr.func.attr.value
+            if method == "astype":
+                return True
+            if method in _ARRAY_METHODS:
+                return self._is_array(expr.func.value)
+        return False
+
+    def _is_scalar(self, expr: cst.BaseExpression) -> bool:
+        """A 0-dim torch tensor: what a reducing loss, `.sum()` or `.mean()` returns, or sums of those."""
+        if isinstance(expr, (cst.Name, cst.Attribute)):
+            return dotted_name(expr) in self._scalars[-1]
+        if isinstance(expr, cst.BinaryOperation) and isinstance(
+            expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
+        ):
+            sides = (expr.left, expr.right)
+            return any(self._is_scalar(side) for side in sides) and all(
+                self._is_scalar(side) or isinstance(side, (cst.Integer, cst.Float)) for side in sides
+            )
+        if not isinstance(expr, cst.Call):
+            return False
+        func = dotted_name(expr.func)
+        if func is not None and func in self._losses:
+            return True  # `criterion(outputs, labels)`
+        qualified = self.names.qualify(expr.func) or ""
+        if qualified.startswith("torch.nn.functional.") and qualified.rsplit(".", 1)[-1] in _FUNCTIONAL_LOSSES:
+            return _reduces(expr)
+        if qualified in ("torch.sum", "torch.mean") and len(expr.args) == 1 and expr.args[0].keyword is None:
+            return True
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("sum", "mean") and not expr.args:
+            return True  # a full reduction: 0-dim whatever it reduced
+        return False
+
+    def _makes_reducing_loss(self, call: cst.Call) -> bool:
+        qualified = self.names.qualify(call.func) or ""
+        return qualified.startswith("torch.nn.") and qualified.endswith("Loss") and _reduces(call)
+
+    def _makes_keras_model(self, call: cst.Call) -> bool:
+        if isinstance(call.func, cst.Name) and call.func.value in self._keras_model_classes:
+            return True
+        keras = _keras_name(self.names.qualify(call.func))
+        if keras is None:
+            return False
+        if keras in _KERAS_MODEL_MAKERS:
+            return True
+        return keras.startswith("keras.applications.") and keras.rsplit(".", 1)[-1][:1].isupper()
+
     # -- removed names -----------------------------------------------------------
-    def _removed(self, qualified: str) -> Removed | None:
+    def _removed(self, qualified: str, via_compat: bool = False) -> Removed | None:
         removed = QUALIFIED_REMOVED.get(qualified)
         if removed is None:
             symbol = tf_symbol(qualified)
             removed = TF_REMOVED.get(symbol) if symbol else None
+            if removed is not None and removed.in_compat_v1:
+                if via_compat or qualified.startswith("tensorflow.compat.v1."):
+                    return None  # `tf.compat.v1.initialize_all_variables` still exists
+                version = installed_version("TensorFlow")
+                if version is not None and version_tuple(version)[:1] < (2,):
+                    return None  # deprecated, but there in every TensorFlow 1.x
         if removed is not None and qualified in _BACK_IN:
             version = installed_version(removed.package)
             if version is not None and version_tuple(version) >= _BACK_IN[qualified]:
                 return None
         return removed
 
-    def _message(self, qualified: str, removed: Removed, import_: bool = False) -> str:
+    def _compat_replacement(self, qualified: str, removed: Removed, root: str | None) -> bool:
+        """Whether to name the replacement under `tf.compat.v1`: it is TensorFlow 1 API, the
+        target is TensorFlow 2, and the code does not already reach TensorFlow through `compat.v1`."""
+        if removed.package != "TensorFlow" or not removed.v1_replacement:
+            return False
+        if qualified.startswith("tensorflow.compat.v1.") or (root is not None and root in self._compat_names):
+            return False
+        version = installed_version("TensorFlow")
+        return version is not None and version_tuple(version)[:1] >= (2,)
+
+    def _message(self, qualified: str, removed: Removed, import_: bool = False, root: str | None = None) -> str:
         module, _, attribute = qualified.rpartition(".")
         if removed.package == "TensorFlow":
             symbol = tf_symbol(qualified) or attribute
@@ -630,9 +961,25 @@ class RemovedApi(Rule):
             error = f"ImportError: cannot import name '{attribute}' from '{module}'"
         else:
             error = f"AttributeError: module '{module}' has no attribute '{attribute}'"
+        advice = f"use {removed.replacement}"
+        if self._compat_replacement(qualified, removed, root):
+            new = _IDENTIFIER_PATH.search(removed.replacement).group().split(".", 1)[1]
+            advice = f"use `tf.compat.v1.{new}` (TensorFlow 2 keeps TensorFlow 1's {removed.replacement} only there"
+            if new.startswith("summary.") and new != "summary.FileWriterCache":
+                advice += f"; its own `tf.{new}` is another API, which needs a `step` and a default writer"
+            advice += ")"
+            if removed.in_compat_v1:
+                advice += f", or `tf.compat.v1.{symbol}`, which still exists"
+            advice += ", or port the code to TensorFlow 2"
+        elif removed.package == "TensorFlow" and removed.v1_replacement and not (
+            qualified.startswith("tensorflow.compat.v1.") or (root is not None and root in self._compat_names)
+        ):
+            new = _IDENTIFIER_PATH.search(removed.replacement).group().split(".", 1)[1]
+            advice += f" (`tf.compat.v1.{new}` under TensorFlow 2)"
+        version_word = "removed from the API in" if removed.in_compat_v1 else "removed in"
         text = (
-            f"`{shown}` was removed in {removed.package} {removed.removed_in}{_installed_note(removed)}: "
-            f"`{error}`; use {removed.replacement}"
+            f"`{shown}` was {version_word} {removed.package} {removed.removed_in}{_installed_note(removed)}: "
+            f"`{error}`; {advice}"
         )
         return f"{text} ({removed.note})" if removed.note else text
 
@@ -653,10 +1000,110 @@ class RemovedApi(Rule):
             if not written or not symbol or not written.endswith("." + symbol):
                 return None
             prefix = written[: -len(symbol) - 1]
-            if self.names.qualify(cst.parse_expression(prefix)) not in _TF_MODULES if prefix else True:
+            module = self.names.qualify(cst.parse_expression(prefix)) if prefix else None
+            if module not in _TF_MODULES:
                 return None  # not reached through the tensorflow module itself
+            if self._compat_replacement(qualified, removed, prefix.split(".")[0]):
+                if module != "tensorflow":
+                    return None
+                target = f"compat.v1.{target}"
             new = cst.parse_expression(f"{prefix}.{target}")
-        return Fix(f"use {removed.replacement.split(' (')[0]}", applicability, ((node, new),))
+        shown = removed.replacement.split(" (")[0]
+        if kind == "tf" and target.startswith("compat.v1."):
+            shown = f"`tf.{target}`"
+        return Fix(f"use {shown}", applicability, ((node, new),))
+
+    # -- calls whose form a release removed --------------------------------------
+    def _report_method(self, node: cst.Call, removed: Removed, owner: str, fix: str | None = None) -> None:
+        assert isinstance(node.func, cst.Attribute)
+        method = node.func.attr.value
+        written = cst.Module(body=[]).code_for_node(node.func.value)
+        rename = None
+        if fix is not None:
+            rename = Fix(
+                f"use `.{fix}()`", Applicability.SAFE, ((node.func.attr, cst.Name(fix)),)
+            )
+        self.report(
+            node,
+            f"`{written}.{method}()` was removed in {removed.package} {removed.removed_in}{_installed_note(removed)}: "
+            f"`AttributeError: '{owner}' object has no attribute '{method}'`; use {removed.replacement}",
+            rename,
+        )
+
+    def _check_fromstring(self, node: cst.Call) -> None:
+        positional = _positional(node)
+        if positional is None or len(positional) >= 4:
+            return  # NumPy 1.x took `sep` fourth
+        sep = self._keyword(node, "sep")
+        if sep is not None and string_value(sep.value) != "":
+            return  # text mode, which NumPy 2 keeps
+        assert isinstance(node.func, (cst.Attribute, cst.Name))
+        fix = None
+        if isinstance(node.func, cst.Attribute) and sep is None:
+            fix = Fix(
+                "use `np.frombuffer` (a read-only view of the bytes)", Applicability.UNSAFE,
+                ((node.func.attr, cst.Name("frombuffer")),),
+            )
+        self.report(
+            node,
+            f"`np.fromstring` without `sep` reads binary data, which NumPy {_FROMSTRING.removed_in} removed"
+            f"{_installed_note(_FROMSTRING)}: `ValueError: The binary mode of fromstring is removed, use frombuffer "
+            f"instead`; use {_FROMSTRING.replacement}",
+            fix,
+        )
+
+    def _check_volatile(self, node: cst.Call) -> None:
+        volatile = self._keyword(node, "volatile")
+        if volatile is None or (isinstance(volatile.value, cst.Name) and volatile.value.value in ("False", "None")):
+            return
+        self.report(
+            node,
+            f"`Variable(..., volatile=True)`: PyTorch 0.4 removed `volatile`{_installed_note(_VOLATILE)} and now "
+            "ignores it (`UserWarning: volatile was removed and now has no effect`), so this evaluation builds and "
+            "keeps the autograd graph: more memory and time, and outputs that require grad; drop `Variable` and "
+            "`volatile` and run the code under `with torch.no_grad():`",
+        )
+
+    def _check_optimizer_lr(self, node: cst.Call, optimizer: str) -> None:
+        lr = self._keyword(node, "lr")
+        if lr is None or self._keyword(node, "learning_rate") is not None:
+            return
+        fix = Fix("rename `lr` to `learning_rate`", Applicability.SAFE, ((lr.keyword, cst.Name("learning_rate")),))
+        value = cst.Module(body=[]).code_for_node(lr.value)
+        self.report(
+            node,
+            f"`{optimizer.rsplit('.', 1)[-1]}(lr=...)`: Keras 3 removed the `lr` alias{_installed_note(_OPTIMIZER_LR)}"
+            f" (TensorFlow 2.16 and later use Keras 3): `ValueError: Argument(s) not recognized: {{'lr': {value}}}`; "
+            "write `learning_rate=`",
+            fix,
+        )
+
+    def _check_keras_save(self, node: cst.Call, path: cst.BaseExpression | None, shown: str) -> None:
+        save_format = self._keyword(node, "save_format")
+        if save_format is not None:
+            self.report(
+                node,
+                f"`{shown}(..., save_format=...)`: Keras 3 removed `save_format`{_installed_note(_KERAS_SAVE)}: "
+                "`ValueError: The `save_format` argument is deprecated in Keras 3`; save to a path ending in "
+                "`.keras` (or `.h5`), or call `model.export(path)` for a TensorFlow SavedModel",
+            )
+            return
+        if path is None:
+            return
+        tail = string_tail(path)
+        if tail is None and isinstance(path, cst.Call) and self.names.qualify(path.func) in _PATH_JOINS and path.args:
+            tail = string_tail(path.args[-1].value)
+        if tail is None or not tail or tail.lower().endswith(_KERAS_EXTENSIONS):
+            return
+        written = cst.Module(body=[]).code_for_node(path)
+        self.report(
+            node,
+            f"`{shown}({written})`: a path without a `.keras` or `.h5` extension wrote a TensorFlow SavedModel "
+            f"directory up to Keras 2, and Keras 3 (TensorFlow 2.16 and later) rejects it"
+            f"{_installed_note(_KERAS_SAVE)}: `ValueError: Invalid filepath extension for saving. Please add either "
+            "a `.keras` extension for the native Keras format (recommended) or a `.h5` extension`; save to a path "
+            "ending in `.keras`, or call `model.export(path)` for a SavedModel to serve",
+        )
 
     # -- argument order ----------------------------------------------------------
     def _check_concat(self, node: cst.Call) -> None:
@@ -710,7 +1157,7 @@ class RemovedApi(Rule):
 
     # -- TensorFlow 1 names under TensorFlow 2 ----------------------------------------
     def _report_tf1_names(self) -> None:
-        if self._version_checked or not (self._tf1_uses or self._tf1_from_imports):
+        if not (self._tf1_uses or self._tf1_from_imports):
             return
         version = installed_version("TensorFlow")
         if version is None or version_tuple(version)[:1] < (2,):
@@ -731,29 +1178,257 @@ class RemovedApi(Rule):
         for node, imported in self._tf1_from_imports:
             self.report(
                 node,
-                f"`from tensorflow import {imported}`: `{imported}` is a TensorFlow 1 name and TensorFlow "
-                f"{version} is installed here: `ImportError: cannot import name '{imported}' from 'tensorflow'`; "
+                f"`from tensorflow import {imported}`: `{imported}` is a TensorFlow 1 name, not in "
+                f"{_under(version)}: `ImportError: cannot import name '{imported}' from 'tensorflow'`; "
                 f"import it from `tensorflow.compat.v1`, or port the code to TensorFlow 2",
             )
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_IDENTIFIER_PATH = re.compile(r"[A-Za-z_][\w.]*")
 _MISSING_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+# What a missing name raises: a `try` that catches one of these expects the name may be gone.
+_NARROW_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError"})
+# Handlers that catch everything (a bare `except:` too): a version fork only when they do other work.
+_BROAD_ERRORS = frozenset({"Exception", "BaseException"})
+_VERSION_ATTRIBUTES = ("__version__", "VERSION", "version_info")
 
 
-def _is_guard(test: cst.BaseExpression) -> bool:
-    """An `if` test that checks a version or whether an attribute exists."""
+class VersionGuards:
+    """Which code runs only under some versions of a library.
+
+    A test of a version (`if tf.__version__.startswith("1."):`, `if LooseVersion(np.__version__)
+    < "2"`), of whether an attribute exists (`if hasattr(np, "float_"):`), or of a flag made from
+    one of those (`is_tf2 = tf.__version__[0] == "2"` ... `if is_tf2:`, `self.tf1 = ...`) guards
+    both its branches: the code handles both versions. Merely mentioning a version
+    (`print(tf.__version__)`, writing it to a log) guards nothing. A rule calls `note_assign`
+    for every assignment and `enter(test)` / `leave(entered)` around each `if`; `depth` is
+    non-zero inside a guarded branch.
+    """
+
+    def __init__(self) -> None:
+        self.flags: set[str] = set()  # names (`is_tf2`, `self.tf1`) that hold a version test
+        self.depth = 0
+
+    def note_assign(self, node: cst.Assign) -> None:
+        if self.tests_version(node.value):
+            for target in node.targets:
+                name = dotted_name(target.target)
+                if name is not None:
+                    self.flags.add(name)
+
+    def tests_version(self, test: cst.BaseExpression) -> bool:
+        return _is_guard(test, self.flags)
+
+    def enter(self, test: cst.BaseExpression) -> bool:
+        entered = self.tests_version(test)
+        self.depth += entered
+        return entered
+
+    def leave(self, entered: bool) -> None:
+        self.depth -= entered
+
+
+def _is_guard(test: cst.BaseExpression, flags: set[str] | frozenset[str] = frozenset()) -> bool:
+    """An `if` test that checks a version, whether an attribute exists, or a flag made from those."""
     stack = [test]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Attribute) and node.attr.value in ("__version__", "VERSION", "version_info"):
+        if isinstance(node, cst.Attribute) and node.attr.value in _VERSION_ATTRIBUTES:
             return True
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("hasattr", "getattr"):
             return True
+        if flags and isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) in flags:
+            return True
         if isinstance(node, (cst.BooleanOperation, cst.Comparison, cst.UnaryOperation, cst.Call, cst.Attribute,
-                             cst.Subscript, cst.ComparisonTarget, cst.Arg, cst.BinaryOperation)):
+                             cst.Subscript, cst.ComparisonTarget, cst.Arg, cst.BinaryOperation, cst.SubscriptElement,
+                             cst.Index)):
             stack.extend(child_nodes(node))
     return False
+
+
+def _catches_by_name(node: cst.Try, exceptions: frozenset[str]) -> bool:
+    """Whether a handler names one of these exceptions (a bare `except:` names none)."""
+    return any(handler.type is not None for handler in node.handlers) and catches(
+        node.with_changes(handlers=[handler for handler in node.handlers if handler.type is not None]), exceptions
+    )
+
+
+def _is_constant(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.UnaryOperation):
+        expr = expr.expression
+    if isinstance(expr, cst.Name):
+        return expr.value in ("True", "False", "None")
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Dict, cst.Set)):
+        return not getattr(expr, "elements", None)
+    return isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString))
+
+
+_SILENT_CALL_ROOTS = frozenset({"print", "logging", "logger", "log", "LOGGER", "warnings", "traceback", "tqdm"})
+_SILENT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+_LOGGING_METHODS = frozenset({"warn", "warning", "error", "info", "debug", "exception", "critical", "print_exc"})
+
+
+def _is_silent(statement: cst.BaseStatement) -> bool:
+    """A handler statement that skips, logs, gives up or re-raises: no other way to do the work."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, (cst.Pass, cst.Continue, cst.Break, cst.Raise)):
+            continue
+        if isinstance(small, cst.Return) and (small.value is None or _is_constant(small.value)):
+            continue
+        if isinstance(small, cst.Assign) and _is_constant(small.value):
+            continue
+        if isinstance(small, cst.Expr):
+            value = small.value
+            if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+                continue
+            if isinstance(value, cst.Call):
+                called = dotted_name(value.func) or ""
+                if (called.split(".")[0] in _SILENT_CALL_ROOTS or called in _SILENT_CALLS
+                        or called.rsplit(".", 1)[-1] in _LOGGING_METHODS):
+                    continue
+        return False
+    return True
+
+
+def _probe_flags(node: cst.Try) -> set[str]:
+    """The names a probe `try` sets to constants (`TF1 = True` / `TF1 = False`)."""
+    flags = set()
+    for block in [node.body, *(handler.body for handler in node.handlers)]:
+        for statement in block.body:
+            for small in getattr(statement, "body", ()):
+                if isinstance(small, cst.Assign) and _is_constant(small.value):
+                    flags.update(name for target in small.targets if (name := dotted_name(target.target)))
+    return flags
+
+
+def _is_probe(node: cst.Try) -> bool:
+    """`try: tf.Session; TF1 = True except: TF1 = False`: the body only touches names and sets
+    flags, and the handlers only set flags: a version test written as a `try`."""
+    touched = False
+    for statement in node.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            touched |= isinstance(small, cst.Expr)
+            if not (isinstance(small, (cst.Expr, cst.Pass)) or (isinstance(small, cst.Assign) and _is_constant(small.value))):
+                return False
+    if not touched:
+        return False
+    for handler in node.handlers:
+        for statement in handler.body.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                return False
+            for small in statement.body:
+                if not (isinstance(small, cst.Pass) or (isinstance(small, cst.Assign) and _is_constant(small.value))):
+                    return False
+    return bool(_probe_flags(node))
+
+
+def _replacement_key(removed: Removed) -> str | None:
+    """The identifier that names the replacement (`global_variables_initializer`, `LANCZOS`, `float`)."""
+    match = re.search(r"`([^`]*)`", removed.replacement)
+    names = _IDENTIFIER.findall(match.group(1) if match else removed.replacement)
+    return names[-1] if names else None
+
+
+def _normalized(qualified: str | None) -> str:
+    """`tensorflow.compat.v1.keras.layers` -> `tensorflow.keras.layers`; other names unchanged."""
+    symbol = tf_symbol(qualified)
+    if symbol is not None:
+        return f"tensorflow.{symbol}" if symbol else "tensorflow"
+    return qualified or ""
+
+
+def _removed_module(qualified: str | None) -> tuple[str, Removed] | None:
+    """The removed module `qualified` is, or is inside."""
+    name = _normalized(qualified)
+    for module, removed in REMOVED_MODULES.items():
+        if name == module or name.startswith(module + "."):
+            return module, removed
+    return None
+
+
+def _module_message(module: str, removed: Removed, written: str, kind: str) -> str:
+    shown = module.replace("tensorflow.keras", "tf.keras", 1) if module.startswith("tensorflow.keras") else module
+    if kind == "attribute":
+        parent, _, last = module.rpartition(".")
+        error = f"AttributeError: module '{parent}' has no attribute '{last}'"
+    else:
+        error = f"ModuleNotFoundError: No module named '{module}'"
+    return (
+        f"`{shown}` was removed in {removed.package} {removed.removed_in}{_installed_note(removed)}: "
+        f"`{error}`; use {removed.replacement}"
+    )
+
+
+def _keras_name(qualified: str | None) -> str | None:
+    """`tensorflow.keras.optimizers.Adam` and `keras.optimizers.Adam` -> `keras.optimizers.Adam`; else None."""
+    name = _normalized(qualified)
+    if name.startswith("tensorflow.keras."):
+        name = name[len("tensorflow.") :]
+    return name if name.startswith("keras.") else None
+
+
+_KERAS_MODEL_MAKERS = frozenset({
+    "keras.Sequential", "keras.Model", "keras.models.Sequential", "keras.models.Model",
+    "keras.models.load_model", "keras.saving.load_model", "keras.models.clone_model",
+})
+_KERAS_EXTENSIONS = (".keras", ".h5", ".hdf5")
+_PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
+_VARIABLE = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})
+# Methods of an ndarray that return an ndarray.
+_ARRAY_METHODS = frozenset({
+    "astype", "clip", "copy", "reshape", "transpose", "flatten", "ravel", "squeeze", "round", "byteswap", "view",
+})
+# torch.nn.functional losses: each reduces to a 0-dim tensor unless told `reduction="none"`.
+_FUNCTIONAL_LOSSES = frozenset({
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
+    "smooth_l1_loss", "huber_loss", "kl_div", "soft_margin_loss", "multilabel_soft_margin_loss",
+    "cosine_embedding_loss", "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss",
+    "poisson_nll_loss", "gaussian_nll_loss", "ctc_loss", "multi_margin_loss", "multilabel_margin_loss",
+})
+
+
+def _reduces(call: cst.Call) -> bool:
+    """A torch loss (module or function) called without `reduction="none"` / `reduce=False`."""
+    for arg in call.args:
+        if arg.star:
+            return False
+        if arg.keyword is None:
+            continue
+        if arg.keyword.value == "reduction" and string_value(arg.value) != "mean" and string_value(arg.value) != "sum":
+            return False
+        if arg.keyword.value == "reduce" and not (isinstance(arg.value, cst.Name) and arg.value.value == "True"):
+            return False
+    return True
+
+
+_FROMSTRING = Removed(
+    "NumPy", "2.3", "`np.frombuffer(data, dtype)` (the same values, as a read-only view: add `.copy()` to write to them)"
+)
+_TOSTRING = Removed("NumPy", "2.3", "`.tobytes()` (the same bytes)")
+_TOSTRING_RGB = Removed(
+    "matplotlib", "3.10",
+    "`np.asarray(canvas.buffer_rgba())` (RGBA, shaped (height, width, 4); take `[..., :3]` for RGB)",
+)
+_VOLATILE = Removed("torch", "0.4", "`with torch.no_grad():`")
+_DATA_INDEX = Removed("torch", "1.0", "`.item()`")
+_LEGACY_FUNCTION = Removed("torch", "1.5", "static `forward`/`backward` and `Function.apply`")
+_OPTIMIZER_LR = Removed("Keras", "3.0", "`learning_rate=`")
+_KERAS_SAVE = Removed("Keras", "3.0", "a `.keras` path, or `model.export(path)`")
+
+
+def _legacy_function_message(name: str) -> str:
+    return (
+        f"`{name}` is a legacy autograd Function (its `forward` is not a `@staticmethod`), used through an "
+        f"instance: PyTorch 1.5 made that an error{_installed_note(_LEGACY_FUNCTION)}: `RuntimeError: Legacy "
+        "autograd function with non-static forward method is deprecated. Please use new-style autograd function "
+        f"with static forward method.`; make `forward(ctx, ...)` and `backward(ctx, ...)` `@staticmethod`s (state "
+        f"on `ctx`, `ctx.save_for_backward`) and call `{name}.apply(...)`"
+    )
 
 
 def _tf1_only(symbol: str) -> str | None:
@@ -775,10 +1450,17 @@ def _tf1_message(shown: list[str], version: str, root: str) -> str:
     where = f"tensorflow.{module}" if module else "tensorflow"
     verb = "does" if len(shown) == 1 else "do"
     return (
-        f"TensorFlow 1 code under TensorFlow {version} (installed here): {listed} {verb} not exist in TensorFlow 2 "
+        f"TensorFlow 1 code under {_under(version)}: {listed} {verb} not exist in TensorFlow 2 "
         f"(`AttributeError: module '{where}' has no attribute '{attribute}'`); "
         f"`import tensorflow.compat.v1 as {root}` and call `{root}.disable_v2_behavior()`, or port it with `tf_upgrade_v2`"
     )
+
+
+def _under(version: str) -> str:
+    """`TensorFlow 2.21.0 (installed here)`, `TensorFlow 2.15 (the target, from requirements.txt:3)`."""
+    if target_environment.installed_here(version):
+        return f"TensorFlow {version} (installed here)"
+    return f"TensorFlow {target_environment.shown(version)} (the target, from {target_environment.source(version)})"
 
 
 def _keyword_message(function: str, old: str, new: str) -> str:

@@ -165,7 +165,8 @@ def test_rules_that_read_installed_versions_declare_them():
     from dldoctor.lint.registry import all_rules
 
     for rule in all_rules().values():
-        reads = "installed_version" in inspect.getsource(inspect.getmodule(rule))
+        text = inspect.getsource(inspect.getmodule(rule))
+        reads = "installed_version" in text or "target_environment.current()" in text
         assert bool(rule.reads_installed) == reads, rule.code
 
 

@@ -23,8 +23,8 @@ CODES = frozenset({"DL101", "DL201", "DL602"})
 
 # (line, what the safe fix makes of it); a line that is not fixable maps to itself.
 FIXABLE = [
-    ("init = tf.initialize_all_variables()", "init = tf.global_variables_initializer()"),
-    ("summary_op = tf.merge_all_summaries()", "summary_op = tf.summary.merge_all()"),
+    ("x = tf.neg(logits)", "x = tf.negative(logits)"),
+    ("pair = tf.pack([a, b])", "pair = tf.stack([a, b])"),
     ("img = open(image_path, 'r').read()", "img = open(image_path, 'rb').read()"),
     ("损失 = tf.mul(权重, 输入)", "损失 = tf.multiply(权重, 输入)"),
     ("config = tf.ConfigProto(log_device_placement=True)", "config = tf.ConfigProto()"),
@@ -78,46 +78,46 @@ def test_fixes_change_exactly_the_fixed_lines(case):
 
 def test_a_form_feed_line_is_fixed_in_place_from_the_cli(tmp_path):
     for name, text in {
-        "one.py": "import tensorflow.compat.v1 as tf\n\finit = tf.initialize_all_variables()\n",
-        "three.py": "import tensorflow.compat.v1 as tf\n\f\f\finit = tf.initialize_all_variables()\n",
-        "first.py": "\fimport tensorflow.compat.v1 as tf\n\finit = tf.initialize_all_variables()\n",
+        "one.py": "import tensorflow.compat.v1 as tf\n\fprod = tf.mul(a, b)\n",
+        "three.py": "import tensorflow.compat.v1 as tf\n\f\f\fprod = tf.mul(a, b)\n",
+        "first.py": "\fimport tensorflow.compat.v1 as tf\n\fprod = tf.mul(a, b)\n",
     }.items():
         write(tmp_path / name, text)
     result = run_dldoctor("lint", "--select", "DL602", "--fix", ".", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Fixed 3 findings" in result.stdout
-    assert (tmp_path / "one.py").read_bytes() == b"import tensorflow.compat.v1 as tf\n\finit = tf.global_variables_initializer()\n"
-    assert (tmp_path / "three.py").read_bytes() == b"import tensorflow.compat.v1 as tf\n\f\f\finit = tf.global_variables_initializer()\n"
-    assert (tmp_path / "first.py").read_bytes() == b"\fimport tensorflow.compat.v1 as tf\n\finit = tf.global_variables_initializer()\n"
+    assert (tmp_path / "one.py").read_bytes() == b"import tensorflow.compat.v1 as tf\n\fprod = tf.multiply(a, b)\n"
+    assert (tmp_path / "three.py").read_bytes() == b"import tensorflow.compat.v1 as tf\n\f\f\fprod = tf.multiply(a, b)\n"
+    assert (tmp_path / "first.py").read_bytes() == b"\fimport tensorflow.compat.v1 as tf\n\fprod = tf.multiply(a, b)\n"
 
 
 def test_findings_on_form_feed_lines_point_at_the_node(tmp_path):
-    write(tmp_path / "ff.py", "\fimport tensorflow.compat.v1 as tf\n\f\finit = tf.initialize_all_variables()\n")
+    write(tmp_path / "ff.py", "\fimport tensorflow.compat.v1 as tf\n\f\fprod = tf.mul(a, b)\n")
     [finding] = run_dldoctor("lint", "--select", "DL602", "--output-format", "json", "ff.py", cwd=tmp_path).json()
     assert (finding["location"]["row"], finding["location"]["column"]) == (2, 10)  # `tf.` after two form feeds
     [edit] = finding["fix"]["edits"]
-    assert (edit["location"]["column"], edit["end_location"]["column"]) == (10, 37)
+    assert (edit["location"]["column"], edit["end_location"]["column"]) == (10, 16)  # `tf.mul`
 
 
 def test_fix_does_not_follow_a_link_out_of_the_named_directory(tmp_path):
-    bad = "import tensorflow.compat.v1 as tf\ninit = tf.initialize_all_variables()\n"
+    bad = "import tensorflow.compat.v1 as tf\nprod = tf.mul(a, b)\n"
     write(tmp_path / "outside" / "x.py", bad)
     write(tmp_path / "target" / "own.py", bad)
     os.symlink(os.path.join("..", "outside", "x.py"), tmp_path / "target" / "link.py")
     result = run_dldoctor("lint", "--select", "DL602", "--fix", "target", cwd=tmp_path)
     assert (tmp_path / "outside" / "x.py").read_text() == bad  # untouched
-    assert "global_variables_initializer" in (tmp_path / "target" / "own.py").read_text()
+    assert "tf.multiply(a, b)" in (tmp_path / "target" / "own.py").read_text()
     assert "target/link.py: a symbolic link to" in result.stderr and "not fixed" in result.stderr
     assert result.returncode == 1  # the link's finding is still reported
     # Named itself, the link is the user's choice: its target is fixed, the link stays a link.
     named = run_dldoctor("lint", "--select", "DL602", "--fix", "target/link.py", cwd=tmp_path)
     assert named.returncode == 0, named.stderr
     assert os.path.islink(tmp_path / "target" / "link.py")
-    assert "global_variables_initializer" in (tmp_path / "outside" / "x.py").read_text()
+    assert "tf.multiply(a, b)" in (tmp_path / "outside" / "x.py").read_text()
 
 
 def test_a_file_reached_twice_is_fixed_once(tmp_path):
-    write(tmp_path / "a.py", "import tensorflow.compat.v1 as tf\ninit = tf.initialize_all_variables()\n")
+    write(tmp_path / "a.py", "import tensorflow.compat.v1 as tf\nprod = tf.mul(a, b)\n")
     os.symlink("a.py", tmp_path / "b.py")
     # Two names of one file in one run (in parallel workers, they would race): one writes.
     assert fixes.write_refusals([str(tmp_path / "a.py"), str(tmp_path / "b.py")], [str(tmp_path)]) == [
@@ -127,17 +127,17 @@ def test_a_file_reached_twice_is_fixed_once(tmp_path):
     result = run_dldoctor("lint", "--select", "DL602", "--fix", ".", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert os.path.islink(tmp_path / "b.py")
-    assert (tmp_path / "a.py").read_text() == "import tensorflow.compat.v1 as tf\ninit = tf.global_variables_initializer()\n"
+    assert (tmp_path / "a.py").read_text() == "import tensorflow.compat.v1 as tf\nprod = tf.multiply(a, b)\n"
 
 
 def test_fix_keeps_hard_links_and_permissions(tmp_path):
-    write(tmp_path / "train.py", "import tensorflow.compat.v1 as tf\ninit = tf.initialize_all_variables()\n")
+    write(tmp_path / "train.py", "import tensorflow.compat.v1 as tf\nprod = tf.mul(a, b)\n")
     os.chmod(tmp_path / "train.py", 0o750)
     os.link(tmp_path / "train.py", tmp_path / "alias.py")
     inode = os.stat(tmp_path / "train.py").st_ino
     result = run_dldoctor("lint", "--select", "DL602", "--fix", "train.py", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert os.stat(tmp_path / "train.py").st_ino == inode  # the same file, so the other name sees the fix
-    assert "global_variables_initializer" in (tmp_path / "alias.py").read_text()
+    assert "tf.multiply(a, b)" in (tmp_path / "alias.py").read_text()
     assert os.stat(tmp_path / "train.py").st_mode & 0o777 == 0o750
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".dldoctor-")]

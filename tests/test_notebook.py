@@ -131,3 +131,82 @@ def test_a_broken_notebook_is_one_clear_line(tmp_path):
     lines = run.stdout.splitlines()
     assert any(line.startswith("bad.ipynb:1:1: DL000 not a notebook: invalid JSON") for line in lines), lines
     assert any(line.startswith("good.py:2:") for line in lines)
+
+
+def test_a_comment_ending_in_a_question_mark_is_not_ipython_help():
+    text = notebook(
+        cell("import tensorflow.compat.v1 as tf"),
+        cell(
+            "# which of these does the cluster need?\n"
+            "config = tf.ConfigProto(allow_soft_placement=True,  # needed on CPU-only boxes?\n"
+            "                        log_device_placement=True)"
+        ),
+    )
+    assert findings(text) == [(2, 3, 46, "DL201")]
+
+
+def test_python_inside_brackets_strings_and_continuations_is_not_ipython():
+    source = (
+        "import tensorflow.compat.v1 as tf\n"
+        "steps_left = (total_steps\n"
+        "              % steps_per_epoch)\n"
+        'NOTES = """\n'
+        "%d images per class?\n"
+        "!important: resize first\n"
+        '"""\n'
+        'tag = "%s_%d" \\\n'
+        "    % (name, step)\n"
+        "config = tf.ConfigProto(log_device_placement=True)"
+    )
+    assert findings(notebook(cell(source))) == [(1, 10, 46, "DL201")]
+    # The lines are kept as they are: the string still holds its two lines.
+    assert "%d images per class?\n!important: resize first\n" in runner.notebook.load(notebook(cell(source))).text
+
+
+def test_ipython_help_and_escapes_are_still_skipped():
+    text = notebook(
+        cell("import tensorflow.compat.v1 as tf\ntf.ConfigProto?\n?tf.Session\ntf.train.Saver??\n%time x = 1"),
+        cell("if True:\n    files = !ls *.jpg\n    tf.ConfigProto(log_device_placement=True)"),
+    )
+    assert findings(text) == [(2, 3, 41, "DL201")]
+
+
+def _py2_notebook() -> str:
+    return notebook(
+        cell("import tensorflow.compat.v1 as tf"),
+        cell("batch = 32\nprint 'batch size', batch"),
+        {"cell_type": "markdown", "metadata": {}, "source": ["## Session"]},
+        cell("config = tf.ConfigProto(log_device_placement=True)\nsess = tf.Session(config=config)"),
+        cell("for step in range(3):\n    print step"),
+    )
+
+
+def test_an_unparsable_cell_hides_no_other_cell():
+    found = findings(_py2_notebook())
+    assert [(c, line, code) for c, line, _, code in found] == [(2, 2, "DL000"), (4, 1, "DL201"), (5, 2, "DL000")]
+    # A notebook that parses is linted as one module, with no DL000.
+    fine = notebook(cell("import tensorflow.compat.v1 as tf"), cell("tf.ConfigProto(log_device_placement=True)"))
+    assert [code for *_, code in findings(fine)] == ["DL201"]
+
+
+def test_unparsable_cells_in_cli_output(tmp_path):
+    (tmp_path / "nb.ipynb").write_text(_py2_notebook())
+    concise = dldoctor("nb.ipynb", "--output-format", "concise", "--no-cache", cwd=tmp_path).stdout.splitlines()
+    assert concise[0].startswith("nb.ipynb:cell 2:2:1: DL000 SyntaxError: Missing parentheses in call to 'print'")
+    assert "Python 2" in concise[0]
+    assert concise[1].startswith("nb.ipynb:cell 4:1:46: DL201 ")
+    assert concise[2].startswith("nb.ipynb:cell 5:2:5: DL000 SyntaxError: Missing parentheses in call to 'print'")
+    items = json.loads(dldoctor("nb.ipynb", "--output-format", "json", "--no-cache", cwd=tmp_path).stdout)
+    assert [(item["cell"], item["location"]["row"], item["code"]) for item in items] == [
+        (2, 2, "DL000"), (4, 1, "DL201"), (5, 2, "DL000"),
+    ]
+    text = dldoctor("nb.ipynb", "--no-cache", cwd=tmp_path).stdout
+    assert "  cell 2:2:1  DL000" in text and "  cell 4:1:46  DL201" in text
+    # With one rule selected, the other cells' findings still come (DL000 is always on).
+    only = dldoctor("nb.ipynb", "--select", "DL201", "--output-format", "concise", "--no-cache", cwd=tmp_path)
+    assert [line.split(": ")[1].split(" ")[0] for line in only.stdout.splitlines() if line.startswith("nb.ipynb")] == [
+        "DL000", "DL201", "DL000",
+    ]
+    # Through the API, a selection without DL000 gets the other cells' findings alone.
+    result = runner.lint_bytes("nb.ipynb", _py2_notebook().encode(), frozenset({"DL201"}))
+    assert [(f.cell, f.code) for f in result.findings] == [(4, "DL201")]

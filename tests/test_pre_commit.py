@@ -128,3 +128,61 @@ def test_hook_passes_on_clean_code(tmp_path, hook_repo, env):
     assert "Passed" in output
     assert "All checks passed! (1 file checked)" in output  # the hook ran, on train.py only
     assert "DL201" not in output
+
+
+# A project that pins its versions: every version-dependent finding is decided by the pins,
+# so pre-commit's isolated venv (no torch, no TensorFlow, no NumPy) and the project's own
+# venv (torch 2.13, TensorFlow 2.21, NumPy 2) must report the same. Judged by what is
+# installed instead, they would disagree on every file here.
+PINNED_PROJECT = {
+    "requirements.txt": "tensorflow==1.15.5\ntorch==2.5.1\nnumpy==1.26.4\n",
+    "resume.py": (
+        "import torch\n\n\ndef resume(model, path):\n"
+        "    state = torch.load(path, map_location='cpu')\n    model.load_state_dict(state['model'])\n"
+    ),
+    "graph.py": (
+        "import tensorflow as tf\nimport tensorflow.contrib.slim as slim\n"
+        "from tensorflow.contrib.slim.python.slim.nets.inception_v4 import inception_v4_base\n\n\n"
+        "def train(loss):\n    step = tf.train.AdamOptimizer(1e-4).minimize(loss)\n"
+        "    with tf.Session() as sess:\n        sess.run(tf.global_variables_initializer())\n"
+        "        sess.run(step)\n"
+    ),
+    "masks.py": "import numpy as np\n\nmask = np.zeros(3, dtype=np.bool)\n",
+}
+
+
+def _reported(output: str) -> tuple[list[tuple[str, str]], set[str]]:
+    """(file, finding line) pairs of dldoctor's text report, sorted, and the versions it says
+    it assumed: pre-commit may split the files over several runs, each with its own report."""
+    import re
+
+    findings, assumed, path = [], set(), ""
+    for line in output.splitlines():
+        if re.fullmatch(r"\S+\.py", line):
+            path = line
+        elif re.match(r"  \d+:\d+  DL\d{3} ", line):
+            findings.append((path, line))
+        elif line.startswith("Judged against "):
+            assumed |= set(line[len("Judged against ") :].rstrip(".").split("; "))
+    return sorted(findings), assumed
+
+
+def test_hook_and_project_venv_agree_on_a_pinned_project(tmp_path, hook_repo, env):
+    completed, output = try_repo(tmp_path, PINNED_PROJECT, hook_repo, env)
+    assert completed.returncode == 1, output
+    work = tmp_path / "work"
+    here = subprocess.run(
+        [sys.executable, "-m", "dldoctor", "lint", "--no-cache", *sorted(n for n in PINNED_PROJECT if n.endswith(".py"))],
+        cwd=work, capture_output=True, text=True, env=env, timeout=TIMEOUT,
+    )
+    assert here.returncode == 1, here.stdout + here.stderr
+    assert _reported(output) == _reported(here.stdout), output
+    findings, assumed = _reported(here.stdout)
+    # inception_v4 (contrib never had it), np.bool under NumPy 1.26, torch.load under torch 2.5
+    assert [(path, line.split()[1]) for path, line in findings] == [
+        ("graph.py", "DL601"), ("masks.py", "DL602"), ("resume.py", "DL502")
+    ], findings
+    assert assumed == {
+        "TensorFlow 1.15.5 from requirements.txt:1", "torch 2.5.1 from requirements.txt:2",
+        "NumPy 1.26.4 from requirements.txt:3",
+    }

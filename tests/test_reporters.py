@@ -20,7 +20,8 @@ from conftest import BAD, BAD_COLUMN, BAD_END_COLUMN, BAD_LINE, CLEAN, clean_env
 
 ANSI = re.compile(r"\x1b\[")
 EXPECTED_JSON_KEYS = {
-    "cell", "code", "end_location", "filename", "fix", "location", "message", "name", "noqa_row", "severity", "url",
+    "assumed_versions", "cell", "code", "end_location", "filename", "fix", "location", "message", "name", "noqa_row",
+    "severity", "url",
 }
 
 

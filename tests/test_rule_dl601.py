@@ -46,14 +46,16 @@ def inception_v4(images, trainable=True, is_training=True):
 
 
 def test_im2txt_inception_v4_casebook_case(monkeypatch):
-    monkeypatch.setattr(dl601_tf_contrib_removed, "installed_tensorflow", lambda: "1.12.0")
+    monkeypatch.setattr(dl601_tf_contrib_removed, "installed_tensorflow", lambda: "2.16.1")
     assert lint(IMAGE_EMBEDDING, "DL601") == [(8, 1, "DL601"), (9, 1, "DL601"), (11, 8, "DL601")]
     v3, v4, attribute = messages(IMAGE_EMBEDDING, "DL601")
     assert "was removed in TensorFlow 2.0" in v3 and "tf_slim.nets" in v3
-    assert "TensorFlow 1.12.0 is installed here and still has it" in v3
     assert "ModuleNotFoundError: No module named 'tensorflow.contrib.slim.python.slim.nets.inception_v4'" in v4
     assert "never shipped in `tensorflow.contrib`" in v4 and "research/slim" in v4 and "from nets import inception_v4" in v4
     assert "AttributeError: module 'tensorflow' has no attribute 'contrib'" in attribute
+    # TensorFlow 1.12 still has contrib: only the network it never shipped is reported.
+    monkeypatch.setattr(dl601_tf_contrib_removed, "installed_tensorflow", lambda: "1.12.0")
+    assert lint(IMAGE_EMBEDDING, "DL601") == [(9, 1, "DL601")]
 
 
 def test_the_seed_fix_is_clean():
@@ -129,3 +131,45 @@ def test_optional_imports_are_not_reported():
             pass
     '''
     assert lint(source, "DL601") == []
+
+
+def test_version_guards_guard_contrib(monkeypatch):
+    monkeypatch.setattr(dl601_tf_contrib_removed, "installed_tensorflow", lambda: "2.16.1")
+    guarded = [
+        """
+        import tensorflow as tf
+
+        if tf.__version__.startswith("1."):
+            slim = tf.contrib.slim
+        else:
+            import tf_slim as slim
+        """,
+        """
+        import tensorflow as tf
+
+        TF2 = int(tf.__version__.split(".")[0]) >= 2
+
+        def xavier():
+            if TF2:
+                return tf.keras.initializers.GlorotUniform()
+            return tf.contrib.layers.xavier_initializer() if not TF2 else None
+        """,
+        """
+        import tensorflow as tf
+
+        try:
+            rnn = tf.contrib.rnn
+        except AttributeError:
+            rnn = tf.compat.v1.nn.rnn_cell
+        """,
+    ]
+    for source in guarded:
+        assert lint(source, "DL601") == [], source
+    # Mentioning the version guards nothing.
+    source = """
+        import tensorflow as tf
+
+        print("TensorFlow", tf.__version__)
+        initializer = tf.contrib.layers.xavier_initializer()
+    """
+    assert lines(source, "DL601") == [5]

@@ -55,12 +55,12 @@ def train(loss, accuracy, log_dir):
 
 def test_alexnet_finetune_casebook_case(versions):
     versions["TensorFlow"] = "1.2.0"
-    assert lint(ALEXNET_FINETUNE, "DL602") == [
-        (5, 5, "DL602"), (6, 5, "DL602"), (7, 14, "DL602"), (9, 18, "DL602"), (10, 18, "DL602")
-    ]
+    # `tf.initialize_all_variables` is deprecated but still there in every TensorFlow 1.x.
+    assert lint(ALEXNET_FINETUNE, "DL602") == [(5, 5, "DL602"), (6, 5, "DL602"), (7, 14, "DL602"), (9, 18, "DL602")]
     first = messages(ALEXNET_FINETUNE, "DL602")[0]
     assert "AttributeError: module 'tensorflow' has no attribute 'scalar_summary'" in first
-    assert "tf.summary.scalar" in first and "TensorFlow 1.2.0 is installed" in first
+    assert "was removed in TensorFlow 1.0" in first
+    assert "use `tf.summary.scalar`" in first and "TensorFlow 1.2.0 is installed" in first
 
 
 def test_alexnet_fixes_safe_then_unsafe(versions):
@@ -68,11 +68,44 @@ def test_alexnet_fixes_safe_then_unsafe(versions):
     safe = fixed(ALEXNET_FINETUNE)
     assert "merged = tf.summary.merge_all()" in safe
     assert "writer = tf.summary.FileWriter(log_dir, sess.graph)" in safe
-    assert "sess.run(tf.global_variables_initializer())" in safe
     assert 'tf.scalar_summary("loss", loss)' in safe  # a different op: only with unsafe fixes
     unsafe = fixed(ALEXNET_FINETUNE, unsafe=True)
     assert 'tf.summary.scalar("loss", loss)' in unsafe
     assert lint(unsafe, "DL602") == []
+
+
+def test_alexnet_under_tensorflow_2_names_compat_v1_first(versions):
+    versions["TensorFlow"] = "2.16.1"
+    found = messages(ALEXNET_FINETUNE, "DL602")
+    assert len(found) == 6  # the five uses and the module's TensorFlow 1 names, at the import
+    scalar = next(m for m in found if "`tf.scalar_summary`" in m)
+    assert "use `tf.compat.v1.summary.scalar`" in scalar and "needs a `step` and a default writer" in scalar
+    init = next(m for m in found if "`tf.initialize_all_variables`" in m)
+    assert "was removed from the API in TensorFlow 2.0" in init and "removed in TensorFlow 1.0" not in init
+    assert init.index("`tf.compat.v1.global_variables_initializer`") < init.index("port the code to TensorFlow 2")
+    assert "or `tf.compat.v1.initialize_all_variables`, which still exists" in init
+    safe = fixed(ALEXNET_FINETUNE)
+    # Under TensorFlow 2 the TensorFlow 1 replacements exist only under `tf.compat.v1`.
+    assert "merged = tf.compat.v1.summary.merge_all()" in safe
+    assert "writer = tf.compat.v1.summary.FileWriter(log_dir, sess.graph)" in safe
+    assert "sess.run(tf.compat.v1.global_variables_initializer())" in safe
+
+
+def test_names_tf_compat_v1_still_has_are_not_removed_there(versions):
+    versions["TensorFlow"] = "2.16.1"
+    sources = [
+        "import tensorflow.compat.v1 as tf\nsess.run(tf.initialize_all_variables())\n",
+        "import tensorflow as tf\ninit = tf.compat.v1.initialize_all_variables()\n",
+        "import tensorflow as tf\ntf = tf.compat.v1\nnames = [v.name for v in tf.all_variables()]\n",
+        "from tensorflow.compat import v1\nsess.run(v1.initialize_local_variables())\n",
+    ]
+    for source in sources:
+        assert lint(source, "DL602") == [], source
+    # What `tf.compat.v1` lacks is reported there too: TensorFlow 1.0 removed it.
+    source = "import tensorflow.compat.v1 as tf\nmerged = tf.merge_all_summaries()\n"
+    (message,) = messages(source, "DL602")
+    assert "removed in TensorFlow 1.0" in message and "use `tf.summary.merge_all`" in message
+    assert "tf.compat.v1.summary" not in message  # `tf` is compat.v1 already
 
 
 def test_pil_exif_thumbnail_casebook_case(versions):
@@ -168,7 +201,7 @@ def test_tf_renames_under_every_module_path():
     cases = [
         ("import tensorflow as tf", "tf.mul(a, b)", "tf.multiply(a, b)"),
         ("import tensorflow.compat.v1 as tf", "tf.train.SummaryWriter(d)", "tf.summary.FileWriter(d)"),
-        ("import tensorflow as tf", "tf.compat.v1.initialize_all_variables()", "tf.compat.v1.global_variables_initializer()"),
+        ("import tensorflow as tf", "tf.compat.v1.merge_all_summaries()", "tf.compat.v1.summary.merge_all()"),
         ("import tensorflow", "tensorflow.pack([a, b])", "tensorflow.stack([a, b])"),
         ("import tensorflow as tf", "tf.select(c, a, b)", "tf.where(c, a, b)"),
     ]
@@ -344,6 +377,311 @@ def test_an_old_name_as_the_fallback_of_its_replacement_is_not_a_use():
             import cv2
             init = cv2.imread
         except ImportError:
-            init = tf.initialize_all_variables()
+            merged = tf.merge_all_summaries()
     """
     assert [code for _, _, code in lint(other, "DL602")] == ["DL602"]
+
+
+FACENET_SHAPED = '''
+import tensorflow as tf
+
+
+def read_images(filenames):
+    contents = tf.read_file(filenames[0])
+    image = tf.random_crop(tf.image.decode_png(contents), [160, 160, 3])
+    return image
+
+
+def optimizer(loss, lr):
+    opt = tf.train.AdagradOptimizer(lr)
+    return opt.minimize(loss, var_list=tf.get_collection("trainable"))
+
+
+def write_arguments(args, path):
+    with open(path, "w") as text_file:
+        text_file.write("tensorflow version: %s\\n" % tf.__version__)
+'''
+
+
+def test_mentioning_the_version_does_not_silence_the_module(versions):
+    versions["TensorFlow"] = "2.16.1"
+    assert lint(FACENET_SHAPED, "DL602") == [(2, 8, "DL602")]
+    (message,) = messages(FACENET_SHAPED, "DL602")
+    assert "`tf.read_file`, `tf.random_crop`, `tf.train.AdagradOptimizer`, `tf.get_collection`" in message
+
+
+def test_version_flags_and_probes_guard_what_they_guard(versions):
+    versions["TensorFlow"] = "2.16.1"
+    guarded = [
+        # a flag made from the version
+        "import tensorflow as tf\nIS_TF2 = int(tf.__version__.split('.')[0]) >= 2\n"
+        "def session():\n    if IS_TF2:\n        return tf.compat.v1.Session()\n    else:\n        return tf.Session()\n",
+        "import tensorflow as tf\nclass Runner:\n    def __init__(self):\n        self.tf1 = tf.__version__.startswith('1.')\n"
+        "    def run(self, x):\n        return tf.placeholder(tf.float32) if self.tf1 else tf.constant(x)\n",
+        # a probe: the TensorFlow 1 name raises first under TensorFlow 2
+        "import tensorflow as tf\ntry:\n    tf.Session\n    GRAPH_MODE = True\nexcept Exception:\n    GRAPH_MODE = False\n"
+        "if GRAPH_MODE:\n    sess = tf.Session()\n",
+        # the error a missing name raises, caught
+        "import tensorflow as tf\ntry:\n    sess = tf.Session()\nexcept AttributeError:\n    sess = None\n",
+        # one side of a fork whose other side is the replacement
+        "import tensorflow as tf\ntry:\n    scalar_summary = tf.scalar_summary\nexcept:\n"
+        "    scalar_summary = tf.compat.v1.summary.scalar\n",
+    ]
+    for source in guarded:
+        assert lint(source, "DL602") == [], source
+    # The other side of that fork is still TensorFlow 1 code under TensorFlow 2.
+    fork = "import tensorflow as tf\ntry:\n    merge = tf.merge_summary\nexcept:\n    merge = tf.summary.merge\n"
+    assert lint(fork, "DL602") == [(1, 8, "DL602")]
+    assert "`tf.summary.merge`" in messages(fork, "DL602")[0]
+
+
+def test_a_bare_except_that_only_skips_is_no_guard():
+    source = '''
+        import numpy as np
+        import scipy.misc
+
+        def load(paths):
+            images = []
+            for p in paths:
+                try:
+                    img = scipy.misc.imread(p)
+                except:
+                    continue
+                images.append(img.astype(np.float))
+            return images
+    '''
+    assert lines(source, "DL602") == [9, 12]
+    for handler in ("print('bad image', p)\n                    continue", "raise", "img = None"):
+        assert 9 in lines(source.replace("continue\n", handler + "\n", 1), "DL602"), handler
+    # A handler that reads the image another way is a fallback.
+    fallback = source.replace("continue\n", "img = imageio.imread(p)\n", 1)
+    assert lines(fallback, "DL602") == [12]
+
+
+def test_numpy_2_3_binary_fromstring_and_tostring(versions):
+    versions["NumPy"] = "2.4.6"
+    source = '''
+        import numpy as np
+
+        def decode(record, shape):
+            data = record.features.feature["data"].bytes_list.value[0]
+            return np.fromstring(data, np.uint8).reshape(shape)
+
+        def encode(img):
+            quant = np.rint(img).clip(0, 255).astype(np.uint8)
+            return quant.tostring()
+    '''
+    assert lines(source, "DL602") == [6, 10]
+    binary, tostring = messages(source, "DL602")
+    assert "The binary mode of fromstring is removed, use frombuffer instead" in binary and "NumPy 2.3" in binary
+    assert "np.frombuffer" in binary and "read-only" in binary
+    assert "'numpy.ndarray' object has no attribute 'tostring'" in tostring and "`.tobytes()`" in tostring
+    assert "return quant.tobytes()" in fixed(source)
+    assert "np.frombuffer(data, np.uint8)" in fixed(source, unsafe=True)
+    assert "np.fromstring(data, np.uint8)" in fixed(source)  # a view, not a copy: unsafe only
+    fine = '''
+        import numpy as np
+        import xml.etree.ElementTree as ET
+
+        values = np.fromstring("1 2 3", dtype=int, sep=" ")
+        legacy = np.fromstring(text, np.float32, -1, ",")
+        xml = ET.tostring(root)
+        blob = image.tostring()
+        raw = np.frombuffer(data, np.uint8).tobytes()
+    '''
+    assert lint(fine, "DL602") == []
+
+
+def test_matplotlib_tostring_rgb(versions):
+    versions["matplotlib"] = "3.11.2"
+    source = '''
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        def figure_to_array(fig):
+            fig.canvas.draw()
+            buf = np.frombuffer(fig.canvas.tostring_rgb(), dtype=np.uint8)
+            return buf.reshape(fig.canvas.get_width_height()[::-1] + (3,))
+    '''
+    assert lines(source, "DL602") == [7]
+    (message,) = messages(source, "DL602")
+    assert "removed in matplotlib 3.10 (matplotlib 3.11.2 is installed here)" in message
+    assert "buffer_rgba()" in message
+    assert lint(source.replace("tostring_rgb()", "buffer_rgba()"), "DL602") == []
+    assert lint("class Canvas:\n    def tostring_rgb(self):\n        return b''\nCanvas().tostring_rgb()\n", "DL602") == []
+
+
+def test_removed_torch_and_torchtext_modules(versions):
+    versions["torch"] = "2.13.0"
+    cases = [
+        ("from torch._six import container_abcs, string_classes\n", "torch 2.0", "collections.abc"),
+        ("import torch\nif isinstance(x, torch._six.string_classes):\n    pass\n", "torch 2.0", "`str`"),
+        ("from torch.utils.ffi import create_extension\n", "torch 1.0", "cpp_extension"),
+        ("from torchtext.legacy import data, datasets\n", "torchtext 0.12", "torchtext<0.12"),
+        ("import torchtext.legacy.data as data\n", "torchtext 0.12", "DataLoader"),
+        ("from torchtext.data import Field, BucketIterator\n", "torchtext 0.9", "torchtext.legacy.data.Field"),
+    ]
+    for source, version, advice in cases:
+        found = messages(source, "DL602")
+        assert len(found) >= 1, source
+        assert version in found[0] and advice in found[0], (source, found[0])
+    assert "No module named 'torch._six'" in messages(cases[0][0], "DL602")[0]
+    fine = [
+        "import collections.abc\nfrom torch.utils.cpp_extension import load\n",
+        "from torchtext.data.utils import get_tokenizer\nfrom torchtext.vocab import build_vocab_from_iterator\n",
+        "try:\n    from torch._six import inf\nexcept ImportError:\n    from math import inf\n",
+    ]
+    for source in fine:
+        assert lint(source, "DL602") == [], source
+
+
+LEGACY_FUNCTION = '''
+import torch
+from torch.autograd import Function
+
+
+class GradReverse(Function):
+    def __init__(self, lambd):
+        self.lambd = lambd
+
+    def forward(self, x):
+        return x.view_as(x)
+
+    def backward(self, grad_output):
+        return grad_output * -self.lambd
+
+
+def grad_reverse(x, lambd=1.0):
+    return GradReverse(lambd)(x)
+'''
+
+
+def test_legacy_autograd_function_used_through_an_instance(versions):
+    versions["torch"] = "2.13.0"
+    assert lint(LEGACY_FUNCTION, "DL602") == [(18, 12, "DL602")]
+    (message,) = messages(LEGACY_FUNCTION, "DL602")
+    assert "Legacy autograd function with non-static forward method is deprecated" in message
+    assert "PyTorch 1.5" in message and "GradReverse.apply(...)" in message
+    new_style = '''
+        import torch
+
+        class GradReverse(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, lambd):
+                ctx.lambd = lambd
+                return x.view_as(x)
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return grad_output * -ctx.lambd, None
+
+        def grad_reverse(x, lambd=1.0):
+            return GradReverse.apply(x, lambd)
+
+        class Scale(torch.nn.Module):
+            def forward(self, x):
+                return x * 2
+
+        y = Scale()(x)
+    '''
+    assert lint(new_style, "DL602") == []
+
+
+OLD_TRAINING_LOOP = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.autograd import Variable
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.criterion = nn.CrossEntropyLoss()
+
+    def step(self, images, labels):
+        outputs = self.model(Variable(images))
+        loss = self.criterion(outputs, Variable(labels))
+        loss.backward()
+        return loss.data[0]
+
+    def evaluate(self, images, labels):
+        outputs = self.model(Variable(images, volatile=True))
+        nll = F.nll_loss(outputs, labels, size_average=False).data[0]
+        _, predicted = torch.max(outputs.data, 1)
+        first = predicted.data[0]
+        per_sample = F.nll_loss(outputs, labels, reduction="none")
+        return nll, first, per_sample.data[0], (loss_a + loss_b).data[0]
+'''
+
+
+def test_pytorch_0_3_training_loop(versions):
+    versions["torch"] = "2.13.0"
+    assert lines(OLD_TRAINING_LOOP, "DL602") == [17, 20, 21]
+    data, volatile, nll = messages(OLD_TRAINING_LOOP, "DL602")
+    assert "`loss.data[0]`" in data and "IndexError: invalid index of a 0-dim tensor" in data
+    assert "use `loss.item()`" in data and "torch 2.13.0 is installed here" in data
+    assert "volatile was removed and now has no effect" in volatile and "with torch.no_grad():" in volatile
+    assert "`F.nll_loss(outputs, labels, size_average=False).data[0]`" in nll
+    result = fixed(OLD_TRAINING_LOOP)
+    assert "return loss.item()" in result
+    assert "nll = F.nll_loss(outputs, labels, size_average=False).item()" in result
+    assert "first = predicted.data[0]" in result  # a vector: indexing it is fine
+
+
+def test_volatile_false_and_other_variables_are_fine():
+    sources = [
+        "import torch\nfrom torch.autograd import Variable\nx = Variable(t, volatile=False)\ny = Variable(t)\n",
+        "import torch\nwith torch.no_grad():\n    out = model(x)\n",
+        "class Variable:\n    def __init__(self, v, volatile=False):\n        pass\nx = Variable(1, volatile=True)\n",
+    ]
+    for source in sources:
+        assert lint(source, "DL602") == [], source
+
+
+def test_keras_3_removals(versions):
+    versions["Keras"] = "3.15.1"
+    source = '''
+        import tensorflow as tf
+        from tensorflow.keras.layers.experimental import preprocessing
+
+        def build(num_classes):
+            model = tf.keras.Sequential([
+                tf.keras.layers.experimental.preprocessing.Rescaling(1.0 / 255),
+                tf.keras.layers.Dense(num_classes),
+            ])
+            model.compile(optimizer=tf.keras.optimizers.Adam(lr=1e-3), loss="mse")
+            return model
+
+        model = build(10)
+        model.save("saved_model")
+        model.save(export_dir + "/final")
+        model.save("model.keras")
+        model.save("weights.h5")
+        model.save(path)
+    '''
+    assert lines(source, "DL602") == [3, 7, 10, 14, 15]
+    module, attribute, lr, save, joined = messages(source, "DL602")
+    assert "`tf.keras.layers.experimental` was removed in Keras 3.0 (Keras 3.15.1 is installed here)" in module
+    assert "No module named 'tensorflow.keras.layers.experimental'" in module and "Rescaling" in module
+    assert "has no attribute 'experimental'" in attribute
+    assert "Argument(s) not recognized: {'lr': 1e-3}" in lr and "learning_rate=" in lr
+    assert "Invalid filepath extension for saving" in save and "model.export(path)" in save
+    assert "`model.save(export_dir + \"/final\")`" in joined
+    assert "tf.keras.optimizers.Adam(learning_rate=1e-3)" in fixed(source)
+
+
+def test_not_keras_optimizers_or_models():
+    sources = [
+        # torch keeps `lr`
+        "import torch\nopt = torch.optim.Adam(model.parameters(), lr=1e-3)\n",
+        "from torch.optim import SGD\nopt = SGD(params, lr=0.1, momentum=0.9)\n",
+        # not a Keras model: a torch module, a PIL image, a Saver
+        "import torch\nimport tensorflow as tf\nmodel = torch.nn.Linear(2, 2)\nmodel.save('checkpoint')\n"
+        "img = Image.open(p)\nimg.save('out')\nsaver = tf.compat.v1.train.Saver()\nsaver.save(sess, 'model')\n",
+        # a Keras model saved the Keras 3 way, or exported
+        "import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\nmodel.save('m.keras')\nmodel.export('serving')\n",
+        "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(learning_rate=1e-3)\n",
+    ]
+    for source in sources:
+        assert lint(source, "DL602") == [], source

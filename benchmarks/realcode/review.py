@@ -17,6 +17,12 @@ repository and in total, the lines linted, the findings by verdict, precision, r
 on the reviewed true sites (tp and fn rows), false alarms per 100,000 lines, and every
 finding the review has not judged yet (exit 1 while there is one: a rule change lands
 when every finding it makes here has been read).
+
+The review was made against the library versions installed beside this script's
+interpreter (the project's `.venv`: torch 2.13, TensorFlow 2.21, NumPy 2, Keras 3), so
+`score` lints with `--python` naming that interpreter: the versions a repository
+pins (`tensorflow==1.15` in its requirements.txt) or asserts do not move the findings
+the review judged. Findings whose rules depend on versions are judged against those.
 """
 
 from __future__ import annotations
@@ -58,7 +64,8 @@ def lint(repo: str) -> list[tuple]:
     """The keys of every finding `dldoctor lint --select ALL` makes in the local copy."""
     root = local_copy(repo)
     done = subprocess.run(
-        [sys.executable, "-m", "dldoctor", "lint", "--no-cache", "--select", "ALL", "--output-format", "json", "."],
+        [sys.executable, "-m", "dldoctor", "lint", "--no-cache", "--select", "ALL", "--output-format", "json",
+         "--python", sys.executable, "."],
         cwd=root, capture_output=True, text=True,
     )
     if done.returncode not in (0, 1):

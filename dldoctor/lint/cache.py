@@ -6,9 +6,12 @@ besides a file's bytes that decides its findings: dldoctor's version and the
 size and time of its own rule and lint sources (so an edited rule in a
 development install never serves old findings), the Python version, and the
 installed versions that rules declare they read (`Rule.reads_installed`:
-torch for DL502, TensorFlow, NumPy, Pillow and SciPy for DL601/DL602). Inside, each linted path maps to the
-digest of its bytes, the rules it was linted with (the selection after
-per-file ignores), and its findings.
+torch for DL502, TensorFlow, NumPy, Pillow and SciPy for DL601/DL602), and the
+run's target versions (`--target-version`, `target-versions`, `--python`).
+Inside, each linted path maps to the digest of its bytes, the rules it was
+linted with (the selection after per-file ignores) together with the target
+versions its project's pins give it (`dldoctor.lint.target`: a changed
+`requirements.txt` changes a file's findings, not its bytes), and its findings.
 
 Safe under concurrent runs: the file is replaced atomically (a temporary
 file, then `os.replace`), so a reader sees the old cache or the new one,
@@ -29,6 +32,7 @@ from pathlib import Path
 import dldoctor
 from dldoctor import regular_file
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
+from dldoctor.lint import target
 from dldoctor.lint.installed import installed_version
 
 DIRECTORY_NAME = ".dldoctor_cache"
@@ -67,6 +71,8 @@ def fingerprint() -> str:
         "python": sys.version_info[:2],
         "sources": _sources_fingerprint(),
         "installed": [installed_version(*names) for names in _read_by_rules()],
+        "targets": [entry.as_json() for entry in target.configured().explicit],
+        "python": [entry.as_json() for entry in target.configured().environment or ()],
     }
     return digest(json.dumps(facts, sort_keys=True).encode())
 
@@ -94,16 +100,17 @@ class LintCache:
             self.problem = f"cannot read the cache {self.path}: {message}; linting without it"
 
     @staticmethod
-    def _codes_key(codes: frozenset[str]) -> str:
-        return ",".join(sorted(codes))
+    def _codes_key(codes: frozenset[str], target_key: str = "") -> str:
+        joined = ",".join(sorted(codes))
+        return f"{joined}|{target_key}" if target_key else joined
 
-    def get(self, path: str, data_digest: str, codes: frozenset[str]) -> list[Finding] | None:
-        """The findings stored for `path` if its bytes and rules are the same; else None."""
+    def get(self, path: str, data_digest: str, codes: frozenset[str], target_key: str = "") -> list[Finding] | None:
+        """The findings stored for `path` if its bytes, rules and target versions are the same; else None."""
         entry = self._entries.get(path)
         if not isinstance(entry, list) or len(entry) != 4:
             return None
         stored_digest, stored_codes, findings, check = entry
-        if stored_digest != data_digest or stored_codes != self._codes_key(codes):
+        if stored_digest != data_digest or stored_codes != self._codes_key(codes, target_key):
             return None
         try:
             intact = check == _entry_check(path, stored_digest, stored_codes, findings)
@@ -115,8 +122,8 @@ class LintCache:
             self.problem = f"{self._corrupt} damaged entr{'y' if self._corrupt == 1 else 'ies'} in the cache {self.path} ignored; those files were linted again"
         return found
 
-    def put(self, path: str, data_digest: str, codes: frozenset[str], findings: list[Finding]) -> None:
-        codes_key = self._codes_key(codes)
+    def put(self, path: str, data_digest: str, codes: frozenset[str], findings: list[Finding], target_key: str = "") -> None:
+        codes_key = self._codes_key(codes, target_key)
         stored = [_finding_to_json(f) for f in findings]
         self._entries[path] = [data_digest, codes_key, stored, _entry_check(path, data_digest, codes_key, stored)]
         self._changed = True
@@ -182,6 +189,7 @@ def _finding_to_json(finding: Finding) -> dict:
         "place": [finding.line, finding.column, finding.end_line, finding.end_column],
         "source_line": finding.source_line,
         "cell": finding.cell,
+        "assumed": [[a.library, a.version, a.shown, a.source, a.kind] for a in finding.assumed],
         "fix": None
         if fix is None
         else {
@@ -207,6 +215,7 @@ def _finding_from_json(path: str, item: dict) -> Finding:
         end_column=end_column,
         source_line=item["source_line"],
         cell=item["cell"],
+        assumed=tuple(target.TargetVersion(*fields) for fields in item.get("assumed", ())),
         fix=None
         if fix is None
         else FixProposal(fix["description"], fix["applicability"], tuple(Edit(*edit) for edit in fix["edits"])),

@@ -5,6 +5,11 @@ error) plus `extend-select`, minus `ignore`; a selector is `ALL`, a code
 (`DL101`) or a prefix (`DL1`). A command-line `--select` replaces the file's
 `select`; `--extend-select` and `--ignore` add to the file's. An unknown key,
 code or prefix is a usage error: a typo must not silently turn a rule off.
+
+`target-versions = { torch = "2.5", tensorflow = "1.15" }` names the library
+versions the project targets (see `dldoctor.lint.target`); `--target-version
+torch=2.5` overrides one library's. An unknown library or a value that is not a
+version is a usage error too.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dldoctor.lint import registry
+from dldoctor.lint.target import CONFIG, TargetError, TargetVersion, explicit_version, parse_assignment
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-KNOWN_KEYS = ("select", "ignore", "extend-select", "exclude", "per-file-ignores")
+KNOWN_KEYS = ("select", "ignore", "extend-select", "exclude", "per-file-ignores", "target-versions")
 
 
 class ConfigError(Exception):
@@ -36,6 +42,7 @@ class Settings:
     ignore: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    target_versions: list[TargetVersion] = field(default_factory=list)  # the configuration's, then the CLI's
     root: Path = field(default_factory=Path.cwd)  # paths in the file are relative to it
     source: Path | None = None  # the pyproject.toml read, if any
 
@@ -132,6 +139,15 @@ def load(path: Path, *, explicit: bool = False) -> Settings:
     settings.per_file_ignores = {
         pattern: _string_list(codes, path, f"per-file-ignores[{pattern!r}]") for pattern, codes in per_file.items()
     }
+    targets = table.get("target-versions", {})
+    if not isinstance(targets, dict):
+        raise ConfigError(f'{path}: target-versions must be a table of library = "version" (e.g. {{ torch = "2.5" }})')
+    try:
+        settings.target_versions = [
+            explicit_version(library, version, f"{path}: target-versions", CONFIG) for library, version in targets.items()
+        ]
+    except TargetError as problem:
+        raise ConfigError(str(problem)) from None
     return settings
 
 
@@ -151,6 +167,7 @@ def resolve(
     extend_select: list[str],
     ignore: list[str],
     extra_exclude: list[str] | None = None,
+    target_versions: Sequence[str] = (),
 ) -> Settings:
     """The settings for a run: the config file (named, or found near the first path), then the CLI."""
     if config is not None:
@@ -164,5 +181,11 @@ def resolve(
     settings.ignore = [*settings.ignore, *ignore]
     if extra_exclude:
         settings.exclude = [*settings.exclude, *extra_exclude]
+    try:
+        given = [parse_assignment(value, "--target-version") for value in target_versions]
+    except TargetError as problem:
+        raise ConfigError(str(problem)) from None
+    # The command line's first: a library it names is decided there.
+    settings.target_versions = [*given, *settings.target_versions]
     settings.validate()
     return settings

@@ -53,6 +53,8 @@ class Finding:
     source_line: str = ""  # the text of `line`, for reporters that show it
     fix: FixProposal | None = None
     cell: int | None = None  # in a notebook: the cell (1-based), and `line` is within it
+    # The target versions the finding depends on (`dldoctor.lint.target.TargetVersion`).
+    assumed: tuple = ()
 
     @property
     def place(self) -> str:

@@ -15,7 +15,7 @@ import signal
 from collections.abc import Callable, Sequence
 
 from dldoctor import lifetime
-from dldoctor.lint import source
+from dldoctor.lint import source, target
 
 # Below this many files a process pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 16
@@ -42,7 +42,8 @@ def map_jobs(
     while pending:
         lost = []
         with ProcessPoolExecutor(
-            max_workers=min(workers, len(pending)), initializer=_worker_start, initargs=(os.getpid(), source.max_file_bytes())
+            max_workers=min(workers, len(pending)), initializer=_worker_start,
+            initargs=(os.getpid(), source.max_file_bytes(), target.configured()),
         ) as pool:
             futures = [(index, pool.submit(function, jobs[index])) for index in pending]
             for index, future in futures:
@@ -58,9 +59,10 @@ def map_jobs(
     return results
 
 
-def _worker_start(parent_pid: int, max_file_bytes: int) -> None:
+def _worker_start(parent_pid: int, max_file_bytes: int, run_targets: target.RunTargets) -> None:
     lifetime.worker_start(parent_pid)
     source.configure(max_file_bytes)
+    target.configure(run_targets)  # a spawned worker does not inherit the parent's settings
 
 
 def run_isolated(function: Callable, job, on_crash: Callable | None):
@@ -69,7 +71,7 @@ def run_isolated(function: Callable, job, on_crash: Callable | None):
 
     context = multiprocessing.get_context()
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_isolated_child, args=(function, job, sender, os.getpid(), source.max_file_bytes()))
+    process = context.Process(target=_isolated_child, args=(function, job, sender, os.getpid(), source.max_file_bytes(), target.configured()))
     process.start()
     sender.close()
     try:
@@ -87,8 +89,8 @@ def run_isolated(function: Callable, job, on_crash: Callable | None):
     return on_crash(job, why)
 
 
-def _isolated_child(function: Callable, job, sender, parent_pid: int, max_file_bytes: int) -> None:
-    _worker_start(parent_pid, max_file_bytes)
+def _isolated_child(function: Callable, job, sender, parent_pid: int, max_file_bytes: int, run_targets) -> None:
+    _worker_start(parent_pid, max_file_bytes, run_targets)
     sender.send((function(job),))
     sender.close()
 

@@ -25,6 +25,7 @@ import libcst as cst
 
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import ImportTable
+from dldoctor.lint.target import Target, TargetVersion, current, library_of
 from dldoctor.lint.textscan import search_code
 
 DOC_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Fix safety")
@@ -64,16 +65,23 @@ class Report:
     message: str
     fix: Fix | None = None
     severity: Severity | None = None  # None: the rule's own severity
+    assumed: tuple[TargetVersion, ...] = ()  # the target versions the finding was judged against
 
 
 @dataclass
 class LintContext:
-    """What every rule sees of the file being linted, and where reports go."""
+    """What every rule sees of the file being linted, and where reports go.
+
+    `target` holds the library versions the file is judged against (the project's
+    target environment, `dldoctor.lint.target`); rules' module-level helpers reach
+    the same object through `target.current()` while the file is traversed.
+    """
 
     path: str
     module: cst.Module
     names: ImportTable
     reports: list[Report] = field(default_factory=list)
+    target: Target = field(default_factory=current)
 
 
 class Rule(cst.BatchableCSTVisitor):
@@ -100,7 +108,9 @@ class Rule(cst.BatchableCSTVisitor):
     # when no other rule wants the file parsed anyway.
     second_look: ClassVar[bool] = False
     # Groups of distribution names (`("tensorflow", "tensorflow-cpu", ...)`) whose
-    # installed version the rule's findings depend on: part of the cache's key.
+    # version in the target environment the rule's findings depend on: the installed
+    # ones are part of the cache's key, and each finding names the target versions
+    # of these libraries that the rule looked up in its file.
     reads_installed: ClassVar[tuple[tuple[str, ...], ...]] = ()
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
@@ -130,7 +140,8 @@ class Rule(cst.BatchableCSTVisitor):
     ) -> None:
         """Report a finding at `node`. `severity` overrides the rule's own for this finding
         (DL502: an explicit `weights_only=False` is an error, a missing one a warning)."""
-        self.context.reports.append(Report(type(self), node, message, fix, severity))
+        assumed = self.context.target.assumed(_libraries_read(type(self))) if self.reads_installed else ()
+        self.context.reports.append(Report(type(self), node, message, fix, severity, assumed))
 
     @classmethod
     def documentation(cls) -> str:
@@ -158,3 +169,8 @@ class Rule(cst.BatchableCSTVisitor):
         if not cls.VALID or not cls.INVALID:
             found.append("needs VALID and INVALID examples")
         return found
+
+
+def _libraries_read(rule: type[Rule]) -> frozenset[str]:
+    """The libraries (`dldoctor.lint.target.LIBRARIES`) whose versions a rule reads."""
+    return frozenset(library for group in rule.reads_installed if group and (library := library_of(group[0])))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from dldoctor.lint import cache, depth, noqa, notebook, pool, registry, source
+from dldoctor.lint import cache, depth, noqa, notebook, pool, registry, source, target
 from dldoctor.lint.alignment import TextMap
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 from dldoctor.lint.names import ImportTable, ImportTracker
@@ -66,7 +66,19 @@ def lint_notebook(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
         return FileResult(path, _unreadable(path, source.SourceProblem("not a notebook: not UTF-8 JSON"), codes))
     except notebook.NotebookError as problem:
         return FileResult(path, _unreadable(path, source.SourceProblem(str(problem)), codes))
-    result = lint_text(path, book.text, "utf-8", codes)
+    with_unreadable = codes | {registry.UNREADABLE_CODE}  # to know the text could not be linted
+    result = lint_text(path, book.text, "utf-8", with_unreadable)
+    if any(finding.code == registry.UNREADABLE_CODE for finding in result.findings):
+        # Jupyter compiles cells one by one: a cell that is not Python hides no other.
+        broken = notebook.broken_cells(book)
+        retry = lint_text(path, notebook.without_cells(book, broken), "utf-8", with_unreadable) if broken else None
+        if retry is not None and retry.internal_error is None and not any(
+            finding.code == registry.UNREADABLE_CODE for finding in retry.findings
+        ):
+            cells = [finding for problem in broken.values() for finding in _unreadable(path, problem, codes, book.text)]
+            result = FileResult(path, sorted(retry.findings + cells, key=Finding.sort_key))
+    if registry.UNREADABLE_CODE not in codes:
+        result.findings = [finding for finding in result.findings if finding.code != registry.UNREADABLE_CODE]
     result.findings = notebook.to_cell_findings(book, result.findings)
     return result
 
@@ -94,7 +106,7 @@ def lint_text(path: str, text: str, encoding: str, codes: frozenset[str], prefil
     except source.SourceProblem as problem:
         return FileResult(path, _unreadable(path, problem, codes, text))
     try:
-        reports = _run_rules(path, module, rules)
+        reports = _run_rules(path, module, rules, text)
         findings = _place(path, module, text, reports) if reports else []
     except RecursionError:
         problem = source.SourceProblem("too deeply nested to lint (recursion limit reached)")
@@ -129,13 +141,28 @@ def rules_that_could_fire(text: str, codes: frozenset[str], prefilter: bool = Tr
     return rules
 
 
-def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]]) -> list:
+def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]], text: str = "") -> list:
     names = ImportTable.from_module(module)
-    context = LintContext(path=path, module=module, names=names)
+    context = LintContext(path=path, module=module, names=names, target=_target_of(path, module, names, rules, text))
     visitors: list[cst.BatchableCSTVisitor] = [ImportTracker(names)]
     visitors += [rule(context) for rule in rules]
-    BatchedWalker(visitors).walk(module)
+    target.set_current(context.target)
+    try:
+        BatchedWalker(visitors).walk(module)
+    finally:
+        target.set_current(None)
     return context.reports
+
+
+def _target_of(path: str, module: cst.Module, names: ImportTable, rules: Sequence[type[Rule]], text: str) -> target.Target:
+    """The versions this file is judged against: the project's, then the file's own checks
+    (`assert tf.__version__.startswith("1.")`), read only when a rule needs versions."""
+    if not any(rule.reads_installed for rule in rules):
+        return target.Target({}, frozenset())
+    found = target.for_path(path)
+    if target.MENTIONS_VERSION.search(text):
+        found = found.with_file_checks(target.asserted(module, names.qualify, os.path.basename(path)))
+    return found
 
 
 def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Finding]:
@@ -170,6 +197,7 @@ def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Find
                 end_column=end_column + 1,
                 source_line=lines[line - 1] if line <= len(lines) else "",
                 fix=_proposal(module, placed, report.fix, text, generated, text_map),
+                assumed=report.assumed,
             )
         )
     return sorted(findings, key=Finding.sort_key)
@@ -274,9 +302,11 @@ def lint_paths(
         return pool.map_jobs(_lint_job, jobs, workers, crashed)
     results: list[FileResult | None] = [None] * len(jobs)
     misses = []
+    # A file's findings also depend on the versions its project pins (its own checks are in its bytes).
+    targets = [target.for_path(path).key() for path, _ in jobs]
     for index, (path, codes) in enumerate(jobs):
         try:
-            found = lint_cache.get(path, cache.digest(source.read_bytes(path)), codes)
+            found = lint_cache.get(path, cache.digest(source.read_bytes(path)), codes, targets[index])
         except source.SourceProblem:
             found = None  # reported by the worker that tries it
         if found is None:
@@ -287,6 +317,6 @@ def lint_paths(
     for index, (result, data_digest) in zip(misses, linted):
         results[index] = result
         if data_digest is not None and result.internal_error is None:
-            lint_cache.put(result.path, data_digest, jobs[index][1], result.findings)
+            lint_cache.put(result.path, data_digest, jobs[index][1], result.findings, targets[index])
     lint_cache.save()
     return results  # type: ignore[return-value]

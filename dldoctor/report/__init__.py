@@ -25,6 +25,15 @@ class RunSummary:
     unsafe_fixes: bool = False  # whether --unsafe-fixes was given
 
 
+def assumed_versions(findings: list[Finding]) -> list:
+    """The target versions the findings were judged against (`TargetVersion`s), each once, in order."""
+    seen: dict = {}
+    for finding in findings:
+        for entry in finding.assumed:
+            seen.setdefault((entry.library, entry.shown, entry.source), entry)
+    return list(seen.values())
+
+
 def write(format_name: str, findings: list[Finding], summary: RunSummary, stream: TextIO) -> None:
     if format_name not in FORMATS:
         raise ValueError(f"unknown output format {format_name!r}")

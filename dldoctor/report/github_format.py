@@ -1,7 +1,8 @@
 """GitHub Actions workflow commands: findings show as annotations on the pull request.
 
 `::error file=PATH,line=L,col=C,endLine=..,endColumn=..,title=DL101 name::message`;
-warnings become `::warning`, info findings `::notice`.
+warnings become `::warning`, info findings `::notice`. The library versions the findings
+were judged against, and where each came from, follow as one `::notice` of the run.
 """
 
 from __future__ import annotations
@@ -35,3 +36,9 @@ def write(findings: list[Finding], summary, stream: TextIO) -> None:
         )
         cell = f"cell {f.cell}: " if f.cell is not None else ""  # lines of a notebook count within the cell
         stream.write(f"::{_COMMAND[f.severity]} {properties}::{_escape_data(f'{cell}{f.code} {f.message}')}\n")
+    from dldoctor.report import assumed_versions
+
+    assumed = assumed_versions(findings)
+    if assumed:
+        described = "; ".join(entry.describe() for entry in assumed)
+        stream.write(f"::notice title=dldoctor target versions::{_escape_data('judged against ' + described)}\n")

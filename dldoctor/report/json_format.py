@@ -2,7 +2,10 @@
 
 Each object: `code`, `message`, `filename`, `location` {row, column},
 `end_location`, `fix` (null, or {applicability, message, edits}), `url`, `noqa_row`, `cell`,
-plus dldoctor's `name` and `severity`.
+plus dldoctor's `name`, `severity` and `assumed_versions`: for findings that depend on a
+library's version, the target versions they were judged against
+(`[{"library": "tensorflow", "version": "<2", "source": "requirements.txt:3"}]`; empty
+for the others), so the output stays a list of findings, as ruff's.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def _fix(finding: Finding) -> dict | None:
 
 def as_dict(finding: Finding) -> dict:
     return {
+        "assumed_versions": [entry.as_json() for entry in finding.assumed],
         "cell": finding.cell,
         "code": finding.code,
         "end_location": {"column": finding.end_column, "row": finding.end_line},

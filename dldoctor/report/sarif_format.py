@@ -3,7 +3,9 @@
 The run carries every rule's metadata (its summary and full documentation as
 `help.markdown`, which code scanning shows beside an alert) and one result per
 finding. Columns count Unicode code points, as the rest of dldoctor does, and
-the run says so (`columnKind`).
+the run says so (`columnKind`). The library versions findings were judged against
+and where each came from are in the run's `properties.assumedVersions`, and each
+version-dependent result's own in its `properties.assumedVersions`.
 """
 
 from __future__ import annotations
@@ -60,11 +62,20 @@ def _directory_uri(directory: Path) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
+def _result_properties(finding: Finding) -> dict:
+    if not finding.assumed:
+        return {}
+    return {"properties": {"assumedVersions": [entry.as_json() for entry in finding.assumed]}}
+
+
 def document(findings: list[Finding]) -> dict:
+    from dldoctor.report import assumed_versions
+
     descriptors = _descriptors()
     index = {descriptor["id"]: i for i, descriptor in enumerate(descriptors)}
     results = [
         {
+            **_result_properties(f),
             "ruleId": f.code,
             "ruleIndex": index[f.code],
             "level": _LEVEL[f.severity],
@@ -100,6 +111,7 @@ def document(findings: list[Finding]) -> dict:
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": _directory_uri(Path.cwd())}},
                 "columnKind": "unicodeCodePoints",
+                "properties": {"assumedVersions": [entry.as_json() for entry in assumed_versions(findings)]},
                 "results": results,
             }
         ],

@@ -1,5 +1,6 @@
 """The default, human output: findings grouped by file, the source line with a caret,
-and a count per rule at the end.
+and a count per rule at the end, with the library versions the findings were judged
+against and where each came from (`Judged against TensorFlow <2 from requirements.txt:3.`).
 
 Colour only on a terminal (or with FORCE_COLOR) and never when NO_COLOR is set;
 lines are not wrapped, so CI logs and pipes keep one finding per header line.
@@ -16,6 +17,7 @@ from itertools import groupby
 from typing import TextIO
 
 from dldoctor.lint import registry
+from dldoctor.report import assumed_versions
 from dldoctor.lint.finding import Finding, Severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
@@ -106,6 +108,9 @@ def _summary(findings: list[Finding], summary) -> list[Line]:
         lines.append([("[*]", "cyan"), (f" {safe} fixable with the `--fix` option.", "")])
     if unsafe and not summary.unsafe_fixes:
         lines.append([(f"{unsafe} more fixable with `--fix --unsafe-fixes` (they may change behaviour: see `dldoctor rule CODE`).", "")])
+    assumed = assumed_versions(findings)
+    if assumed:
+        lines.append([("Judged against ", ""), ("; ".join(entry.describe() for entry in assumed), "bold"), (".", "")])
     lines.append([("Explain a rule with `dldoctor rule CODE`; silence one line with `# noqa: CODE`.", "")])
     return lines
 
