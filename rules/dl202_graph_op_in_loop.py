@@ -38,6 +38,12 @@ _OPTIMIZER_SUFFIX = "Optimizer"
 # Method calls that build ops on any TensorFlow object (`v.assign(x)`, `opt.minimize(loss)`).
 _BUILDER_METHODS = frozenset({"assign", "assign_add", "assign_sub", "minimize", "compute_gradients", "apply_gradients"})
 # Calls that read saved weights from a file: a loop over what they return runs once, at load time.
+# The graph's own variables: a loop over them (`for var in tf.global_variables():
+# session.run(var.assign(weights[var.op.name]))`) runs once per variable, at load time.
+_VARIABLE_COLLECTIONS = frozenset(
+    {"global_variables", "all_variables", "trainable_variables", "model_variables", "local_variables",
+     "moving_average_variables", "get_collection"}
+)
 _WEIGHT_READERS = frozenset(
     {"numpy.load", "pickle.load", "h5py.File", "scipy.io.loadmat", "joblib.load", "six.moves.cPickle.load", "cPickle.load"}
 )
@@ -99,7 +105,8 @@ class GraphOpInLoop(Rule):
     histograms) before the session runs. Nor the loops whose ops do not pile up step
     after step: a loop over weights read from a file (`for name in np.load(path).item():
     session.run(var.assign(data))`, `pickle.load`, `h5py.File`, a checkpoint reader's
-    variable map), which runs once, at load time; and an op built under `if step == k:`
+    variable map) or over the graph's own variables (`for var in tf.global_variables():`),
+    which runs once, at load time; and an op built under `if step == k:`
     (or `if it == next_lr_step:`), on the one pass where the loop's counter matches.
     Such a loop inside a training loop is still reported, for the training loop.
 
@@ -262,7 +269,7 @@ class GraphOpInLoop(Rule):
                 expr = expr.value
             elif isinstance(expr, cst.Call):
                 qualified = self.names.qualify(expr.func)
-                if qualified in _WEIGHT_READERS:
+                if qualified in _WEIGHT_READERS or tf_symbol(qualified) in _VARIABLE_COLLECTIONS:
                     return True
                 func = expr.func
                 if isinstance(func, cst.Attribute) and func.attr.value in _CHECKPOINT_READER_METHODS:

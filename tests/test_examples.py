@@ -35,6 +35,20 @@ EXPECTED = {
     ("gan_train.py", 45, "DL403"),
     ("pytorch/finetune.py", 19, "DL501"),
     ("pytorch/finetune.py", 25, "DL502"),
+    ("alexnet/pretrained.py", 17, "DL206"),
+    ("pytorch/acgan.py", 57, "DL404"),
+    ("pytorch/acgan.py", 65, "DL404"),
+    ("pytorch/acgan.py", 59, "DL405"),
+    ("pytorch/acgan.py", 42, "DL406"),
+    ("alexnet/pretrained.py", 10, "DL504"),
+    ("face_crops.py", 13, "DL105"),
+    ("dcgan_discriminator.py", 19, "DL207"),
+    ("pytorch/word_lm.py", 45, "DL503"),
+    ("pytorch/word_lm.py", 38, "DL702"),
+    ("tf1_resume_training.py", 21, "DL211"),
+    ("tf1_resume_training.py", 36, "DL208"),
+    ("tf1_resume_training.py", 55, "DL209"),
+    ("tf1_resume_training.py", 67, "DL210"),
     ("im2txt/image_embedding.py", 9, "DL601"),
     ("im2txt/image_embedding.py", 11, "DL601"),
     ("im2txt/image_embedding.py", 18, "DL601"),
@@ -104,6 +118,31 @@ MANUAL_FIXES = {
     "mnist_gpu.py": [(", allow_soft_placement=True)", ")")],
     "multi_gpu_train.py": [("tf.contrib.slim.prefetch_queue.prefetch_queue(", "tf_slim.prefetch_queue.prefetch_queue(")],
     "pytorch/finetune.py": [("running_loss += loss\n", "running_loss += loss.item()\n")],
+    "pytorch/acgan.py": [
+        ("nn.Sequential(nn.Linear(256, n_classes), nn.Softmax(dim=1))", "nn.Linear(256, n_classes)"),
+        ("            gen_imgs = generator(z, gen_labels)\n",
+         "            optimizer_G.zero_grad()\n            gen_imgs = generator(z, gen_labels)\n"),
+        ("def sample_digits(n_rows=10):\n", "@torch.no_grad()\ndef sample_digits(n_rows=10):\n"),
+    ],
+    "pytorch/word_lm.py": [
+        ("torch.save(model, f)", "torch.save(model.state_dict(), f)"),
+        ("model = torch.load(f, map_location=device)", "model.load_state_dict(torch.load(f, map_location=device))"),
+    ],
+    "face_crops.py": [
+        (
+            "face = cv2.resize(img[y0:y1, x0:x1], (160, 160))",
+            "face = cv2.cvtColor(cv2.resize(img[y0:y1, x0:x1], (160, 160)), cv2.COLOR_BGR2RGB)",
+        ),
+    ],
+    "dcgan_discriminator.py": [
+        ('tf.variable_scope("discriminator")', 'tf.variable_scope("discriminator", reuse=tf.AUTO_REUSE)'),
+    ],
+    "alexnet/pretrained.py": [
+        (
+            'np.load(WEIGHTS_PATH, encoding="bytes").item()',
+            'np.load(WEIGHTS_PATH, encoding="bytes", allow_pickle=True).item()  # noqa: DL502 (the file we ship)',
+        ),
+    ],
     "read_tfrecord.py": [
         (
             "with tf.Session() as sess:\n",
@@ -112,6 +151,23 @@ MANUAL_FIXES = {
     ],
     "train_softmax.py": [
         ("tf.GPUOptions(per_process_gpu_memory_fraction=args.gpu_memory_fraction)", "tf.GPUOptions(allow_growth=True)"),
+    ],
+    "tf1_resume_training.py": [
+        (
+            "    if is_training == True:\n        net = tf.nn.dropout(net, rate=0.5)\n",
+            "    net = tf.cond(is_training, lambda: tf.nn.dropout(net, rate=0.5), lambda: net)\n",
+        ),
+        (
+            "    init = tf.global_variables_initializer()\n    train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)\n",
+            "    train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)\n    init = tf.global_variables_initializer()\n",
+        ),
+        ("        saver.restore(sess, CHECKPOINT)\n        sess.run(init)\n", "        sess.run(init)\n        saver.restore(sess, CHECKPOINT)\n"),
+        (
+            '    sv = tf.train.Supervisor(logdir=logdir, summary_op=None)\n    with sv.managed_session() as sess:\n'
+            '        loss_summary = tf.summary.scalar("loss", loss)\n',
+            '    loss_summary = tf.summary.scalar("loss", loss)\n    sv = tf.train.Supervisor(logdir=logdir, summary_op=None)\n'
+            "    with sv.managed_session() as sess:\n",
+        ),
     ],
 }
 

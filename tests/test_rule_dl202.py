@@ -232,3 +232,29 @@ def test_a_counter_test_of_the_inner_loop_does_not_cover_the_outer_one():
                         sess.run(epoch_var.assign(epoch))
     '''
     assert lines(source, "DL202") == [9]
+
+
+def test_a_load_loop_over_the_graphs_variables_is_not_a_training_loop():
+    # Restoring Keras-saved weights by hand: one assign per variable, once, before training.
+    source = (
+        "import h5py\nimport tensorflow as tf\n\n"
+        "def restore(path):\n"
+        "    sess = tf.Session()\n"
+        "    with h5py.File(path, 'r') as f:\n"
+        "        for var in tf.global_variables():\n"
+        "            sess.run(var.assign(f[var.op.name][()]))\n"
+        "    return sess\n"
+    )
+    assert lint(source, "DL202") == []
+
+
+def test_a_training_loop_around_the_variables_loop_is_still_reported():
+    source = (
+        "import tensorflow as tf\n\n"
+        "def train(steps):\n"
+        "    with tf.Session() as sess:\n"
+        "        for step in range(steps):\n"
+        "            for var in tf.trainable_variables():\n"
+        "                sess.run(var.assign(var * 0.99))\n"
+    )
+    assert lines(source, "DL202") == [7]
