@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -97,10 +98,16 @@ def write(path: Path, content: str | bytes) -> Path:
     return path
 
 
+# The summary lines `--output-format concise` ends with (none under --quiet), as ruff's.
+CONCISE_SUMMARY = re.compile(r"(Found \d+ findings?\.|All checks passed!|Fixed \d+ findings?\.|\[\*\] \d+ fixable with |No fixes available \()")
+
+
 def concise_codes(run: Run) -> list[tuple[str, int, int, str]]:
     """(path, line, column, code) of each line of `--output-format concise`."""
     found = []
     for line in run.lines:
+        if CONCISE_SUMMARY.match(line):  # ruff's summary after the findings
+            continue
         # The message may hold colons, so split at the code, then the position off the right.
         head, separator, rest = line.partition(": DL")
         assert separator, f"not a concise finding line: {line!r}"

@@ -23,7 +23,7 @@ def lint_beside_good(directory, *paths):
     """Lint `paths` and good.py (default: the whole directory); check good.py is still reported."""
     write(directory / "good.py", BAD)
     targets = [*paths, "good.py"] if paths else ["."]
-    run = run_dldoctor("lint", "--output-format", "concise", *targets, cwd=directory)
+    run = run_dldoctor("lint", "--output-format", "concise", "--quiet", *targets, cwd=directory)  # the findings only
     run.assert_no_traceback()
     assert ("good.py", BAD_LINE, BAD_COLUMN, "DL201") in concise_codes(run), run.stdout + run.stderr
     assert run.returncode == 1, run.stdout + run.stderr

@@ -49,7 +49,7 @@ def test_the_warm_run_reads_the_cache_and_a_changed_file_is_linted_again(tmp_pat
     entries = json.loads(stored.read_text())
     entry = entries["bad.py"]
     entry[2][0]["message"] = "from the cache"
-    entry[3] = cache._entry_check("bad.py", entry[0], entry[1], entry[2])  # a consistent entry: trusted
+    entry[4] = cache._entry_check("bad.py", entry[0], entry[1], entry[2], entry[3])  # a consistent entry: trusted
     stored.write_text(json.dumps(entries))
     assert "from the cache" in run_dldoctor("lint", "bad.py", cwd=root).stdout
     assert "from the cache" not in run_dldoctor("lint", "--no-cache", "bad.py", cwd=root).stdout

@@ -40,4 +40,4 @@ def test_safetensors_inventory_needs_no_framework(tmp_path):
     head, _, tail = completed.stdout.rpartition("@@")
     assert tail.strip() == "0 []", completed.stdout + completed.stderr
     data = json.loads(head)
-    assert data["inventory"]["dtypes"] == {"float16": 1} and data["inventory"]["bytes"] == 80
+    assert data["facts"]["inventory"]["dtypes"] == {"float16": 1} and data["facts"]["inventory"]["bytes"] == 80

@@ -331,7 +331,7 @@ def test_control_characters_in_names_are_escaped(real, tmp_path):
         assert not any(line.startswith(("verdict: OK: also", "KO :tcidrev")) for line in run.lines)
         assert "\\x1b[2K\\rverdict: OK: fake" in run.stdout
     assert runs[2].returncode == 1
-    assert FAKE in {e["name"] for s in runs[3].json()["inventory"]["scopes"] for e in s["entries"]}
+    assert FAKE in {e["name"] for s in runs[3].json()["facts"]["inventory"]["scopes"] for e in s["entries"]}
 
 
 def test_state_file_pointing_outside_the_dir_is_refused(real, tmp_path):

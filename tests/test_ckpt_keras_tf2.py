@@ -47,8 +47,8 @@ def test_tf2_object_checkpoint_inventory(k):
     run.assert_no_traceback()
     assert run.returncode == 0, run.stderr
     data = run.json()
-    assert data["checkpoint"]["format"] == "tf2-object"
-    inventory = data["inventory"]
+    assert data["facts"]["checkpoint"]["format"] == "tf2-object"
+    inventory = data["facts"]["inventory"]
     assert inventory["tensors"] == 4 and inventory["params"] == 4 * 8 + 8 + 8 * 3 + 3
     assert inventory["optimizer"] is True and inventory["optimizer_entries"] > 0
 
@@ -71,6 +71,6 @@ def test_keras_weights_files(k):
     head = run_dldoctor("ckpt", "m.keras", "--model", "kmodels.py:build_5_classes", cwd=k)
     head.assert_no_traceback()
     assert head.returncode == 1
-    assert "error: Shape mismatch in the head: the number of classes changed from 3 to 5" in head.stdout
+    assert "✗ Shape mismatch in the head: the number of classes changed from 3 to 5" in head.stdout
     assert "skip_mismatch=True" in head.stdout
     assert "[Keras .keras archive" in head.lines[0]

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import clean_env, run_dldoctor
+from verdictutil import assert_valid_report
 
 torch = pytest.importorskip("torch")
 
@@ -92,7 +93,7 @@ def verdict(lines: list[str]) -> str:
 
 
 def fixes(lines: list[str]) -> list[str]:
-    return [line.split("fix: ", 1)[1].split("  #")[0] for line in lines if line.startswith("  fix: ")]
+    return [line.split("→ ", 1)[1].split("  #")[0] for line in lines if line.startswith("  → ")]
 
 
 def code_fixes(lines: list[str]) -> list[str]:
@@ -187,7 +188,7 @@ def test_added_middle_layer_is_not_a_head(pt):
     assert code == 1
     assert verdict(lines) == ("verdict: FAIL: Changed layers: everything matches except the added layer extra (7 missing): "
                               "restore all the rest and train the new layer from scratch.")
-    assert not any("head" in line for line in lines if line.startswith(("error", "verdict")))
+    assert not any("head" in line for line in lines if line.startswith(("✗", "verdict")))
     model = nets.Net(middle=True)
     _apply(root, nets, lines, "plain.pt", model)
     assert torch.equal(model.layer2[0].weight, state["layer2.0.weight"])
@@ -197,7 +198,7 @@ def test_new_head_is_fine_tuning(pt):
     root, nets, state = pt
     code, lines = ckpt(root, "plain.pt", "--model", "matrix_nets.py:new_head")
     assert code == 1 and verdict(lines).startswith("verdict: FAIL: Fine-tuning: everything matches except the head scope fc (2 with another shape)")
-    assert "error: Shape mismatch in the head: the number of classes changed from 10 to 3 (fc.weight, fc.bias)." in lines
+    assert "✗ Shape mismatch in the head: the number of classes changed from 10 to 3 (fc.weight, fc.bias)." in lines
     model = nets.Net(classes=3)
     _apply(root, nets, lines, "plain.pt", model)
     assert torch.equal(model.conv1.weight, state["conv1.weight"])
@@ -263,7 +264,7 @@ def test_whole_pickled_model_gets_torchs_own_fix_and_an_inventory(pt):
     root, nets, state = pt
     code, lines = ckpt(root, "whole.pt")
     assert code == 1 and verdict(lines) == "verdict: FAIL: UNSAFE to load: the file runs code when unpickled"
-    error = next(line for line in lines if line.startswith("error: "))
+    error = next(line for line in lines if line.startswith("✗ "))
     listed = error.split("the globals ", 1)[1].split(" (", 1)[0].split(", ")
     assert listed == sorted(listed) and "matrix_nets.Net" in listed and "torch.nn.modules.conv.Conv2d" in listed
     assert "holds 23 tensors" in error and "weights_only=False" not in "\n".join(lines)
@@ -335,14 +336,19 @@ def test_scan_without_torch_many_paths(pt, tmp_path):
     env = clean_env(PYTHONPATH=str(fake))
     run = run_dldoctor("ckpt", "scan", "whole.pt", "plain.pt", "runs", cwd=root, env=env)
     assert run.returncode == 1, run.stderr
-    assert run.lines[0].startswith("whole.pt: UNSAFE: matrix_nets.Net, torch.nn.modules.batchnorm.BatchNorm2d")
-    assert run.lines[1].startswith("plain.pt: safe (")
-    assert [line.split(": ", 1)[0] for line in run.lines[2:4]] == ["runs/ae_epoch_3.pt", "runs/net_best.pt"]
+    assert run.lines[0].startswith("✗ whole.pt: UNSAFE: matrix_nets.Net, torch.nn.modules.batchnorm.BatchNorm2d")
+    assert run.lines[1].startswith("✓ plain.pt: safe (")
+    assert [line.split(": ", 1)[0] for line in run.lines[2:4]] == ["✓ runs/ae_epoch_3.pt", "✓ runs/net_best.pt"]
     assert all(": safe (" in line for line in run.lines[2:4])
-    assert run.lines[-1] == "4 files scanned: 1 unsafe to load (whole.pt)"
+    assert run.lines[-1] == "verdict: FAIL: 4 files scanned: 1 unsafe to load (whole.pt)"
+    document = run_dldoctor("ckpt", "scan", "whole.pt", "plain.pt", "runs", "--output-format", "json", cwd=root, env=env).json()
+    assert_valid_report(document, "ckpt scan")
+    assert [(c["subject"], c["status"]) for c in document["checks"]] == [
+        ("whole.pt", "fail"), ("plain.pt", "ok"), ("runs/ae_epoch_3.pt", "ok"), ("runs/net_best.pt", "ok")]
+    assert document["facts"]["unsafe"] == 1
     inventory = run_dldoctor("ckpt", "plain.pt", cwd=root, env=env)  # the inventory, from the opcodes
     assert inventory.returncode == 0, inventory.stderr
-    assert "note: Torch is not installed here: the tensors are listed from the file's pickle opcodes" in inventory.stdout
+    assert "✓ Torch is not installed here: the tensors are listed from the file's pickle opcodes" in inventory.stdout
     assert inventory.lines[-1] == "verdict: OK: readable and safe to load (23 tensors)"
 
 
@@ -485,7 +491,7 @@ def test_tf2_checkpoint_of_a_compiled_model_is_its_own(tfm):
     code, lines = ckpt(root, "tf2/ckpt", "--model", "tf_models.py:dense")
     assert code == 0, lines
     assert verdict(lines) == "verdict: OK: loads cleanly: all 4 model entries found with matching shapes and dtypes"
-    assert all(line.startswith("note: ") for line in lines if line.startswith(("error", "warning", "note")))
+    assert all(line.startswith("✓ ") for line in lines if line.startswith(("✗ ", "! ", "✓ ")))
 
 
 def test_tf2_and_keras_report_the_users_layer_names(tfm):

@@ -43,15 +43,15 @@ def test_planted_payload_is_reported_and_not_run(tmp_path, legacy):
     assert run.returncode == 1
     assert not marker.exists(), "dldoctor ran the checkpoint's payload"
     system = f"{os.system.__module__}.system"  # posix.system on Linux
-    assert f"error: Unsafe to load: the file needs the globals {system} (it calls {system} when unpickled: a code-execution payload)" in run.stdout
+    assert f"✗ Unsafe to load: the file needs the globals {system} (it calls {system} when unpickled: a code-execution payload)" in run.stdout
     assert run.lines[-1] == "verdict: FAIL: UNSAFE to load: do not load this file: it runs code when unpickled"
-    fix = next(line for line in run.lines if line.startswith("  fix: "))
-    assert fix.startswith("  fix: do not load this file") and "weights_only=False" not in run.stdout
+    fix = next(line for line in run.lines if line.startswith("  → "))
+    assert fix.startswith("  → do not load this file") and "weights_only=False" not in run.stdout
 
     with_model = run_dldoctor("ckpt", "evil.pt", "--json", "--model", "nowhere.py:build", cwd=tmp_path)
     assert with_model.returncode == 1 and not marker.exists()
     data = with_model.json()
-    assert data["checkpoint"]["safety"] == {"safe": False, "unsafe_globals": [system], "note": f"it calls {system} when unpickled: a code-execution payload"}
+    assert data["facts"]["checkpoint"]["safety"] == {"safe": False, "unsafe_globals": [system], "note": f"it calls {system} when unpickled: a code-execution payload"}
 
 
 def test_whole_model_pickle_lists_its_classes(tmp_path):
@@ -59,7 +59,7 @@ def test_whole_model_pickle_lists_its_classes(tmp_path):
     torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), tmp_path / "whole.pt")
     run = run_dldoctor("ckpt", "whole.pt", "--json", cwd=tmp_path)
     assert run.returncode == 1
-    unsafe = run.json()["checkpoint"]["safety"]["unsafe_globals"]
+    unsafe = run.json()["facts"]["checkpoint"]["safety"]["unsafe_globals"]
     assert "torch.nn.modules.container.Sequential" in unsafe and "torch.nn.modules.linear.Linear" in unsafe
 
 

@@ -60,13 +60,13 @@ def test_stale_inception_v3_in_the_train_dir_with_model(tf1):
     run = run_dldoctor("ckpt", "train", "--model", "inception_models.py:inception_v4", cwd=tf1)
     run.assert_no_traceback()
     assert run.returncode == 1, run.stdout + run.stderr
-    verdict = [line for line in run.lines if line.startswith("error: Stale checkpoint in the train dir")]
-    assert len(verdict) == 1 and run.lines[-1] == "verdict: FAIL: " + verdict[0][len("error: "):], run.stdout
+    verdict = [line for line in run.lines if line.startswith("✗ Stale checkpoint in the train dir")]
+    assert len(verdict) == 1 and run.lines[-1] == "verdict: FAIL: " + verdict[0][len("✗ "):], run.stdout
     # names the file the state file selected, what it holds and what the model is
     assert "selects model.ckpt-0" in verdict[0] and "holds InceptionV3" in verdict[0] and "the model is InceptionV4" in verdict[0]
     # and the family in the dir that matches the model exactly is the fix
     assert "inception_v4.ckpt in the same dir matches the model exactly (all 41 entries)" in verdict[0]
-    assert any(line.startswith("  fix: load inception_v4.ckpt: restore from the prefix") for line in run.lines), run.stdout
+    assert any(line.startswith("  → load inception_v4.ckpt: restore from the prefix") for line in run.lines), run.stdout
     # the dir's families, the selected one marked
     assert any(line.strip().startswith("* model.ckpt [tensorflow]") and "scopes InceptionV3" in line for line in run.lines)
     assert any(line.strip().startswith("inception_v4.ckpt [tensorflow]") and "scopes InceptionV4" in line for line in run.lines)
@@ -80,12 +80,12 @@ def test_stale_checkpoint_against_the_meta_graph_json(tf1):
     run.assert_no_traceback()
     assert run.returncode == 1
     data = run.json()
-    kinds = [f["kind"] for f in data["diagnosis"]["findings"]]
+    kinds = [f["evidence"]["kind"] for f in data["checks"]]
     assert kinds == ["stale-checkpoint"]  # the same verdict as with --model
-    assert data["checkpoint"]["train_dir"]["selected"].endswith("model.ckpt-0")
-    assert data["checkpoint"]["train_dir"]["step"] == 0
-    assert data["model"]["format"] == "meta-graph"
-    result = data["diagnosis"]["comparison"]
+    assert data["facts"]["checkpoint"]["train_dir"]["selected"].endswith("model.ckpt-0")
+    assert data["facts"]["checkpoint"]["train_dir"]["step"] == 0
+    assert data["facts"]["model"]["format"] == "meta-graph"
+    result = data["facts"]["comparison"]
     assert "InceptionV4/Conv2d_1a_3x3/BatchNorm/beta" in result["missing"]  # the seed's missing key
     assert "InceptionV3/Conv2d_1a_3x3/BatchNorm/beta" in result["unexpected"]
 
@@ -94,7 +94,7 @@ def test_against_another_checkpoint(tf1):
     run = run_dldoctor("ckpt", "train/model.ckpt-0", "--against", "pretrained/inception_v4.ckpt", cwd=tf1)
     run.assert_no_traceback()
     assert run.returncode == 1
-    assert any(line.startswith("error: Another architecture: the checkpoint holds InceptionV3, the model is InceptionV4") for line in run.lines), run.stdout
+    assert any(line.startswith("✗ Another architecture: the checkpoint holds InceptionV3, the model is InceptionV4") for line in run.lines), run.stdout
 
 
 def test_fine_tuning_heads_with_new_class_count(tf1):
@@ -102,7 +102,7 @@ def test_fine_tuning_heads_with_new_class_count(tf1):
     run.assert_no_traceback()
     assert run.returncode == 1
     text = run.stdout
-    assert "error: Fine-tuning: everything matches except the head scopes InceptionV4/Logits (2 with another shape), InceptionV4/AuxLogits (2 with another shape)" in text
+    assert "✗ Fine-tuning: everything matches except the head scopes InceptionV4/Logits (2 with another shape), InceptionV4/AuxLogits (2 with another shape)" in text
     assert "--checkpoint_exclude_scopes=InceptionV4/Logits,InceptionV4/AuxLogits" in text
     assert "not v.op.name.startswith(('InceptionV4/Logits/', 'InceptionV4/AuxLogits/'))" in text
     assert "the number of classes changed from 1001 to 5" in text
@@ -113,8 +113,8 @@ def test_fine_tuning_new_head_layer_and_clean_restore(tf1):
     run = run_dldoctor("ckpt", "pretrained/inception_v4.ckpt", "--model", "inception_models.py:inception_v4_new_head", "--json", cwd=tf1)
     run.assert_no_traceback()
     assert run.returncode == 1
-    findings = run.json()["diagnosis"]["findings"]
-    assert findings[0]["kind"] == "fine-tuning" and "InceptionV4/Logits_flowers (2 missing)" in findings[0]["message"]
+    findings = run.json()["checks"]
+    assert findings[0]["evidence"]["kind"] == "fine-tuning" and "InceptionV4/Logits_flowers (2 missing)" in findings[0]["title"]
     clean = run_dldoctor("ckpt", "pretrained/inception_v4.ckpt", "--model", "inception_models.py:inception_v4", cwd=tf1)
     assert clean.returncode == 0, clean.stdout
     assert clean.lines[-1].startswith("verdict: OK: loads cleanly: all 41 model entries")
@@ -124,8 +124,8 @@ def test_outer_scope_added_gives_the_saver_rename(tf1):
     run = run_dldoctor("ckpt", "pretrained/inception_v4.ckpt", "--model", "inception_models.py:inception_v4_tower", cwd=tf1)
     run.assert_no_traceback()
     assert run.returncode == 1
-    assert "error: Renamed scope/prefix: the model's names carry the prefix 'tower_0/' that the checkpoint's names lack" in run.stdout
-    assert "fix: saver = tf.compat.v1.train.Saver({v.op.name[8:]: v for v in tf.compat.v1.global_variables()})" in run.stdout
+    assert "✗ Renamed scope/prefix: the model's names carry the prefix 'tower_0/' that the checkpoint's names lack" in run.stdout
+    assert "→ saver = tf.compat.v1.train.Saver({v.op.name[8:]: v for v in tf.compat.v1.global_variables()})" in run.stdout
 
 
 def test_shape_mismatch_that_resource_variables_restore_silently(tf1):
@@ -167,16 +167,16 @@ def test_inventory_of_a_moved_train_dir(tf1, tmp_path):
     run.assert_no_traceback()
     assert run.returncode == 0, run.stderr
     data = run.json()
-    info = data["checkpoint"]["train_dir"]
+    info = data["facts"]["checkpoint"]["train_dir"]
     assert Path(info["selected"]) == moved / "model.ckpt-0"
     assert "does not exist here" in info["how"] and info["step"] == 0 and info["mtime"] > 0
-    inventory = data["inventory"]
+    inventory = data["facts"]["inventory"]
     scopes = {s["name"]: s for s in inventory["scopes"]}
     assert scopes["InceptionV3/Conv2d_1a_3x3"]["count"] == 4
     assert scopes["InceptionV3/Conv2d_1a_3x3"]["params"] == 3 * 3 * 3 * 8 + 3 * 8
     assert inventory["tensors"] == 34 and inventory["global_step"] == 0 and inventory["optimizer"] is False
     assert inventory["bytes"] == inventory["params"] * 4
-    assert data["checkpoint"]["format"] == "tf1" and data["checkpoint"]["safety"]["safe"] is True
+    assert data["facts"]["checkpoint"]["format"] == "tf1" and data["facts"]["checkpoint"]["safety"]["safe"] is True
     entries = {e["name"]: e for scope in inventory["scopes"] for e in scope["entries"]}
     assert entries["InceptionV3/Conv2d_1a_3x3/BatchNorm/beta"] == {"name": "InceptionV3/Conv2d_1a_3x3/BatchNorm/beta", "shape": [8], "dtype": "float32"}
 

@@ -86,11 +86,11 @@ def pt(tmp_path_factory):
 
 
 def _fixes(run) -> list[str]:
-    return [line.split("fix: ", 1)[1].split("  #")[0] for line in run.lines if line.strip().startswith("fix: ")]
+    return [line.split("→ ", 1)[1].split("  #")[0] for line in run.lines if line.strip().startswith("→ ")]
 
 
 def _fix(run) -> str:
-    lines = [line.split("fix: ", 1)[1] for line in run.lines if line.strip().startswith("fix: ")]
+    lines = [line.split("→ ", 1)[1] for line in run.lines if line.strip().startswith("→ ")]
     assert lines, run.stdout
     return lines[0].split("  #")[0]
 
@@ -101,7 +101,7 @@ def test_ddp_module_prefix(pt):
     run.assert_no_traceback()
     assert run.returncode == 1
     assert (
-        "error: Renamed scope/prefix: the checkpoint's names carry the prefix 'module.' "
+        "✗ Renamed scope/prefix: the checkpoint's names carry the prefix 'module.' "
         "(saved from a DataParallel/DistributedDataParallel-wrapped model) that the model's names lack; "
         "renamed, 23 of 23 entries match." in run.lines
     ), run.stdout
@@ -118,8 +118,8 @@ def test_new_head_fine_tuning(pt):
     run = run_dldoctor("ckpt", "resnet.pt", "--model", "nets.py:build_10_classes", cwd=root)
     run.assert_no_traceback()
     assert run.returncode == 1
-    assert "error: Fine-tuning: everything matches except the head scope fc (2 with another shape)" in run.stdout
-    assert "error: Shape mismatch in the head: the number of classes changed from 1000 to 10 (fc.weight, fc.bias)." in run.lines
+    assert "✗ Fine-tuning: everything matches except the head scope fc (2 with another shape)" in run.stdout
+    assert "✗ Shape mismatch in the head: the number of classes changed from 1000 to 10 (fc.weight, fc.bias)." in run.lines
     fix = _fix(run)
     state = torch.load(root / "resnet.pt", weights_only=True)
     model = nets.Net(num_classes=10)
@@ -136,15 +136,15 @@ def test_missing_and_unexpected_keys_grouped(pt):
     run.assert_no_traceback()
     assert run.returncode == 1
     data = run.json()
-    groups = data["diagnosis"]["groups"]
+    groups = data["facts"]["groups"]
     assert [(g["scope"], g["count"]) for g in groups["missing"]] == [("layer3", 7)]
     assert [(g["scope"], g["count"]) for g in groups["unexpected"]] == [("aux", 2)]
-    messages = [f["message"] for f in data["diagnosis"]["findings"]]
+    messages = [f["title"] for f in data["checks"]]
     assert messages[0].startswith("The weights are under ckpt['model'] (a wrapper dict beside optimizer, epoch, step)"), messages
     assert ("Changed layers: everything matches except the added layer layer3 (7 missing) and the removed layer aux "
             "(2 unexpected): restore all the rest and train the new layer from scratch.") in messages, messages
-    assert data["checkpoint"]["wrapper"] == 'a wrapper dict: weights under "model"'
-    assert data["inventory"]["epoch"] == 7 and data["inventory"]["global_step"] == 4200 and data["inventory"]["optimizer"] is True
+    assert data["facts"]["checkpoint"]["wrapper"] == 'a wrapper dict: weights under "model"'
+    assert data["facts"]["inventory"]["epoch"] == 7 and data["facts"]["inventory"]["global_step"] == 4200 and data["facts"]["inventory"]["optimizer"] is True
 
 
 def test_input_size_change(pt):
@@ -159,10 +159,10 @@ def test_dtype_changes(pt):
     root, _ = pt
     lossy = run_dldoctor("ckpt", "double.pt", "--model", "nets.py:build", cwd=root)
     assert lossy.returncode == 1
-    assert re.search(r"error: 20 dtype changes that lose information: conv1.weight float64 -> float32, .*load_state_dict casts them silently", lossy.stdout)
+    assert re.search(r"✗ 20 dtype changes that lose information: conv1.weight float64 -> float32, .*load_state_dict casts them silently", lossy.stdout)
     widened = run_dldoctor("ckpt", "half.pt", "--model", "nets.py:build", cwd=root)
     assert widened.returncode == 0, widened.stdout
-    assert "note: 20 tensors widened on load: conv1.weight float16 -> float32" in widened.stdout
+    assert "✓ 20 tensors widened on load: conv1.weight float16 -> float32" in widened.stdout
 
 
 def test_lightning_checkpoint(pt):
@@ -176,7 +176,7 @@ def test_lightning_checkpoint(pt):
     run = run_dldoctor("ckpt", "last.ckpt", "--model", "nets.py:build", cwd=root)
     assert run.returncode == 1
     assert "the checkpoint's names carry the prefix 'model.' (saved from a wrapper such as a LightningModule" in run.stdout
-    assert "error: The weights are under ckpt['state_dict'] (a Lightning checkpoint beside" in run.stdout
+    assert "✗ The weights are under ckpt['state_dict'] (a Lightning checkpoint beside" in run.stdout
     scope = {"torch": torch, "path": str(root / "last.ckpt")}
     for fix in _fixes(run):  # take the entry, then strip the prefix: the fixes in order
         exec(fix, scope)
@@ -202,7 +202,7 @@ def test_safetensors_header_only(pt, tmp_path):
     (tmp_path / "garbage.safetensors").write_bytes(bytes(data))
     run = run_dldoctor("ckpt", "garbage.safetensors", "--json", cwd=tmp_path)
     assert run.returncode == 0
-    inventory = run.json()["inventory"]
+    inventory = run.json()["facts"]["inventory"]
     assert inventory["tensors"] == 23 and inventory["params"] == 19107
 
 

@@ -171,7 +171,7 @@ def test_unreadable_source_is_on_whatever_is_selected_and_can_be_ignored(project
     shown = run_dldoctor("lint", "--output-format", "concise", "--select", "DL201", "broken.py", cwd=project)
     assert shown.returncode == 1
     assert [code for *_, code in concise_codes(shown)] == ["DL000"]
-    hidden = run_dldoctor("lint", "--output-format", "concise", "--ignore", "DL000", "broken.py", cwd=project)
+    hidden = run_dldoctor("lint", "--output-format", "concise", "--quiet", "--ignore", "DL000", "broken.py", cwd=project)
     assert hidden.returncode == 0
     assert hidden.stdout == ""
 
@@ -303,6 +303,7 @@ def test_rules_json(tmp_path):
         "severity": "warning",
         "default": True,
         "summary": LogDevicePlacement.summary,
+        "url": "docs/rules/DL201.md",
     }
 
 

@@ -50,7 +50,8 @@ def alive(pid: int) -> bool:
 
 
 def verdicts(run) -> dict[str, dict]:
-    return {v["id"]: v for v in run.json()["verdicts"]}
+    """The checks of the JSON report, by id and subject (`env.framework-import[torch]`)."""
+    return {v["id"] + (f"[{v['subject']}]" if v.get("subject") else ""): v for v in run.json()["checks"]}
 
 
 def test_import_error_and_segfault(tmp_path):
@@ -59,14 +60,14 @@ def test_import_error_and_segfault(tmp_path):
     assert "Traceback" not in run.stderr, run.stderr  # the captured traceback is data inside the JSON
     assert run.returncode == 1
     found = verdicts(run)
-    torch = found["torch.import"]
-    assert torch["status"] == "FAIL"
-    assert "libcudnn.so.8: cannot open shared object file" in torch["summary"]
+    torch = found["env.framework-import[torch]"]
+    assert torch["status"] == "fail"
+    assert "libcudnn.so.8: cannot open shared object file" in torch["title"]
     assert "cuDNN 8" in torch["detail"], "the verdict explains the error"
-    assert any("LD_LIBRARY_PATH" in a for a in torch["advice"])
-    tf = found["tensorflow.import"]
-    assert tf["status"] == "FAIL" and "SIGSEGV" in tf["summary"]
-    probe = run.json()["snapshot"]["tensorflow"]["probe"]
+    assert any("LD_LIBRARY_PATH" in a for a in torch["fix"])
+    tf = found["env.framework-import[tensorflow]"]
+    assert tf["status"] == "fail" and "SIGSEGV" in tf["title"]
+    probe = run.json()["facts"]["tensorflow"]["probe"]
     assert probe["outcome"] == "crashed" and probe["returncode"] == -signal.SIGSEGV
     assert "Segmentation fault" in probe["stderr_tail"], "faulthandler's report is kept"
 
@@ -78,7 +79,7 @@ def test_the_text_report_explains_it(tmp_path):
     assert run.returncode == 1
     assert "  ✗ import torch fails: ImportError: libcudnn.so.8: cannot open shared object file" in run.stdout
     assert "  ✗ importing TensorFlow crashed the Python process (SIGSEGV)" in run.stdout
-    assert run.lines[-1].startswith("problems found: ")
+    assert run.lines[-1].startswith("verdict: FAIL: ")
 
 
 def test_hanging_probes_time_out_together_and_are_killed(tmp_path):
@@ -92,9 +93,9 @@ def test_hanging_probes_time_out_together_and_are_killed(tmp_path):
     assert run.returncode == 1
     found = verdicts(run)
     for name in ("torch", "tensorflow"):
-        assert found[f"{name}.import"]["status"] == "FAIL"
-        assert f"import {name} did not finish within 3.0 s" in found[f"{name}.import"]["summary"]
-        assert run.json()["snapshot"][name]["probe"]["outcome"] == "timeout"
+        assert found[f"env.framework-import[{name}]"]["status"] == "fail"
+        assert f"import {name} did not finish within 3.0 s" in found[f"env.framework-import[{name}]"]["title"]
+        assert run.json()["facts"][name]["probe"]["outcome"] == "timeout"
     assert elapsed < 3 + 3 - 0.5, f"two 3 s timeouts took {elapsed:.1f} s: the probes did not run concurrently"
     time.sleep(0.2)
     recorded = [int(pid) for line in pids.read_text().split("\n") if line for pid in line.split()]
@@ -118,8 +119,8 @@ def test_a_missing_interpreter_is_a_verdict_not_a_crash(tmp_path):
     run = run_dldoctor("env", "--json", cwd=tmp_path, env=clean_env(DLDOCTOR_ENV_PYTHON=str(tmp_path / "no-python")))
     assert "Traceback" not in run.stderr, run.stderr
     found = verdicts(run)
-    assert found["torch.import"]["status"] == "FAIL" and "cannot start" in found["torch.import"]["summary"]
-    assert found["nvidia.driver"]["status"] == "FAIL"
+    assert found["env.framework-import[torch]"]["status"] == "fail" and "cannot start" in found["env.framework-import[torch]"]["title"]
+    assert found["env.nvidia-driver"]["status"] == "fail"
 
 
 @pytest.mark.parametrize(

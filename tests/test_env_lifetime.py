@@ -107,7 +107,7 @@ def test_a_daemon_holding_the_probes_stdout_does_not_hold_env(tmp_path):
                        env=clean_env(DLDOCTOR_ENV_PYTHONPATH=str(path), DLDOCTOR_TEST_IDS=str(ids)))
     elapsed = time.monotonic() - started
     assert "Traceback" not in run.stderr, run.stderr
-    probe = run.json()["snapshot"]["torch"]["probe"]
+    probe = run.json()["facts"]["torch"]["probe"]
     assert probe["outcome"] != "timeout", probe
     assert elapsed < 15, f"env took {elapsed:.1f} s: it waited for the daemon's end of the pipe"
     daemon = int((ids / "daemon.pid").read_text())
@@ -122,11 +122,11 @@ def test_a_malformed_installed_version_is_a_verdict(tmp_path):
     run = run_dldoctor("env", "--quick", "--json", cwd=tmp_path, env=clean_env(PYTHONPATH=str(site)))
     run.assert_no_traceback()
     assert run.returncode in (0, 1), run.stderr
-    found = {v["id"]: v for v in run.json()["verdicts"]}
-    verdict = found["versions.numpy.malformed"]
-    assert verdict["status"] == "WARN" and "'2.\u00b2'" in verdict["summary"] and "not a valid version" in verdict["summary"]
+    found = {v["id"] + (f"[{v['subject']}]" if v.get("subject") else ""): v for v in run.json()["checks"]}
+    verdict = found["env.version-malformed[numpy]"]
+    assert verdict["status"] == "warn" and "'2.\u00b2'" in verdict["title"] and "not a valid version" in verdict["title"]
     assert str(site / "numpy-2.2.dist-info") in verdict["detail"]
-    assert any("--force-reinstall" in a for a in verdict["advice"])
+    assert any("--force-reinstall" in a for a in verdict["fix"])
     text = run_dldoctor("env", "--quick", cwd=tmp_path, env=clean_env(PYTHONPATH=str(site)))
     text.assert_no_traceback()
     assert "numpy's installed metadata gives the version '2.\u00b2'" in text.stdout
@@ -137,8 +137,8 @@ def test_an_invalid_master_port_is_a_failure_with_the_fix(tmp_path, value):
     run = run_dldoctor("env", "--quick", "--json", cwd=tmp_path, env=clean_env(MASTER_PORT=value))
     run.assert_no_traceback()
     assert run.returncode == 1
-    port = run.json()["snapshot"]["port"]
+    port = run.json()["facts"]["port"]
     assert port["source"] == "MASTER_PORT" and port["free"] is None and port["port"] == value
-    (verdict,) = [v for v in run.json()["verdicts"] if v["id"] == "port"]
-    assert verdict["status"] == "FAIL" and f"MASTER_PORT='{value}' is not a TCP port number" in verdict["summary"]
-    assert any("export MASTER_PORT=29500" in a for a in verdict["advice"])
+    (verdict,) = [v for v in run.json()["checks"] if v["id"] == "env.rendezvous-port"]
+    assert verdict["status"] == "fail" and f"MASTER_PORT='{value}' is not a TCP port number" in verdict["title"]
+    assert any("export MASTER_PORT=29500" in a for a in verdict["fix"])

@@ -41,19 +41,19 @@ def test_pynvml_not_installed_is_a_skip_with_advice(tmp_path, bare_python):
     run = run_dldoctor("env", "--quick", "--json", cwd=tmp_path, env=clean_env(DLDOCTOR_ENV_PYTHON=bare_python))
     assert run.returncode == 0, run.stdout + run.stderr
     document = run.json()
-    assert document["snapshot"]["nvml"]["status"] == "not_installed"
-    v = next(v for v in document["verdicts"] if v["id"] == "nvidia.driver")
-    assert v["status"] == "SKIP" and "pynvml not installed" in v["summary"]
-    assert v["advice"] == ["pip install nvidia-ml-py"]
+    assert document["facts"]["nvml"]["status"] == "not_installed"
+    v = next(v for v in document["checks"] if v["id"] == "env.nvidia-driver")
+    assert v["status"] == "skip" and "pynvml not installed" in v["title"]
+    assert v["fix"] == ["pip install nvidia-ml-py"]
 
 
 def test_frameworks_missing_from_the_probed_interpreter(tmp_path, bare_python):
     """The probes run under the named interpreter: there torch is not importable."""
     run = run_dldoctor("env", "--json", cwd=tmp_path, env=clean_env(DLDOCTOR_ENV_PYTHON=bare_python))
     document = run.json()
-    error = document["snapshot"]["torch"]["probe"]["facts"]["import_error"]
+    error = document["facts"]["torch"]["probe"]["facts"]["import_error"]
     assert error["type"] == "ModuleNotFoundError" and "'torch'" in error["message"]
-    tb = document["snapshot"]["tensorboard"]["probe"]["facts"]
+    tb = document["facts"]["tensorboard"]["probe"]["facts"]
     assert tb == {"installed": False}
 
 

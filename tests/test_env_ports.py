@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 def port_verdict(run) -> dict:
-    return next(v for v in run.json()["verdicts"] if v["id"] == "port")
+    return next(v for v in run.json()["checks"] if v["id"] == "env.rendezvous-port")
 
 
 def test_a_busy_port_named_with_port_fails_and_names_this_process(tmp_path, listener):
@@ -37,12 +37,12 @@ def test_a_busy_port_named_with_port_fails_and_names_this_process(tmp_path, list
     assert "Traceback" not in run.stderr, run.stderr
     assert run.returncode == 1
     v = port_verdict(run)
-    assert v["status"] == "FAIL"
-    assert f"127.0.0.1:{listener} (--port) is in use" in v["summary"]
+    assert v["status"] == "fail"
+    assert f"127.0.0.1:{listener} (--port) is in use" in v["title"]
     if os.path.exists("/proc/net/tcp"):
-        assert f"pid {os.getpid()}" in v["summary"], v
-        assert "LISTEN" in v["summary"]
-        assert any(f"kill {os.getpid()}" in a for a in v["advice"])
+        assert f"pid {os.getpid()}" in v["title"], v
+        assert "LISTEN" in v["title"]
+        assert any(f"kill {os.getpid()}" in a for a in v["fix"])
 
 
 def test_the_text_report_of_a_busy_port(tmp_path, listener):
@@ -56,8 +56,8 @@ def test_the_text_report_of_a_busy_port(tmp_path, listener):
 def test_master_port_is_the_default_and_a_busy_one_fails(tmp_path, listener):
     run = run_dldoctor("env", "--quick", "--json", cwd=tmp_path, env=clean_env(MASTER_PORT=str(listener)))
     assert run.returncode == 1
-    assert run.json()["snapshot"]["port"]["source"] == "MASTER_PORT"
-    assert port_verdict(run)["status"] == "FAIL"
+    assert run.json()["facts"]["port"]["source"] == "MASTER_PORT"
+    assert port_verdict(run)["status"] == "fail"
 
 
 def test_a_free_port_is_ok(tmp_path):
@@ -65,7 +65,7 @@ def test_a_free_port_is_ok(tmp_path):
     run = run_dldoctor("env", "--quick", "--port", str(port), "--json", cwd=tmp_path)
     assert run.returncode == 0, run.stdout
     v = port_verdict(run)
-    assert v["status"] == "OK" and f"127.0.0.1:{port}" in v["summary"]
+    assert v["status"] == "ok" and f"127.0.0.1:{port}" in v["title"]
 
 
 def test_the_busy_default_port_only_warns():
@@ -83,7 +83,7 @@ def test_the_busy_default_port_only_warns():
 
         facts = ports.check(29500, "default")
         assert facts["free"] is False
-        assert port_checks({"port": facts})[0]["status"] == "WARN"
+        assert port_checks({"port": facts})[0].status == "warn"
     finally:
         sock.close()
 
@@ -99,7 +99,7 @@ def test_a_bound_socket_that_does_not_listen_blocks_the_port():
         from dldoctor.probes.env.diagnosis import port_checks
 
         v = port_checks({"port": facts})[0]
-        assert v["status"] == "FAIL" and "bound but not listening" in v["summary"]
+        assert v.status == "fail" and "bound but not listening" in v.title
     finally:
         sock.close()
     assert ports.check(port, "option")["free"] is True

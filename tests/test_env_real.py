@@ -38,74 +38,74 @@ def real_run(tmp_path_factory):
 
 
 def _verdicts(document) -> dict[str, dict]:
-    return {v["id"]: v for v in document["verdicts"]}
+    return {v["id"] + (f"[{v['subject']}]" if v.get("subject") else ""): v for v in document["checks"]}
 
 
 def test_exit_zero_and_no_framework_imported_in_dldoctor_itself(real_run):
     document, report, _ = real_run
-    failures = [v for v in document["verdicts"] if v["status"] == "FAIL"]
+    failures = [v for v in document["checks"] if v["status"] == "fail"]
     assert report["status"] == 0 and not failures, failures
     assert report["imported"] == [], "torch/tensorflow/pynvml must only be imported in probe subprocesses"
 
 
 def test_real_pynvml_reports_no_driver(real_run):
     document, _, _ = real_run
-    nvml = document["snapshot"]["nvml"]
+    nvml = document["facts"]["nvml"]
     if nvml["status"] == "ok":  # a machine with a driver: the facts must be there
         assert nvml["driver_version"] and isinstance(nvml["gpus"], list)
         return
     assert nvml["status"] == "library_not_found", nvml
     assert nvml["error_class"] == "NVMLError_LibraryNotFound"
-    v = _verdicts(document)["nvidia.driver"]
-    assert (v["status"], v["summary"]) == ("SKIP", "no NVIDIA driver: CPU only")
-    assert _verdicts(document)["gpu"]["status"] == "SKIP"
+    v = _verdicts(document)["env.nvidia-driver"]
+    assert (v["status"], v["title"]) == ("skip", "no NVIDIA driver: CPU only")
+    assert _verdicts(document)["env.gpu"]["status"] == "skip"
 
 
 def test_real_torch_probe(real_run):
     _require("torch")
     document, _, _ = real_run
-    probe = document["snapshot"]["torch"]["probe"]
+    probe = document["facts"]["torch"]["probe"]
     assert probe["outcome"] == "ok", probe
     facts = probe["facts"]
     assert facts["version"] == metadata.version("torch")
-    assert document["snapshot"]["packages"]["versions"]["torch"] == metadata.version("torch")
-    build = _verdicts(document)["torch.build"]
-    assert build["status"] == "OK" and facts["version"] in build["summary"]
+    assert document["facts"]["packages"]["versions"]["torch"] == metadata.version("torch")
+    build = _verdicts(document)["env.torch-build"]
+    assert build["status"] == "ok" and facts["version"] in build["title"]
     if facts["cuda"] is None:
-        assert "CPU-only build" in build["summary"] and facts["cuda_available"] is False
+        assert "CPU-only build" in build["title"] and facts["cuda_available"] is False
 
 
 def test_real_tensorflow_probe(real_run):
     _require("tensorflow")
     document, _, _ = real_run
-    probe = document["snapshot"]["tensorflow"]["probe"]
+    probe = document["facts"]["tensorflow"]["probe"]
     assert probe["outcome"] == "ok", probe
     facts = probe["facts"]
-    versions = document["snapshot"]["packages"]["versions"]
+    versions = document["facts"]["packages"]["versions"]
     installed = [versions[name] for name in ("tensorflow", "tensorflow-cpu", "tensorflow-intel") if versions.get(name)]
     assert facts["version"] in installed
     assert "is_cuda_build" in facts["build_info"]
     verdicts = _verdicts(document)
-    assert verdicts["tensorflow.build"]["status"] == "OK"
-    assert verdicts["tensorflow.tested"]["status"] in ("OK", "WARN", "SKIP")
-    if verdicts["tensorflow.tested"]["status"] == "OK":
-        assert f"{sys.version_info[0]}." in verdicts["tensorflow.tested"]["summary"]
+    assert verdicts["env.tensorflow-build"]["status"] == "ok"
+    assert verdicts["env.tensorflow-tested-config"]["status"] in ("ok", "warn", "skip")
+    if verdicts["env.tensorflow-tested-config"]["status"] == "ok":
+        assert f"{sys.version_info[0]}." in verdicts["env.tensorflow-tested-config"]["title"]
 
 
 def test_real_tensorboard_and_versions(real_run):
     document, _, _ = real_run
     verdicts = _verdicts(document)
     installed = importlib.util.find_spec("tensorboard") is not None
-    assert document["snapshot"]["tensorboard"]["probe"]["facts"]["installed"] is installed
-    assert verdicts["tensorboard"]["status"] in (("OK",) if installed else ("SKIP", "FAIL"))
+    assert document["facts"]["tensorboard"]["probe"]["facts"]["installed"] is installed
+    assert verdicts["env.tensorboard"]["status"] in (("ok",) if installed else ("skip", "fail"))
     numpy = metadata.version("numpy") if importlib.util.find_spec("numpy") else None
     if numpy:
-        assert numpy in (verdicts.get("versions") or {}).get("summary", numpy)
+        assert numpy in (verdicts.get("env.requirement-unsatisfied") or {}).get("title", numpy)
 
 
 def test_probes_run_concurrently(real_run):
     document, _, wall = real_run
-    snap = document["snapshot"]
+    snap = document["facts"]
     seconds = [snap[name]["probe"]["seconds"] for name in ("torch", "tensorflow", "tensorboard")]
     assert snap["seconds"] < sum(seconds), (snap["seconds"], seconds)
     assert snap["seconds"] <= max(seconds) + 1.5, "bounded by the slowest probe, not the sum"
@@ -117,16 +117,16 @@ def test_the_saved_snapshot_gives_the_same_verdicts_anywhere(real_run, tmp_path)
     saved = tmp_path / "env.json"
     saved.write_text(json.dumps(document), encoding="utf-8")
     run = run_dldoctor("env", "--from", saved, "--json", cwd=tmp_path)
-    assert run.returncode == 0 and run.json()["verdicts"] == document["verdicts"]
+    assert run.returncode == 0 and run.json()["checks"] == document["checks"]
     bare = tmp_path / "snapshot.json"
-    bare.write_text(json.dumps(document["snapshot"]), encoding="utf-8")
+    bare.write_text(json.dumps(document["facts"]), encoding="utf-8")
     text = run_dldoctor("env", "--from", bare, cwd=tmp_path)
     text.assert_no_traceback()
     assert text.returncode == 0
     for section in ("Python and platform", "NVIDIA driver", "GPUs", "PyTorch", "TensorFlow", "TensorBoard",
                     "Version sanity", "Distributed"):
         assert section in text.lines
-    assert text.lines[-1].startswith("no failures: ")
+    assert text.lines[-1].startswith(("verdict: OK: ", "verdict: WARN: "))
     assert "\x1b[" not in text.stdout, "plain text when stdout is not a terminal"
 
 
@@ -135,7 +135,7 @@ def test_quick_is_quick_and_still_checks_the_port(tmp_path):
     run = run_dldoctor("env", "--quick", "--json", cwd=tmp_path)
     elapsed = time.monotonic() - started
     assert run.returncode == 0, run.stdout + run.stderr
-    snap = run.json()["snapshot"]
+    snap = run.json()["facts"]
     assert snap["torch"]["probe"] == {"outcome": "skipped", "reason": "--quick"}
     assert snap["tensorflow"]["probe"]["outcome"] == "skipped"
     assert snap["port"]["port"] and snap["port"]["free"] in (True, False)

@@ -45,6 +45,8 @@ EXPECTED = {
     ("dcgan_discriminator.py", 19, "DL207"),
     ("pytorch/word_lm.py", 45, "DL503"),
     ("pytorch/word_lm.py", 38, "DL702"),
+    ("stale_noqa.py", 13, "DL100"),
+    ("stale_noqa.py", 19, "DL100"),
     ("tf1_resume_training.py", 21, "DL211"),
     ("tf1_resume_training.py", 36, "DL208"),
     ("tf1_resume_training.py", 55, "DL209"),

@@ -68,7 +68,7 @@ def test_unsafe_fixes_need_their_own_flag(tmp_path):
     (tmp_path / "a.py").write_text(source)
     safe_only = dldoctor("a.py", "--fix", "--select", "DL501", cwd=tmp_path)
     assert (tmp_path / "a.py").read_text() == source
-    assert "fixable with `--fix --unsafe-fixes`" in safe_only.stdout
+    assert "1 hidden fix can be enabled with the `--unsafe-fixes` option" in safe_only.stdout
     dldoctor("a.py", "--fix", "--unsafe-fixes", "--select", "DL501", cwd=tmp_path)
     assert "map_location" in (tmp_path / "a.py").read_text()
 

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import clean_env
 from test_graph_helpers import graph, line_of, script
+from verdictutil import assert_valid_report
 
 
 def test_graph_help_lists_both_commands(tmp_path):
@@ -55,11 +56,11 @@ def test_script_arguments_after_double_dash_reach_the_script(tmp_path):
         """)
     run = graph("run", "train.py", "--steps", "5", "--json", "--", "--lr", "0.1", "--steps", "7", cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
-    out = run.json()["run"]["stdout_tail"]
+    out = run.json()["facts"]["run"]["stdout_tail"]
     argv = json.loads(out.split("ARGV ", 1)[1].splitlines()[0])
     assert argv[1:] == ["--lr", "0.1", "--steps", "7"] and argv[0].endswith("train.py")
     assert f"PATH0 {tmp_path}" in out and "MAIN __main__" in out
-    assert run.json()["diagnosis"]["verdict"] == "OK"
+    assert run.json()["verdict"] == "ok"
 
 
 def test_script_exit_status_is_a_failure(tmp_path):
@@ -116,8 +117,8 @@ def test_the_command_imports_no_framework(tmp_path):
     head, _, tail = completed.stdout.rpartition("@@")
     assert tail.strip() == "0 []", completed.stdout + completed.stderr
     data = json.loads(head)
-    assert "tf.function" in data["observations"]["instrumented"]
-    assert data["run"]["stdout_tail"].strip() == "1"
+    assert "tf.function" in data["facts"]["observations"]["instrumented"]
+    assert data["facts"]["run"]["stdout_tail"].strip() == "1"
 
 
 IO_SCRIPT = """\
@@ -141,13 +142,14 @@ def test_no_stdin_and_quiet(tmp_path):
     script(tmp_path, "train.py", IO_SCRIPT)
     run = graph_with_stdin(tmp_path, "hello\n", "run", "train.py", "--no-stdin", "--quiet", "--json")
     assert run.returncode == 0 and run.stderr == ""
-    assert run.json()["run"]["stdout_tail"] == "the script's stdout\nread ''\n"  # still kept for the report
+    assert run.json()["facts"]["run"]["stdout_tail"] == "the script's stdout\nread ''\n"  # still kept for the report
 
 
 def test_with_json_the_scripts_output_goes_to_stderr(tmp_path):
     script(tmp_path, "train.py", IO_SCRIPT)
     run = graph_with_stdin(tmp_path, "", "run", "train.py", "--json")
-    assert run.json()["diagnosis"]["verdict"] == "OK"  # stdout is the JSON document alone
+    assert run.json()["verdict"] == "ok"  # stdout is the JSON document alone
+    assert_valid_report(run.json(), "graph run")
     assert "the script's stdout" in run.stderr and "the script's stderr" in run.stderr
 
 

@@ -74,7 +74,7 @@ def test_daemons_and_children_of_a_finished_script_are_killed(tmp_path):
     run = graph("run", "train.py", "--json", "--", str(tmp_path / "ids.json"), cwd=tmp_path, timeout=60)
     elapsed = time.monotonic() - started
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.json()["run"]["returncode"] == 0 and "done" in run.json()["run"]["stdout_tail"]
+    assert run.json()["facts"]["run"]["returncode"] == 0 and "done" in run.json()["facts"]["run"]["stdout_tail"]
     ids = json.loads((tmp_path / "ids.json").read_text())
     assert ids["daemon_sid"] != ids["sid"], "the daemon escaped into its own session"
     assert_all_gone(ids, within=0.5)  # gone when dldoctor returns, not some time later
@@ -93,7 +93,7 @@ def test_timeout_kills_the_whole_tree(tmp_path):
     started = time.monotonic()
     run = graph("run", "train.py", "--timeout", "3", "--json", "--", str(tmp_path / "ids.json"), cwd=tmp_path, timeout=60)
     elapsed = time.monotonic() - started
-    assert run.json()["run"]["timed_out"] is True, run.stdout
+    assert run.json()["facts"]["run"]["timed_out"] is True, run.stdout
     assert elapsed < 3 + 8, f"--timeout 3 took {elapsed:.1f} s"
     assert_all_gone(json.loads((tmp_path / "ids.json").read_text()), within=0.5)
 
@@ -145,7 +145,7 @@ def test_deep_recursion_is_reported_fast(tmp_path):
     started = time.monotonic()
     run = graph("run", "train.py", "--json", cwd=tmp_path, timeout=60)
     elapsed = time.monotonic() - started
-    outcome = run.json()["observations"]["outcome"]
+    outcome = run.json()["facts"]["observations"]["outcome"]
     assert outcome["exception"] == "RecursionError" and outcome["where"]["function"] == "depth"
     assert "Previous line repeated" in outcome["traceback"]
     assert elapsed < plain + 6, f"graph run took {elapsed:.1f} s, the script alone {plain:.1f} s"

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import clean_env
 from test_graph_helpers import TF1_HEADER, graph, script
+from verdictutil import assert_valid_report
 
 WRITER = TF1_HEADER + """\
 import sys
@@ -50,7 +51,10 @@ def test_growing_meta_files_of_a_real_loop(train_dirs):
     run = graph("meta", "grow", "--json", cwd=train_dirs)
     assert run.returncode == 1, run.stdout + run.stderr
     data = run.json()
-    analysis = data["analysis"]
+    assert_valid_report(data, "graph meta")
+    (grows,) = data["checks"]
+    assert (grows["id"], grows["status"], grows["location"]) == ("graph.saved-graph-grows", "fail", {"file": "grow/model.ckpt-400.meta"})
+    analysis = data["facts"]["analysis"]
     assert [f["step"] for f in analysis["files"]] == [0, 100, 200, 300, 400]
     sizes = [f["size"] for f in analysis["files"]]
     assert sizes == sorted(sizes) and sizes[-1] > sizes[0]
@@ -69,7 +73,7 @@ def test_growing_meta_text_report(train_dirs):
     assert "created in a loop: 4 scopes named like `step_N` (step_100, step_200, step_300, ...)" in run.stdout
     assert "reaches protobuf's 2 GB limit at step ~" in run.stdout
     assert "write_meta_graph=False" in run.stdout
-    assert run.lines[-1].startswith("verdict: GROWTH")
+    assert run.lines[-1].startswith("verdict: FAIL")
 
 
 def test_stable_meta_files_are_ok(train_dirs):
@@ -98,16 +102,16 @@ def test_embedded_arrays_are_named_as_what_grows_not_the_summaries(train_dirs):
     op won), with the fix for images. The arrays are most of the bytes: they come first, the summary is named too."""
     run = graph("meta", "const", "--json", cwd=train_dirs)
     assert run.returncode == 1, run.stdout + run.stderr
-    analysis = run.json()["analysis"]
+    analysis = run.json()["facts"]["analysis"]
     assert analysis["cause"] == "constant"
     assert [(c["kind"], c["detail"]) for c in analysis["causes"]] == [("constant", ""), ("summary", "scalar")]
     assert analysis["causes"][0]["const_bytes"] >= 4 * 32 * 32 * 8
     text = graph("meta", "const", cwd=train_dirs)
     assert "does not have; a TensorFlow op given a NumPy array (`tf.constant(array)`" in text.stdout
     assert "also growing: a `tf.summary.scalar` op is created on every call" in text.stdout
-    assert "fix: (1) feed the array through a `tf.placeholder`" in text.stdout and "(2) create the scalar summary" in text.stdout
+    assert "→ (1) feed the array through a `tf.placeholder`" in text.stdout and "(2) create the scalar summary" in text.stdout
     assert "image" not in text.stdout and "{{" not in text.stdout
-    assert text.lines[-1] == "verdict: GROWTH: the graph saved with each checkpoint grows (NumPy arrays embedded as constants)"
+    assert text.lines[-1] == "verdict: FAIL: the graph saved with each checkpoint grows (NumPy arrays embedded as constants)"
 
 
 def test_image_summaries_get_the_image_fix_with_single_braces(train_dirs):
@@ -135,9 +139,9 @@ def test_two_good_files_then_a_truncated_one(train_dirs, tmp_path):
     assert "run/model.ckpt-200.meta: truncated:" in text.stdout
     assert "nodes in run/model.ckpt-100.meta that run/model.ckpt-0.meta does not have" in text.stdout
     assert "model.ckpt-200.meta              step 200" in text.stdout and text.stdout.count("truncated") >= 2
-    assert text.lines[-1] == ("verdict: GROWTH: the graph saved with each checkpoint grows (new tf.summary.image ops); "
+    assert text.lines[-1] == ("verdict: FAIL: the graph saved with each checkpoint grows (new tf.summary.image ops); "
                               "1 .meta file(s) cannot be read")
-    data = graph("meta", "run", "--json", cwd=tmp_path).json()["analysis"]
+    data = graph("meta", "run", "--json", cwd=tmp_path).json()["facts"]["analysis"]
     assert [p for p, _ in data["unreadable"]] == ["run/model.ckpt-200.meta"]
     assert data["first"].endswith("model.ckpt-0.meta") and data["last"].endswith("model.ckpt-100.meta")
     assert data["projection"]["run_now"] == 100  # fitted to the readable files only
@@ -154,9 +158,9 @@ def test_a_truncated_file_is_never_growth_evidence(train_dirs, tmp_path):
     run = graph("meta", "run", "--json", cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
     data = run.json()
-    assert data["analysis"]["growing"] is False and data["analysis"]["projection"] is None
-    assert data["diagnosis"]["verdict"] == "FAIL"
-    assert data["diagnosis"]["headline"].startswith("run/model.ckpt-400.meta: truncated:")
+    assert data["facts"]["analysis"]["growing"] is False and data["facts"]["analysis"]["projection"] is None
+    assert data["verdict"] == "fail"
+    assert data["headline"].startswith("run/model.ckpt-400.meta: truncated:")
     text = graph("meta", "run", cwd=tmp_path)
     assert "?" not in text.stdout and "2 GB limit" not in text.stdout
     assert "fewer than two readable .meta files (1 of 2): no growth can be measured" in text.stdout

@@ -88,7 +88,7 @@ def test_a_large_growing_meta_is_read_in_linear_time_and_bounded_memory(large):
     assert 12_000_000 < big < 30_000_000, big
     out, stats = measure("train", "--json", cwd=root)
     data = json.loads(out)
-    analysis = data["analysis"]
+    analysis = data["facts"]["analysis"]
     first = (NODES + 2) // 3  # every third node
     assert [f["nodes"] for f in analysis["files"]] == [first, NODES]
     assert analysis["growing"] and analysis["nodes_added"] == NODES - first and analysis["nodes_removed"] == 0
@@ -103,7 +103,7 @@ def test_a_large_growing_meta_is_read_in_linear_time_and_bounded_memory(large):
 def test_a_single_large_meta_keeps_no_names(large):
     root, (_, _, single) = large
     out, stats = measure("single", "--json", cwd=root)
-    (entry,) = json.loads(out)["analysis"]["files"]
+    (entry,) = json.loads(out)["facts"]["analysis"]["files"]
     assert entry["nodes"] == NODES and entry["size"] == single and entry["op_types"] == {"Const": NODES // 2, "MatMul": NODES // 2}
     assert stats["seconds"] < 6, stats
     assert stats["maxrss_kib"] < 120 * 1024, stats

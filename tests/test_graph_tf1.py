@@ -69,7 +69,7 @@ def test_seed_case_summary_image_created_in_the_loop(tmp_path):
     assert "finalize()" in run.stdout and "placeholder" in run.stdout
     assert "stopped by dldoctor after 30 runs" in run.stdout
     assert "the loop ran to the end" not in run.stdout  # the script was stopped, not run for 400 steps
-    assert run.lines[-1].startswith("verdict: GROWTH: graph 1 grows")
+    assert run.lines[-1].startswith("verdict: FAIL: graph 1 grows")
 
 
 def test_the_fixed_seed_script_is_ok(tmp_path):
@@ -77,12 +77,12 @@ def test_the_fixed_seed_script_is_ok(tmp_path):
     run = graph("run", "train.py", "--steps", "20", "--json", cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     data = run.json()
-    assert data["diagnosis"]["verdict"] == "OK"
-    assert data["observations"]["outcome"]["status"] == "finished"
-    (g,) = data["analysis"]["tf1"]
+    assert data["verdict"] == "ok"
+    assert data["facts"]["observations"]["outcome"]["status"] == "finished"
+    (g,) = data["facts"]["analysis"]["tf1"]
     assert g["growing"] is False and g["growth_runs"] == 0 and g["finalized"] is True
     assert g["runs"] == 160  # every Session.run of the script ran: nothing was stopped
-    assert "the loop ran to the end" in data["run"]["stdout_tail"]
+    assert "the loop ran to the end" in data["facts"]["run"]["stdout_tail"]
 
 
 def test_numpy_batch_embedded_as_a_constant_grows_fast(tmp_path):
@@ -90,14 +90,14 @@ def test_numpy_batch_embedded_as_a_constant_grows_fast(tmp_path):
     run = graph("run", "train.py", "--steps", "12", "--json", cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
     data = run.json()
-    (g,) = data["analysis"]["tf1"]
+    (g,) = data["facts"]["analysis"]["tf1"]
     assert g["growing"] and g["cause"] == "constant"
     top = g["sites"][0]
     assert top["line"] == line_of(path, "tf.summary.image(") and top["types"]["Const"] >= 9
     per_run = g["projection"]["bytes_per_run"]
     assert 8 * 32 * 32 * 3 * 4 <= per_run < 2 * 8 * 32 * 32 * 3 * 4  # the 96 KB batch, once per run
     assert g["projection"]["at_run"] < 30_000
-    fix = data["diagnosis"]["findings"][0]["fix"]
+    fix = data["checks"][0]["fix"][0]
     assert "tf.placeholder" in fix and "feed_dict" in fix
 
 
@@ -167,10 +167,10 @@ def test_scalar_summary_in_the_loop_gets_the_scalar_fix(tmp_path):
     run = graph("run", "train.py", "--steps", "10", cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "a `tf.summary.scalar` op is created on every call" in run.stdout
-    assert "fix: create the scalar summary once, before the loop" in run.stdout
+    assert "→ create the scalar summary once, before the loop" in run.stdout
     assert "tf.Summary(value=[tf.Summary.Value(tag='loss', simple_value=value)])" in run.stdout
     assert "image" not in run.stdout and "{{" not in run.stdout and "}}" not in run.stdout
-    assert run.lines[-1].startswith("verdict: GROWTH: graph 1 grows by ")
+    assert run.lines[-1].startswith("verdict: FAIL: graph 1 grows by ")
     assert f"(new tf.summary.scalar ops), created at train.py:{line_of(path, 'tf.summary.scalar(')}" in run.lines[-1]
 
 
@@ -180,7 +180,7 @@ def test_arrays_assigned_per_step_are_named_as_constants_not_summaries(tmp_path)
     path = script(tmp_path, "train.py", ASSIGN_AND_SCALAR)
     assign_line, scalar_line = line_of(path, "weights.assign("), line_of(path, "tf.summary.scalar(")
     data = graph("run", "train.py", "--steps", "10", "--json", cwd=tmp_path).json()
-    (g,) = data["analysis"]["tf1"]
+    (g,) = data["facts"]["analysis"]["tf1"]
     assert g["cause"] == "constant"
     assert [(c["kind"], c["detail"], c["where"]["line"]) for c in g["causes"]] == [
         ("constant", "assign", assign_line), ("summary", "scalar", scalar_line)]
@@ -188,7 +188,7 @@ def test_arrays_assigned_per_step_are_named_as_constants_not_summaries(tmp_path)
     text = graph("run", "train.py", "--steps", "10", cwd=tmp_path)
     assert "`var.assign(array)` (or `tf.assign`) with a NumPy array embeds the array in the graph" in text.stdout
     assert f"also growing at train.py:{scalar_line}: tf.summary.scalar(\"loss\", loss): a `tf.summary.scalar` op" in text.stdout
-    assert "fix: (1) build the assign op once, before the loop, fed by a placeholder" in text.stdout
+    assert "→ (1) build the assign op once, before the loop, fed by a placeholder" in text.stdout
     assert "(2) create the scalar summary once" in text.stdout
     assert f"(NumPy arrays embedded as constants), created at train.py:{assign_line}" in text.lines[-1]
 
@@ -198,18 +198,18 @@ def test_the_fix_for_assigned_arrays_and_summaries_works_as_written(tmp_path):
     run = graph("run", "train.py", "--steps", "10", "--json", "--", str(tmp_path / "logs"), cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     data = run.json()
-    assert data["diagnosis"]["verdict"] == "OK" and "fixed: ran to the end" in data["run"]["stdout_tail"]
-    (g,) = data["analysis"]["tf1"]
+    assert data["verdict"] == "ok" and "fixed: ran to the end" in data["facts"]["run"]["stdout_tail"]
+    (g,) = data["facts"]["analysis"]["tf1"]
     assert g["finalized"] and g["growth_runs"] == 0 and g["runs"] == 1 + 2 * 60  # the init, then every step
 
 
 def test_tf_constant_of_an_array_per_step_is_named_as_a_constant(tmp_path):
     path = script(tmp_path, "train.py", CONSTANT_AND_SCALAR)
     data = graph("run", "train.py", "--steps", "10", "--json", cwd=tmp_path).json()
-    (g,) = data["analysis"]["tf1"]
+    (g,) = data["facts"]["analysis"]["tf1"]
     kinds = [(c["kind"], c["detail"], c["where"]["line"]) for c in g["causes"]]
     assert kinds[0] == ("constant", "", line_of(path, "tf.constant(np.random"))
     assert ("summary", "scalar", line_of(path, "tf.summary.scalar(")) in kinds
-    finding = data["diagnosis"]["findings"][0]
-    assert "a TensorFlow op given a NumPy array (`tf.constant(array)`" in finding["message"]
-    assert finding["fix"].startswith("(1) feed the array through a `tf.placeholder` built once")
+    finding = data["checks"][0]
+    assert "a TensorFlow op given a NumPy array (`tf.constant(array)`" in finding["title"]
+    assert finding["fix"][0].startswith("(1) feed the array through a `tf.placeholder` built once")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from test_graph_helpers import graph, line_of, script
+from verdictutil import assert_valid_report
 
 RETRACE = """\
 import tensorflow as tf
@@ -60,14 +61,14 @@ def test_tf2_function_retracing_on_python_floats(tmp_path):
     run = graph("run", "train.py", "--steps", "10", "--json", cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
     data = run.json()
-    retraces = {r["kind"]: r for r in data["analysis"]["tf2"]}
+    retraces = {r["kind"]: r for r in data["facts"]["analysis"]["tf2"]}
     scaled = retraces["retrace"]
     assert scaled["name"] == "scaled" and scaled["traces"] == scaled["calls"] >= 10
     assert scaled["defined"]["line"] == line_of(path, "@tf.function")
     (reason,) = scaled["reasons"]
     assert reason[0] == "python" and "argument 2 is a Python float" in reason[1] and "0.6" in reason[1]
-    finding = data["diagnosis"]["findings"][0]
-    assert "tf.constant" in finding["fix"]
+    finding = data["checks"][0]
+    assert "tf.constant" in finding["fix"][0]
 
 
 def test_tf2_function_created_in_a_loop(tmp_path):
@@ -92,13 +93,17 @@ def test_torch_total_plus_equals_loss_keeps_the_graph_alive(tmp_path):
     run = graph("run", "train.py", "--steps", "8", "--json", cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
     data = run.json()
-    (growth,) = data["analysis"]["torch"]
+    (growth,) = data["facts"]["analysis"]["torch"]
     assert growth["name"] == "total" and growth["function"] == "train"
     assert growth["nodes_per_step"] > 0 and growth["last_nodes"] > growth["first_nodes"]
     assert growth["accumulated_at"]["line"] == line_of(path, "total += loss")
-    assert ".item()" in data["diagnosis"]["findings"][0]["fix"]
-    assert data["observations"]["stopped"]["framework"] == "torch"
-    assert "mean loss" not in data["run"]["stdout_tail"]
+    assert ".item()" in data["checks"][0]["fix"][0]
+    assert_valid_report(data, "graph run")
+    kept = data["checks"][0]
+    assert (kept["id"], kept["status"], kept["subject"]) == ("graph.autograd-graph-kept", "fail", "total")
+    assert kept["location"] == {"file": "train.py", "line": line_of(path, "total += loss")}
+    assert data["facts"]["observations"]["stopped"]["framework"] == "torch"
+    assert "mean loss" not in data["facts"]["run"]["stdout_tail"]
 
 
 def test_torch_total_plus_equals_loss_item_is_ok(tmp_path):
@@ -132,7 +137,7 @@ def test_plot_of_tf_function_retracing(tmp_path):
     run = graph("run", "train.py", "--steps", "10", "--plot", "traces.png", "--json", cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "dldoctor: wrote traces.png" in run.stderr and "error" not in run.stderr.split("dldoctor: wrote")[-1]
-    tf2 = run.json()["observations"]["tf2"]
+    tf2 = run.json()["facts"]["observations"]["tf2"]
     assert tf2["traces"] == sum(f["traces"] for f in tf2["functions"])
     scaled = next(f for f in tf2["functions"] if f["name"] == "scaled")
     assert scaled["series"][:3] == [[1, 1], [2, 2], [3, 3]]  # a new trace at each call: what the chart draws

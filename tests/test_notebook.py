@@ -86,7 +86,7 @@ def test_directories_include_notebooks_but_not_checkpoints(tmp_path):
     (tmp_path / "nb.ipynb").write_text(bad)
     (tmp_path / ".ipynb_checkpoints").mkdir()
     (tmp_path / ".ipynb_checkpoints" / "nb-checkpoint.ipynb").write_text(bad)
-    run = dldoctor(".", "--output-format", "concise", cwd=tmp_path)
+    run = dldoctor(".", "--output-format", "concise", "--quiet", cwd=tmp_path)
     assert [line.split(":")[0] for line in run.stdout.splitlines()] == ["nb.ipynb"]
 
 

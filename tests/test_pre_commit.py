@@ -30,9 +30,9 @@ def test_manifest_declares_the_hook():
     hooks = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     [hook] = [hook for hook in hooks if hook["id"] == "dldoctor"]
     assert hook["name"] == "dldoctor"
-    assert hook["entry"] == "dldoctor lint"
+    assert hook["entry"] == "dldoctor lint --force-exclude"  # exclusions apply to the staged files pre-commit names
     assert hook["language"] == "python"
-    assert hook["types"] == ["python"]
+    assert hook["types_or"] == ["python", "pyi", "jupyter"]  # as ruff's hook: notebooks too
     assert hook["require_serial"] is False
 
 
@@ -120,6 +120,22 @@ def test_hook_fails_on_a_finding(tmp_path, hook_repo, env):
     assert "train.py" in output
     assert "(2 files checked)" in output  # train.py and utils.py, not notes.txt
     assert "notes.txt" not in output
+
+
+def test_hook_lints_notebooks_and_keeps_the_projects_exclusions(tmp_path, hook_repo, env):
+    notebook = (
+        '{"cells": [{"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], '
+        '"source": ["import tensorflow.compat.v1 as tf\\n", "tf.ConfigProto(log_device_placement=True)\\n"]}], '
+        '"metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
+    )
+    files = {
+        "explore.ipynb": notebook, "utils.py": CLEAN, "vendored/lib.py": BAD,
+        "pyproject.toml": '[tool.dldoctor]\nextend-exclude = ["vendored"]\n',
+    }
+    completed, output = try_repo(tmp_path, files, hook_repo, env)
+    assert completed.returncode == 1, output
+    assert "explore.ipynb" in output and "DL201" in output
+    assert "vendored" not in output  # named by pre-commit, excluded by the project (--force-exclude)
 
 
 def test_hook_passes_on_clean_code(tmp_path, hook_repo, env):

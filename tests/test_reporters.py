@@ -43,14 +43,28 @@ def test_concise_line(project):
     write(project / "bad.py", BAD)
     message = dl201_message(project)
     run = lint(project, "--output-format", "concise", "bad.py")
-    assert run.stdout == f"bad.py:{BAD_LINE}:{BAD_COLUMN}: DL201 {message}\n"
+    # As ruff's: `[*]` on a finding whose fix --fix would apply, then the summary.
+    assert run.stdout == (
+        f"bad.py:{BAD_LINE}:{BAD_COLUMN}: DL201 [*] {message}\n"
+        "Found 1 finding.\n"
+        "[*] 1 fixable with the `--fix` option.\n"
+    )
     assert message  # not empty
 
 
-def test_concise_prints_nothing_when_clean(project):
+def test_concise_quiet_prints_the_findings_only(project):
+    write(project / "bad.py", BAD)
+    message = dl201_message(project)
+    run = lint(project, "--output-format", "concise", "--quiet", "bad.py")
+    assert (run.returncode, run.stdout) == (1, f"bad.py:{BAD_LINE}:{BAD_COLUMN}: DL201 [*] {message}\n")
+
+
+def test_concise_says_all_checks_passed_when_clean(project):
     write(project / "good.py", CLEAN)
     run = lint(project, "--output-format", "concise", "good.py")
-    assert (run.returncode, run.stdout) == (0, "")
+    assert (run.returncode, run.stdout) == (0, "All checks passed!\n")
+    quiet = lint(project, "--output-format", "concise", "-q", "good.py")
+    assert (quiet.returncode, quiet.stdout) == (0, "")
 
 
 # --- json -------------------------------------------------------------------------------------
@@ -85,7 +99,9 @@ def test_json_fields(project):
         ],
     }
     assert finding["cell"] is None
-    assert finding["url"] is None
+    # The rule's page, which exists in the source tree (no host is configured in [project.urls]).
+    assert finding["url"] == "docs/rules/DL201.md"
+    assert (Path(__file__).resolve().parent.parent / finding["url"]).is_file()
 
 
 def test_json_columns_count_characters_one_based(project):
@@ -215,8 +231,9 @@ def test_text_summary_counts_per_code(project):
     run = lint(project, ".")
     assert run.returncode == 1
     assert "Found 3 findings in 2 files (3 files checked):" in run.lines
-    assert "  2  DL201  log-device-placement" in run.lines
-    assert "  1  DL000  unreadable-source" in run.lines
+    # Each count names the rule and links its page.
+    assert "  1  DL000  unreadable-source     docs/rules/DL000.md" in run.lines
+    assert "  2  DL201  log-device-placement  docs/rules/DL201.md" in run.lines
     assert "All checks passed!" not in run.stdout
 
 
@@ -367,3 +384,25 @@ def test_sarif_base_uri_ends_with_one_slash(project):
     document = json.loads(lint(project, "--output-format", "sarif", "bad.py").stdout)
     base = document["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
     assert base == Path(os.path.realpath(project)).as_uri() + "/"
+
+
+# --- rule links ---------------------------------------------------------------------------------
+
+
+def test_rule_links_follow_the_documentation_url_the_project_declares(project, tmp_path):
+    # Metadata of an install whose pyproject.toml declares [project.urls] Documentation: the
+    # links go there (SARIF's helpUri too); without one they are the source tree's relative paths.
+    site = tmp_path / "site"
+    write(site / "dldoctor-0.1.0.dist-info" / "METADATA", (
+        "Metadata-Version: 2.1\nName: dldoctor\nVersion: 0.1.0\n"
+        "Project-URL: Documentation, https://docs.dldoctor.example/latest/\n\nThe README.\n"
+    ))
+    write(project / "bad.py", BAD)
+    env = clean_env(PYTHONPATH=str(site))
+    [finding] = lint(project, "--output-format", "json", "bad.py", env=env).json()
+    assert finding["url"] == "https://docs.dldoctor.example/latest/rules/DL201.md"
+    sarif = lint(project, "--output-format", "sarif", "bad.py", env=env).json()
+    [rule] = [rule for rule in sarif["runs"][0]["tool"]["driver"]["rules"] if rule["id"] == "DL201"]
+    assert rule["helpUri"] == "https://docs.dldoctor.example/latest/rules/DL201.md"
+    plain = lint(project, "--output-format", "sarif", "bad.py").json()
+    assert all("helpUri" not in rule for rule in plain["runs"][0]["tool"]["driver"]["rules"])

@@ -1,5 +1,7 @@
 """DL104 unchecked-imread: the AlexNet input pipeline, realistic variations, and checks that count."""
 
+import os
+
 from lintutil import lines, lint, messages
 
 
@@ -307,3 +309,21 @@ def test_names_from_a_project_module_that_are_not_opencv_are_not_reported(tmp_pa
         assert lint(_IMPORTER, "DL104", path=path) == [], label
     # No module file beside the importer: nothing is assumed.
     assert lint(_IMPORTER, "DL104", path=str(tmp_path / "elsewhere" / "train.py")) == []
+
+
+def test_the_cache_follows_an_edit_of_the_reexporting_module(tmp_path):
+    """A finding that rests on `utils/general.py` is linted again once that file changes,
+    not served from the cache: here the project stops re-exporting OpenCV."""
+    from conftest import run_dldoctor
+
+    general = tmp_path / "utils" / "general.py"
+    _project(tmp_path, "import cv2\n", _IMPORTER)
+    first = run_dldoctor("lint", "--select", "DL104", "--output-format", "json", ".", cwd=tmp_path)
+    assert [(f["filename"].endswith("dataloaders.py"), f["code"]) for f in first.json()] == [(True, "DL104")]
+    general.write_text("from PIL import Image as cv2  # no longer OpenCV\n")
+    os.utime(general, ns=(general.stat().st_atime_ns, general.stat().st_mtime_ns + 10**9))
+    again = run_dldoctor("lint", "--select", "DL104", "--output-format", "json", ".", cwd=tmp_path)
+    assert again.json() == [], again.stdout
+    general.write_text("import cv2\n")
+    os.utime(general, ns=(general.stat().st_atime_ns, general.stat().st_mtime_ns + 2 * 10**9))
+    assert len(run_dldoctor("lint", "--select", "DL104", "--output-format", "json", ".", cwd=tmp_path).json()) == 1

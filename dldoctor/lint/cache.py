@@ -32,7 +32,7 @@ from pathlib import Path
 import dldoctor
 from dldoctor import regular_file
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
-from dldoctor.lint import target
+from dldoctor.lint import project_imports, target
 from dldoctor.lint.installed import installed_version
 
 DIRECTORY_NAME = ".dldoctor_cache"
@@ -105,15 +105,18 @@ class LintCache:
         return f"{joined}|{target_key}" if target_key else joined
 
     def get(self, path: str, data_digest: str, codes: frozenset[str], target_key: str = "") -> list[Finding] | None:
-        """The findings stored for `path` if its bytes, rules and target versions are the same; else None."""
+        """The findings stored for `path` if its bytes, rules and target versions are the same,
+        and the other files its findings rest on are unchanged; else None."""
         entry = self._entries.get(path)
-        if not isinstance(entry, list) or len(entry) != 4:
+        if not isinstance(entry, list) or len(entry) != 5:
             return None
-        stored_digest, stored_codes, findings, check = entry
+        stored_digest, stored_codes, findings, dependencies, check = entry
         if stored_digest != data_digest or stored_codes != self._codes_key(codes, target_key):
             return None
         try:
-            intact = check == _entry_check(path, stored_digest, stored_codes, findings)
+            intact = check == _entry_check(path, stored_digest, stored_codes, findings, dependencies)
+            if intact and not project_imports.unchanged(dependencies):
+                return None  # a project module it imports from has changed: lint it again
             found = [_finding_from_json(path, item) for item in findings] if intact else None
         except (KeyError, TypeError, ValueError, RecursionError):
             found = None
@@ -122,10 +125,14 @@ class LintCache:
             self.problem = f"{self._corrupt} damaged entr{'y' if self._corrupt == 1 else 'ies'} in the cache {self.path} ignored; those files were linted again"
         return found
 
-    def put(self, path: str, data_digest: str, codes: frozenset[str], findings: list[Finding], target_key: str = "") -> None:
+    def put(
+        self, path: str, data_digest: str, codes: frozenset[str], findings: list[Finding], target_key: str = "",
+        dependencies: tuple[tuple[str, int, int], ...] = (),
+    ) -> None:
         codes_key = self._codes_key(codes, target_key)
         stored = [_finding_to_json(f) for f in findings]
-        self._entries[path] = [data_digest, codes_key, stored, _entry_check(path, data_digest, codes_key, stored)]
+        depends = [list(item) for item in dependencies]
+        self._entries[path] = [data_digest, codes_key, stored, depends, _entry_check(path, data_digest, codes_key, stored, depends)]
         self._changed = True
 
     def save(self) -> None:
@@ -173,10 +180,12 @@ def _read_cache_file(path: Path, limit: int) -> bytes:
         raise
 
 
-def _entry_check(path: str, data_digest: str, codes_key: str, findings: list) -> str:
+def _entry_check(path: str, data_digest: str, codes_key: str, findings: list, dependencies: list) -> str:
     """A digest of the entry itself: a byte changed anywhere in it (a finding's line,
-    its message) is caught, not served as the file's findings."""
-    return digest(json.dumps([path, data_digest, codes_key, findings], separators=(",", ":"), sort_keys=True).encode())
+    its message, a dependency) is caught, not served as the file's findings."""
+    return digest(
+        json.dumps([path, data_digest, codes_key, findings, dependencies], separators=(",", ":"), sort_keys=True).encode()
+    )
 
 
 def _finding_to_json(finding: Finding) -> dict:

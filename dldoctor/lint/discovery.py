@@ -1,18 +1,24 @@
 """Which files `dldoctor lint PATH...` looks at.
 
 Directories are walked for `*.py` and `*.ipynb`, skipping version control, virtual
-environments, build output and caches (ruff's defaults, which users expect);
-a file named on the command line is linted whatever its extension. Symbolic
-links to directories are followed once: a loop is reported, not walked.
+environments, build output and caches (ruff's defaults, which users expect;
+`exclude` replaces them, `extend-exclude` adds to them), and what `.gitignore`,
+`.ignore` and `.git/info/exclude` list (`dldoctor.lint.gitignore`; off with
+`--no-respect-gitignore`). A file named on the command line is linted whatever
+its extension, and whatever the exclusions say unless `--force-exclude` is given
+(as ruff: pre-commit names every staged file). Symbolic links to directories are
+followed once: a loop is reported, not walked.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from dldoctor.lint import gitignore
+from dldoctor.lint.config import PathPattern, Resolver, Settings, matches
 
 SKIPPED_DIRECTORIES = frozenset(
     {
@@ -36,43 +42,71 @@ class Skipped:
 
 
 class Excluder:
-    """Glob patterns from `exclude` (relative to the config's directory, or bare names)."""
+    """One set of settings for every path: the default exclusions, `.gitignore`, and
+    `patterns` relative to `root` (for callers that walk a tree the way `lint` does
+    without a configuration, such as the corpus benchmark)."""
 
     def __init__(self, patterns: Sequence[str], root: Path) -> None:
-        self.patterns = [p.rstrip("/") for p in patterns]
-        self.root = os.path.abspath(root)
+        root_text = os.path.abspath(root)
+        self.settings = Settings(extend_exclude=[PathPattern(pattern, root_text) for pattern in patterns], root=Path(root_text))
 
-    def excludes(self, path: Path) -> bool:
-        if not self.patterns:
-            return False
-        # abspath, not resolve(): resolving a symbolic link loop raises.
-        relative = os.path.relpath(os.path.abspath(path), self.root)
-        if relative.startswith(".."):
-            relative = path.as_posix()
-        relative = Path(relative).as_posix()
-        parts = relative.split("/")
-        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-        for pattern in self.patterns:
-            if "/" in pattern:
-                if any(fnmatch.fnmatch(prefix, pattern) for prefix in prefixes):
-                    return True
-            elif any(fnmatch.fnmatch(part, pattern) for part in parts):
-                return True
+    def for_path(self, path: str, is_dir: bool | None = None) -> Settings:
+        return self.settings
+
+
+def excluded(path: str, settings: Settings, *, is_dir: bool) -> bool:
+    """Whether `exclude`/`extend-exclude` (or, with `exclude` unset, the default
+    directories) leave out this file or directory."""
+    if settings.exclude is None and is_dir and os.path.basename(os.path.normpath(path)) in SKIPPED_DIRECTORIES:
+        return True
+    return any(matches(pattern, path) for pattern in settings.excludes)
+
+
+def _gitignored(path: str, settings: Settings, *, is_dir: bool, check_parents: bool = False) -> bool:
+    return settings.respect_gitignore and gitignore.ignored(path, is_dir, check_parents=check_parents)
+
+
+def force_excluded(path: str, resolver: Resolver | Excluder) -> bool:
+    """With `--force-exclude`, whether a path named explicitly (or `--stdin-filename`)
+    is excluded: the path or a directory above it matches an exclusion, as ruff
+    checks for pre-commit, which names every staged file."""
+    settings = resolver.for_path(path, is_dir=False)
+    if not settings.force_exclude:
         return False
+    absolute = os.path.abspath(path)
+    is_dir = os.path.isdir(absolute)
+    candidates = [absolute]
+    parent = os.path.dirname(absolute)
+    while parent != os.path.dirname(parent):
+        candidates.append(parent)
+        parent = os.path.dirname(parent)
+    for index, candidate in enumerate(candidates):
+        owner = resolver.for_path(os.path.dirname(candidate), is_dir=True)
+        if any(matches(pattern, candidate) for pattern in owner.excludes):
+            return True
+        if (index or is_dir) and owner.exclude is None and os.path.basename(candidate) in SKIPPED_DIRECTORIES:
+            return True
+    return _gitignored(absolute, settings, is_dir=is_dir, check_parents=True)
 
 
-def discover(paths: Sequence[str], excluder: Excluder) -> Iterator[str | Skipped]:
-    """Files to lint (as given, relative or absolute) and the paths skipped with a reason."""
+def discover(paths: Sequence[str], resolver: Resolver | Excluder) -> Iterator[str | Skipped]:
+    """Files to lint (as given, relative or absolute) and the paths skipped with a reason.
+
+    A path named explicitly is linted whatever the exclusions say (as ruff), unless
+    `force-exclude` is on; a directory's entries are left out by the exclusions of
+    the configuration that governs the directory, and by `.gitignore`/`.ignore`
+    unless `respect-gitignore` is off.
+    """
     seen: set[str] = set()
     for given in paths:
         path = Path(given)
         if not os.path.lexists(given):
             yield Skipped(given, "no such file or directory", missing=True)
             continue
-        if excluder.excludes(path):
+        if force_excluded(given, resolver):
             continue
         if path.is_dir():
-            yield from _walk(os.path.normpath(given), excluder, seen)
+            yield from _walk(os.path.normpath(given), resolver, seen)
         else:
             key = os.path.normpath(os.path.abspath(given))
             if key not in seen:
@@ -80,7 +114,7 @@ def discover(paths: Sequence[str], excluder: Excluder) -> Iterator[str | Skipped
                 yield os.path.normpath(given)
 
 
-def _walk(top: str, excluder: Excluder, seen: set[str]) -> Iterator[str | Skipped]:
+def _walk(top: str, resolver: Resolver | Excluder, seen: set[str]) -> Iterator[str | Skipped]:
     visited_dirs: set[tuple[int, int]] = set()
 
     def walk(directory: str) -> Iterator[str | Skipped]:
@@ -98,6 +132,7 @@ def _walk(top: str, excluder: Excluder, seen: set[str]) -> Iterator[str | Skippe
         except OSError as error:
             yield Skipped(directory, f"cannot list directory: {error.strerror}", unreadable=True)
             return
+        settings = resolver.for_path(directory, is_dir=True)  # the directory's own configuration decides
         for entry in entries:
             path = entry.name if directory == "." else os.path.join(directory, entry.name)
             try:
@@ -105,12 +140,14 @@ def _walk(top: str, excluder: Excluder, seen: set[str]) -> Iterator[str | Skippe
             except OSError:
                 is_dir = False
             if is_dir:
-                if entry.name in SKIPPED_DIRECTORIES or os.path.exists(os.path.join(path, "pyvenv.cfg")):
+                if os.path.exists(os.path.join(path, "pyvenv.cfg")):
                     continue
-                if excluder.excludes(Path(path)):
+                if excluded(path, settings, is_dir=True) or _gitignored(path, settings, is_dir=True):
                     continue
                 yield from walk(path)
-            elif entry.name.endswith(PYTHON_SUFFIXES) and not excluder.excludes(Path(path)):
+            elif entry.name.endswith(PYTHON_SUFFIXES):
+                if excluded(path, settings, is_dir=False) or _gitignored(path, settings, is_dir=False):
+                    continue
                 key = os.path.normpath(os.path.abspath(path))
                 if key not in seen:
                     seen.add(key)

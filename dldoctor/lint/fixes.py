@@ -85,15 +85,18 @@ def _compiles(text: str, path: str) -> bool:
         return False
 
 
-def fix_text(path: str, text: str, encoding: str, codes: frozenset[str], unsafe: bool) -> FixOutcome:
-    """Fix source text to a fixed point; the findings left are linted from the final text."""
+def fix_text(
+    path: str, text: str, encoding: str, codes: frozenset[str], unsafe: bool, unfixable: frozenset[str] = frozenset()
+) -> FixOutcome:
+    """Fix source text to a fixed point; the findings left are linted from the final text.
+    Findings of the `unfixable` codes (`--unfixable`) keep their fixes unapplied."""
     must_compile = _compiles(text, path)
     current, applied, refused = text, 0, None
     result = runner.lint_text(path, current, encoding, codes)
     for _ in range(MAX_ROUNDS):
         if result.internal_error:
             break
-        candidate, count = apply_fixes(current, result.findings, unsafe)
+        candidate, count = apply_fixes(current, [f for f in result.findings if f.code not in unfixable], unsafe)
         if count == 0 or candidate == current:
             break
         try:
@@ -109,27 +112,27 @@ def fix_text(path: str, text: str, encoding: str, codes: frozenset[str], unsafe:
     return FixOutcome(path, result, text, current, applied, refused)
 
 
-def fix_bytes(path: str, data: bytes, codes: frozenset[str], unsafe: bool) -> FixOutcome:
+def fix_bytes(path: str, data: bytes, codes: frozenset[str], unsafe: bool, unfixable: frozenset[str] = frozenset()) -> FixOutcome:
     """Fix the raw bytes of a file (or of stdin) reported under the name `path`."""
     if path.endswith(".ipynb"):
-        return _fix_notebook(path, data, codes, unsafe)
+        return _fix_notebook(path, data, codes, unsafe, unfixable)
     try:
         text, encoding = source.decode(data)
     except source.SourceProblem:
         return FixOutcome(path, runner.lint_bytes(path, data, codes))
-    outcome = fix_text(path, text, encoding, codes, unsafe)
+    outcome = fix_text(path, text, encoding, codes, unsafe, unfixable)
     outcome.encoding = encoding
     return outcome
 
 
-def _fix_notebook(path: str, data: bytes, codes: frozenset[str], unsafe: bool) -> FixOutcome:
+def _fix_notebook(path: str, data: bytes, codes: frozenset[str], unsafe: bool, unfixable: frozenset[str]) -> FixOutcome:
     """Fix the code cells; the notebook's JSON changes only in the sources of fixed cells."""
     try:
         raw = data.decode("utf-8")
         book = notebook.load(raw)
     except (UnicodeDecodeError, notebook.NotebookError):
         return FixOutcome(path, runner.lint_bytes(path, data, codes))
-    outcome = fix_text(path, book.text, "utf-8", codes, unsafe)
+    outcome = fix_text(path, book.text, "utf-8", codes, unsafe, unfixable)
     outcome.result.findings = notebook.to_cell_findings(book, outcome.result.findings)
     outcome.original = raw
     if outcome.fixed == book.text:
@@ -145,7 +148,10 @@ def _fix_notebook(path: str, data: bytes, codes: frozenset[str], unsafe: bool) -
     return outcome
 
 
-def fix_path(path: str, codes: frozenset[str], unsafe: bool, write: bool, refusal: str | None = None) -> FixOutcome:
+def fix_path(
+    path: str, codes: frozenset[str], unsafe: bool, write: bool, refusal: str | None = None,
+    unfixable: frozenset[str] = frozenset(),
+) -> FixOutcome:
     """Fix one file on disk; write it back when `write` and it changed.
 
     With a `refusal` (why this file must not be written: see `write_refusals`), the
@@ -155,7 +161,7 @@ def fix_path(path: str, codes: frozenset[str], unsafe: bool, write: bool, refusa
         data = source.read_bytes(path)
     except source.SourceProblem:
         return FixOutcome(path, runner.lint_path(path, codes))
-    outcome = fix_bytes(path, data, codes, unsafe)
+    outcome = fix_bytes(path, data, codes, unsafe, unfixable)
     if refusal is not None and outcome.changed:
         outcome.refused = refusal
         outcome.fixed, outcome.applied = outcome.original, 0
@@ -267,9 +273,72 @@ def _fix_job(job: tuple[str, frozenset[str], bool, bool, str | None]) -> FixOutc
 
 
 def fix_paths(jobs: list[tuple[str, frozenset[str], bool, bool, str | None]], workers: int | None = None) -> list[FixOutcome]:
-    """`fix_path` over (path, codes, unsafe, write, refusal) jobs, in worker processes when many."""
+    """`fix_path` over (path, codes, unsafe, write, refusal[, unfixable]) jobs, in worker processes when many."""
     return pool.map_jobs(_fix_job, jobs, workers, _crashed)
 
 
 def _crashed(job: tuple, why: str) -> FixOutcome:
     return FixOutcome(job[0], runner.crashed(job, why))
+
+
+@dataclass
+class NoqaOutcome:
+    """What `--add-noqa` did to one file."""
+
+    path: str
+    added: int = 0  # lines given a `# noqa`
+    problem: str | None = None  # why the file was left as it was
+    skipped: tuple[tuple[int, str], ...] = ()  # lines that could not take a comment, and why
+
+
+def add_noqa(path: str, codes: frozenset[str]) -> NoqaOutcome:
+    """`--add-noqa`: write `# noqa: CODE` on the line of every current finding in the file.
+
+    Findings that no comment can silence (DL000: the file could not be linted) and
+    DL100's own are left alone. The new text must parse (and compile, if the old
+    did) before the file is replaced, in one piece (`write_keeping_identity`).
+    """
+    from dldoctor.lint import noqa, registry
+
+    try:
+        data = source.read_bytes(path)
+    except source.SourceProblem as problem:
+        return NoqaOutcome(path, problem=problem.message)
+    book = None
+    try:
+        if path.endswith(".ipynb"):
+            raw = data.decode("utf-8")
+            book = notebook.load(raw)
+            text, encoding = book.text, "utf-8"
+        else:
+            text, encoding = source.decode(data)
+    except (UnicodeDecodeError, notebook.NotebookError, source.SourceProblem):
+        return NoqaOutcome(path, problem="cannot be read as Python source; nothing added")
+    result = runner.lint_text(path, text, encoding, codes)
+    if result.internal_error:
+        return NoqaOutcome(path, problem="an internal error while linting it; nothing added")
+    wanted: dict[int, set[str]] = {}
+    for finding in result.findings:
+        if finding.code not in (registry.UNREADABLE_CODE, noqa.UNUSED_NOQA_CODE):
+            wanted.setdefault(finding.line, set()).add(finding.code)
+    new_text, added, skipped = noqa.with_noqa(text, wanted)
+    if not added:
+        return NoqaOutcome(path, 0, None, tuple(skipped))
+    try:
+        source.parse(new_text, encoding)
+    except source.SourceProblem as problem:
+        return NoqaOutcome(path, problem=f"the comments would leave the file unparsable ({problem.message}); nothing added")
+    if _compiles(text, path) and not _compiles(new_text, path):
+        return NoqaOutcome(path, problem="the comments would leave the file unable to compile; nothing added")
+    if book is not None:
+        rewritten = notebook.rewrite(book, new_text)
+        if rewritten is None:
+            return NoqaOutcome(path, problem="the notebook cannot be rewritten without changing more than its cells; nothing added")
+        payload = rewritten.encode("utf-8")
+    else:
+        payload = new_text.encode(encoding)
+    try:
+        write_keeping_identity(path, payload)
+    except OSError as error:
+        return NoqaOutcome(path, problem=f"cannot write it: {error.strerror or error}")
+    return NoqaOutcome(path, added, None, tuple(skipped))

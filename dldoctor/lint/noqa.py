@@ -4,7 +4,14 @@
 - `# dldoctor: noqa` (the whole file) or `# dldoctor: noqa: DL301` (those codes,
   the whole file) in a comment anywhere in the file.
 
-Codes of other tools in the same comment (`# noqa: E501, DL101`) are fine.
+Codes of other tools in the same comment (`# noqa: E501, DL101`) are fine. A
+finding on a line that ends inside a multi-line string (or with a backslash)
+is suppressed by a `# noqa` where that string or statement line ends, since its
+own line cannot take a comment (as ruff reads it).
+
+DL100 (`unused-noqa`) judges the comments themselves once the other rules have
+run (`runner._unused_noqa`), and `--add-noqa` writes them (`add_noqa`); both read
+real comments only (`directives`), never text inside a string.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ _FILE_NOQA = re.compile(
 )
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 _MENTIONS_DLDOCTOR = re.compile("dldoctor", re.IGNORECASE)  # as case-blind as _FILE_NOQA
+UNUSED_NOQA_CODE = "DL100"  # the rule that judges the comments themselves (rules/dl100_unused_noqa.py)
 
 @dataclass(frozen=True)
 class FileSuppression:
@@ -51,3 +59,152 @@ def line_suppresses(line: str, code: str) -> bool:
         if codes is None or code.upper() in {c.upper() for c in _CODE.findall(codes)}:
             return True
     return False
+
+
+# --- the comments themselves: what DL100 judges and where --add-noqa writes ----------------------
+
+_OURS = re.compile(r"DL[0-9]+", re.IGNORECASE)  # codes of this tool; any other code belongs to another
+
+
+@dataclass(frozen=True)
+class Directive:
+    """A `# noqa: CODES` in a real comment (never text inside a string).
+
+    `start`/`end` are 0-based columns of the directive within its line, `codes` each
+    code with its (start, end) columns, `comment_start` the column of the comment's `#`.
+    """
+
+    line: int  # 1-based
+    start: int
+    end: int
+    codes: tuple[tuple[str, int, int], ...]
+    comment_start: int
+    comment: str
+
+
+def _normalized(text: str) -> str:
+    """Line breaks as "\\n", keeping every line and column (a lone "\\r" breaks lines too)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _tokens(text: str) -> list | None:
+    import io
+    import tokenize
+
+    try:
+        return list(tokenize.generate_tokens(io.StringIO(_normalized(text)).readline))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None
+
+
+def directives(text: str) -> list[Directive]:
+    """Every `# noqa` with codes in the comments of `text` (bare ones are not listed)."""
+    if "noqa" not in text.lower():
+        return []
+    import tokenize
+
+    found = []
+    for token in _tokens(text) or []:
+        if token.type != tokenize.COMMENT or "noqa" not in token.string.lower():
+            continue
+        for match in _LINE_NOQA.finditer(token.string):
+            if not match.group("codes"):
+                continue
+            base = token.start[1]
+            codes_at = match.start("codes")
+            codes = tuple(
+                (code.group(0), base + codes_at + code.start(), base + codes_at + code.end())
+                for code in _CODE.finditer(match.group("codes"))
+            )
+            found.append(
+                Directive(token.start[0], base + match.start(), base + match.end(), codes, base, token.string)
+            )
+    return found
+
+
+def is_ours(code: str) -> bool:
+    return bool(_OURS.fullmatch(code))
+
+
+def comment_lines(text: str) -> dict[int, int] | None:
+    """Physical line -> the line whose end may carry its `# noqa`.
+
+    A line that ends inside a multi-line string, or with a backslash continuation,
+    cannot take a comment at its end: its `# noqa` goes where that string or
+    statement line ends (as ruff reads it). None when the text cannot be tokenized.
+    """
+    import tokenize
+
+    tokens = _tokens(text)
+    if tokens is None:
+        return None
+    lines = _normalized(text).split("\n")
+    commented = {token.start[0] for token in tokens if token.type == tokenize.COMMENT}
+    moved: dict[int, int] = {}
+    for token in tokens:
+        if token.start[0] < token.end[0] and token.type not in (tokenize.NL, tokenize.NEWLINE):
+            for line in range(token.start[0], token.end[0]):
+                moved[line] = token.end[0]
+    in_string = set(moved)
+    for number in range(len(lines), 0, -1):  # a backslash continues onto the next line
+        if number not in in_string and number not in commented and lines[number - 1].endswith("\\"):
+            moved[number] = moved.get(number + 1, number + 1)
+    # Follow chains (a string ending on a continued line).
+    resolved = {}
+    for line in moved:
+        target, hops = moved[line], 0
+        while target in moved and hops < len(lines):
+            target, hops = moved[target], hops + 1
+        resolved[line] = target
+    return resolved
+
+
+def suppressed_at(lines: list[str], line: int, code: str, moved: dict[int, int] | None) -> bool:
+    """Whether the finding of `code` reported on `line` is suppressed: a `# noqa` on
+    that line, or where the line's comment has to go when it ends inside a string."""
+    if line <= len(lines) and line_suppresses(lines[line - 1], code):
+        return True
+    target = (moved or {}).get(line)
+    return target is not None and target <= len(lines) and line_suppresses(lines[target - 1], code)
+
+
+def with_noqa(text: str, wanted: dict[int, set[str]]) -> tuple[str, int, list[tuple[int, str]]]:
+    """`text` with `# noqa: CODES` written for each line -> codes of `wanted` (`--add-noqa`).
+
+    Each comment goes where the line's comment can go (`comment_lines`: after the
+    multi-line string or the backslash-continued statement the line belongs to),
+    joined to a `# noqa: ...` already there, else after the line's code and any
+    comment. Returns the new text, how many lines were changed, and the lines
+    skipped with why.
+    """
+    if not wanted:
+        return text, 0, []
+    moved = comment_lines(text)
+    if moved is None:
+        return text, 0, [(line, "the file cannot be tokenized, so no comment can be placed safely") for line in sorted(wanted)]
+    by_target: dict[int, set[str]] = {}
+    for line, codes in wanted.items():
+        by_target.setdefault(moved.get(line, line), set()).update(codes)
+    existing = {directive.line: directive for directive in directives(text)}
+    pieces = re.split(r"(\r\n|\r|\n)", text)  # lines and their breaks, alternately
+    skipped: list[tuple[int, str]] = []
+    changed = 0
+    for line, codes in sorted(by_target.items()):
+        index = 2 * (line - 1)
+        if index >= len(pieces):
+            skipped.append((line, "past the end of the file"))
+            continue
+        content = pieces[index]
+        directive = existing.get(line)
+        if directive is not None:
+            have = {code.upper() for code, _, _ in directive.codes}
+            new = sorted(code for code in codes if code not in have)
+            if not new:
+                continue
+            at = directive.codes[-1][2]
+            pieces[index] = content[:at] + ", " + ", ".join(new) + content[at:]
+        else:
+            stripped = content.rstrip(" \t")
+            pieces[index] = f"{stripped}  # noqa: {', '.join(sorted(codes))}"
+        changed += 1
+    return "".join(pieces), changed, skipped

@@ -24,14 +24,10 @@ Bounds on the read:
   the caller keeps to what it knew without the module.
 
 Caching: answers are kept per process, keyed by the module file's path, size and
-modification time, so each module is parsed at most once a run. The lint cache
-keys on the linted file's own bytes, not on the modules it imports; a cached
-finding can therefore outlive an edit of the imported module until the importing
-file, dldoctor or the cache changes (`--no-cache` lints afresh). That staleness
-is accepted as safe: the fact read here is that a project module re-exports a
-library under its own name, which projects do not change without changing the
-importers, and a stale answer can only keep an earlier finding about code that is
-itself unchanged.
+modification time, so each module is parsed at most once a run. A finding that
+rests on another file must not outlive an edit of that file, so every module file
+consulted is recorded (`take_consulted`): the lint cache stores them with the
+importer's entry and lints the importer again when one of them has changed.
 """
 
 from __future__ import annotations
@@ -60,6 +56,27 @@ class Reexport:
 
 
 _answers: dict[tuple, Reexport | None] = {}
+# The module files consulted since the last `take_consulted`: path -> (size, mtime_ns).
+_consulted: dict[str, tuple[int, int]] = {}
+
+
+def take_consulted() -> tuple[tuple[str, int, int], ...]:
+    """The project module files read since the last call, as (path, size, mtime_ns), and forget them."""
+    taken = tuple(sorted((path, size, mtime) for path, (size, mtime) in _consulted.items()))
+    _consulted.clear()
+    return taken
+
+
+def unchanged(dependencies) -> bool:
+    """Whether every (path, size, mtime_ns) still describes its file."""
+    for path, size, mtime in dependencies:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        if (info.st_size, info.st_mtime_ns) != (size, mtime):
+            return False
+    return True
 
 
 def reexport(importer: str, module: str | None, level: int, name: str) -> Reexport | None:
@@ -73,6 +90,7 @@ def reexport(importer: str, module: str | None, level: int, name: str) -> Reexpo
         info = os.stat(path)
     except OSError:
         return None
+    _consulted[path] = (info.st_size, info.st_mtime_ns)
     key = (path, info.st_size, info.st_mtime_ns, name)
     if key not in _answers:
         _answers[key] = _read_reexport(path, name)

@@ -16,6 +16,7 @@ from dldoctor.lint.rule import Rule
 # (syntax errors, undecodable or unreadable files). Always on; can be ignored.
 UNREADABLE_CODE = "DL000"
 UNREADABLE_NAME = "unreadable-source"
+UNREADABLE_SUMMARY = "A file that could not be read, decoded or parsed, so it was not linted."
 UNREADABLE_DOCUMENTATION = """\
 A file that dldoctor could not lint, so nothing in it was checked. One line says
 why and where:

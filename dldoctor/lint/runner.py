@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from dldoctor.lint import cache, depth, noqa, notebook, pool, registry, source, target
+from dldoctor.lint import cache, depth, noqa, notebook, pool, project_imports, registry, source, target
 from dldoctor.lint.alignment import TextMap
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 from dldoctor.lint.names import ImportTable, ImportTracker
@@ -36,6 +36,9 @@ class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     internal_error: str | None = None  # a bug in dldoctor, reported with exit code 2
+    # Other files the findings rest on (a project module's re-export of OpenCV), as
+    # (path, size, mtime_ns): the cache lints the file again when one changes.
+    dependencies: tuple[tuple[str, int, int], ...] = ()
 
 
 def lint_path(path: str, codes: frozenset[str]) -> FileResult:
@@ -107,7 +110,8 @@ def lint_text(path: str, text: str, encoding: str, codes: frozenset[str], prefil
         return FileResult(path, _unreadable(path, problem, codes, text))
     try:
         reports = _run_rules(path, module, rules, text)
-        findings = _place(path, module, text, reports) if reports else []
+        judging_noqa = noqa.UNUSED_NOQA_CODE in codes and any(rule.code == noqa.UNUSED_NOQA_CODE for rule in rules)
+        findings = _place(path, module, text, reports, codes if judging_noqa else None) if reports or judging_noqa else []
     except RecursionError:
         problem = source.SourceProblem("too deeply nested to lint (recursion limit reached)")
         return FileResult(path, _unreadable(path, problem, codes))
@@ -165,8 +169,12 @@ def _target_of(path: str, module: cst.Module, names: ImportTable, rules: Sequenc
     return found
 
 
-def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Finding]:
-    """Positions for the reported nodes only (in the user's text), then `# noqa` on those lines."""
+def _place(path: str, module: cst.Module, text: str, reports: list, noqa_codes: frozenset[str] | None = None) -> list[Finding]:
+    """Positions for the reported nodes only (in the user's text), then `# noqa` on those lines.
+
+    With `noqa_codes` (the codes that ran on the file, DL100 among them), the `# noqa`
+    comments that suppressed nothing are reported too (`_unused_noqa`).
+    """
     nodes = [report.node for report in reports]
     nodes += [old for report in reports if report.fix is not None for old, _ in report.fix.replacements]
     placed, generated = positions(module, nodes)
@@ -176,14 +184,21 @@ def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Find
     lines = _LINE_BREAK.split(text)
     findings = []
     seen = set()
+    has_noqa = "noqa" in text.lower()
+    moved: dict[int, int] | None = None  # where a line's `# noqa` goes, computed once if needed
+    reported_at: set[tuple[str, int]] = set()  # (code, line of its noqa) of every report, suppressed or not
     for report in reports:
         (line, column), (end_line, end_column) = _in_text(placed[report.node], text_map)
         key = (report.rule.code, line, column)
         if key in seen:
             continue
         seen.add(key)
-        if line <= len(lines) and noqa.line_suppresses(lines[line - 1], report.rule.code):
-            continue
+        if has_noqa:
+            if moved is None:
+                moved = noqa.comment_lines(text) or {}
+            reported_at |= {(report.rule.code, line), (report.rule.code, moved.get(line, line))}
+            if noqa.suppressed_at(lines, line, report.rule.code, moved):
+                continue
         findings.append(
             Finding(
                 path=path,
@@ -200,7 +215,49 @@ def _place(path: str, module: cst.Module, text: str, reports: list) -> list[Find
                 assumed=report.assumed,
             )
         )
+    if noqa_codes is not None and has_noqa:
+        findings += _unused_noqa(path, text, lines, noqa_codes, reported_at)
     return sorted(findings, key=Finding.sort_key)
+
+
+def _unused_noqa(path: str, text: str, lines: list[str], codes: frozenset[str], reported_at: set) -> list[Finding]:
+    """DL100: each `# noqa: DL...` naming a code that ran here and reported nothing on its
+    line, or a code that is no rule. Other tools' codes, bare `# noqa`, codes of rules that
+    did not run, and DL000/DL100 themselves are not judged."""
+    rule = registry.all_rules()[noqa.UNUSED_NOQA_CODE]
+    known = set(registry.all_rules()) | {registry.UNREADABLE_CODE}
+    found = []
+    for directive in noqa.directives(text):
+        unused, unknown = [], []
+        for code, _, _ in directive.codes:
+            code = code.upper()
+            if not noqa.is_ours(code) or code in (registry.UNREADABLE_CODE, noqa.UNUSED_NOQA_CODE):
+                continue
+            if code not in known:
+                unknown.append(code)
+            elif code in codes and (code, directive.line) not in reported_at:
+                unused.append(code)
+        if not (unused or unknown):
+            continue
+        line_text = lines[directive.line - 1] if directive.line <= len(lines) else ""
+        if noqa.line_suppresses(line_text, noqa.UNUSED_NOQA_CODE):
+            continue
+        found.append(
+            Finding(
+                path=path,
+                code=rule.code,
+                name=rule.name,
+                severity=rule.severity,
+                message=rule.message(unused, unknown),
+                line=directive.line,
+                column=directive.start + 1,
+                end_line=directive.line,
+                end_column=directive.end + 1,
+                source_line=line_text,
+                fix=rule.fix(directive, line_text, {*unused, *unknown}),
+            )
+        )
+    return found
 
 
 def _in_text(span: tuple, text_map: TextMap | None) -> tuple:
@@ -273,7 +330,10 @@ def _lint_job_for_cache(job: tuple[str, frozenset[str]]) -> tuple[FileResult, st
         data = source.read_bytes(path)
     except source.SourceProblem as problem:
         return FileResult(path, _unreadable(path, problem, codes)), None
-    return lint_bytes(path, data, codes), cache.digest(data)
+    project_imports.take_consulted()  # what an earlier file consulted is not this file's
+    result = lint_bytes(path, data, codes)
+    result.dependencies = project_imports.take_consulted()
+    return result, cache.digest(data)
 
 
 def crashed(job: tuple, why: str) -> FileResult:
@@ -317,6 +377,6 @@ def lint_paths(
     for index, (result, data_digest) in zip(misses, linted):
         results[index] = result
         if data_digest is not None and result.internal_error is None:
-            lint_cache.put(result.path, data_digest, jobs[index][1], result.findings, targets[index])
+            lint_cache.put(result.path, data_digest, jobs[index][1], result.findings, targets[index], result.dependencies)
     lint_cache.save()
     return results  # type: ignore[return-value]

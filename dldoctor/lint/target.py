@@ -570,6 +570,17 @@ class RunTargets:
     explicit: tuple[TargetVersion, ...] = ()  # --target-version, then target-versions
     environment: tuple[TargetVersion, ...] | None = None  # --python: every library, present or not
     python: str | None = None
+    # Each configuration's directory and its `explicit` (the command line's, then its own
+    # target-versions), for the files it governs: a file takes its nearest configuration's.
+    by_configuration: tuple[tuple[str, tuple[TargetVersion, ...]], ...] = ()
+
+    def explicit_for(self, directory: str) -> tuple[TargetVersion, ...]:
+        """The explicit versions of the files in `directory` (its nearest configuration's)."""
+        best, chosen = -1, self.explicit
+        for root, versions in self.by_configuration:
+            if (directory == root or directory.startswith(root.rstrip(os.sep) + os.sep)) and len(root) > best:
+                best, chosen = len(root), versions
+        return chosen
 
 
 _run = RunTargets()
@@ -677,7 +688,7 @@ class Target:
 def for_directory(directory: str) -> Target:
     """The target of the files in `directory`, before their own version checks."""
     entries: dict[str, TargetVersion] = {}
-    for entry in _run.explicit:
+    for entry in _run.explicit_for(directory):
         entries.setdefault(entry.library, entry)
     if _run.environment is not None:
         for entry in _run.environment:

@@ -1,7 +1,8 @@
 """A JSON array of findings with ruff's field names, so tools that read ruff read us.
 
 Each object: `code`, `message`, `filename`, `location` {row, column},
-`end_location`, `fix` (null, or {applicability, message, edits}), `url`, `noqa_row`, `cell`,
+`end_location`, `fix` (null, or {applicability, message, edits}), `url` (the rule's
+documentation page), `noqa_row`, `cell`,
 plus dldoctor's `name`, `severity` and `assumed_versions`: for findings that depend on a
 library's version, the target versions they were judged against
 (`[{"library": "tensorflow", "version": "<2", "source": "requirements.txt:3"}]`; empty
@@ -15,6 +16,7 @@ import os
 from typing import TextIO
 
 from dldoctor.lint.finding import Finding
+from dldoctor.report import can_encode, rule_url
 
 
 def _fix(finding: Finding) -> dict | None:
@@ -47,10 +49,12 @@ def as_dict(finding: Finding) -> dict:
         "name": finding.name,
         "noqa_row": finding.line,
         "severity": finding.severity.value,
-        "url": None,
+        "url": rule_url(finding.code),
     }
 
 
 def write(findings: list[Finding], summary, stream: TextIO) -> None:
-    json.dump([as_dict(finding) for finding in findings], stream, indent=2, ensure_ascii=False)
+    # On a stream that cannot encode every character (an ASCII console), JSON's own
+    # escapes (`\u00b7`) keep the document valid.
+    json.dump([as_dict(finding) for finding in findings], stream, indent=2, ensure_ascii=not can_encode(stream, "\u00b7\u2192"))
     stream.write("\n")

@@ -44,9 +44,19 @@ def _descriptors() -> list[dict]:
                 "help": {"text": docs, "markdown": docs},
                 "defaultConfiguration": {"level": _LEVEL[rule.severity]},
                 "properties": {"tags": ["deep-learning"], "severity": rule.severity.value},
+                **_help_uri(code),
             }
         )
     return descriptors
+
+
+def _help_uri(code: str) -> dict:
+    """`helpUri`, the rule's page, where the project declares an address for it (SARIF
+    wants an absolute URI there; the relative path of the source tree is not one)."""
+    from dldoctor.report import rule_url
+
+    url = rule_url(code)
+    return {"helpUri": url} if url.startswith("https://") else {}
 
 
 def _uri(path: str) -> dict:
@@ -119,5 +129,7 @@ def document(findings: list[Finding]) -> dict:
 
 
 def write(findings: list[Finding], summary, stream: TextIO) -> None:
-    json.dump(document(findings), stream, indent=2, ensure_ascii=False)
+    from dldoctor.report import can_encode
+
+    json.dump(document(findings), stream, indent=2, ensure_ascii=not can_encode(stream, "\u00b7\u2192"))
     stream.write("\n")

@@ -17,7 +17,7 @@ from itertools import groupby
 from typing import TextIO
 
 from dldoctor.lint import registry
-from dldoctor.report import assumed_versions
+from dldoctor.report import assumed_versions, fix_summary, fixable, plural, rule_url
 from dldoctor.lint.finding import Finding, Severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
@@ -69,7 +69,7 @@ def _lines(findings: list[Finding], summary) -> list[Line]:
         for finding in group:
             style = _STYLE[finding.severity]
             line: Line = [("  ", ""), (finding.place, "dim"), ("  ", ""), (finding.code, style)]
-            if finding.fix is not None and finding.fix.applicability == "safe":
+            if fixable(finding, summary):
                 line += [(" ", ""), ("[*]", "cyan")]
             line += [(" ", ""), (finding.name, "dim"), ("  " + finding.message, "")]
             lines.append(line)
@@ -79,14 +79,14 @@ def _lines(findings: list[Finding], summary) -> list[Line]:
                 lines.append([("  ", ""), (f"{gutter} |", "dim"), (" " + caret[0], "")])
                 lines.append([("  ", ""), (f"{' ' * len(gutter)} |", "dim"), (" ", ""), (caret[1], style)])
         lines.append([])
-    return lines + _summary(findings, summary)
+    return lines + ([] if summary.quiet else _summary(findings, summary))
 
 
 def _summary(findings: list[Finding], summary) -> list[Line]:
     lines: list[Line] = []
     checked = f"{summary.files_checked} file{'s' if summary.files_checked != 1 else ''} checked"
     if summary.fixed:
-        lines.append([(f"Fixed {summary.fixed} finding{'s' if summary.fixed != 1 else ''}.", "bold")])
+        lines.append([(f"Fixed {plural(summary.fixed, 'finding')}.", "bold")])
     if not findings:
         lines.append([("All checks passed!", "bold green"), (f" ({checked})", "")])
         return lines
@@ -99,15 +99,15 @@ def _summary(findings: list[Finding], summary) -> list[Line]:
     catalogue = registry.all_rules()
     counts = Counter(f.code for f in findings)
     width = len(str(max(counts.values())))
+    name_width = max(len(catalogue[code].name if code in catalogue else registry.UNREADABLE_NAME) for code in counts)
     for code, count in sorted(counts.items()):
         name = catalogue[code].name if code in catalogue else registry.UNREADABLE_NAME
-        lines.append([(f"  {count:>{width}}  {code}  {name}", "")])
-    safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "safe")
-    unsafe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "unsafe")
-    if safe:
-        lines.append([("[*]", "cyan"), (f" {safe} fixable with the `--fix` option.", "")])
-    if unsafe and not summary.unsafe_fixes:
-        lines.append([(f"{unsafe} more fixable with `--fix --unsafe-fixes` (they may change behaviour: see `dldoctor rule CODE`).", "")])
+        lines.append([(f"  {count:>{width}}  {code}  {name:<{name_width}}  ", ""), (rule_url(code), "dim")])
+    hint = fix_summary(findings, summary)
+    if hint and hint.startswith("[*]"):
+        lines.append([("[*]", "cyan"), (hint[3:], "")])
+    elif hint:
+        lines.append([(hint, "")])
     assumed = assumed_versions(findings)
     if assumed:
         lines.append([("Judged against ", ""), ("; ".join(entry.describe() for entry in assumed), "bold"), (".", "")])
@@ -127,7 +127,7 @@ def _in_colour(stream: TextIO) -> bool:
 
 def write(findings: list[Finding], summary, stream: TextIO) -> None:
     lines = _lines(findings, summary)
-    if not _in_colour(stream):
+    if getattr(summary, "plain", False) or not _in_colour(stream):
         stream.write("".join("".join(text for text, _ in line) + "\n" for line in lines))
         return
     from rich.console import Console

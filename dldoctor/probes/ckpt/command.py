@@ -1,8 +1,10 @@
 """`dldoctor ckpt CHECKPOINT [--model MODULE:CALLABLE | --meta FILE.meta | --against OTHER] [--json]`,
 and `dldoctor ckpt scan PATH...`: the code-execution scan of many files and directories at once.
 
-Module-level imports are stdlib and typer only: torch, tensorflow and h5py are
-imported by the readers when this command runs, never on `dldoctor lint`'s path.
+Facts (formats, model, inventory) -> findings (diagnosis) -> the shared checks and
+reporters (report.to_report, dldoctor.verdict). Module-level imports are stdlib, typer
+and the shared option definitions only: torch, tensorflow and h5py are imported by the
+readers when this command runs, never on `dldoctor lint`'s path.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import List, Optional
 
 import typer
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+from dldoctor.verdict import options
+
+EXIT_USAGE = options.EXIT_USAGE
 
 
 def ckpt_command(
@@ -21,7 +25,9 @@ def ckpt_command(
     model_spec: Optional[str] = typer.Option(None, "--model", help="path/to/file.py:CALLABLE or package.module:CALLABLE returning the model (runs your code)."),
     meta: Optional[str] = typer.Option(None, "--meta", help="A MetaGraphDef (.meta) whose variables are the model's (nothing is run)."),
     against: Optional[str] = typer.Option(None, "--against", help="Another checkpoint to compare with."),
-    as_json: bool = typer.Option(False, "--json", help="Print the facts and the diagnosis as JSON."),
+    output_format: str = options.output_format_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks and the facts as JSON (the same as --output-format json)."),
+    strict: bool = options.strict_option(),
     allow_global: list[str] = typer.Option([], "--allow-global", help="A pickle global you trust (module.name), as torch.serialization.add_safe_globals; repeatable."),
 ) -> None:
     """Will this checkpoint load into this model, and if not, why. Without a model: an inventory.
@@ -29,13 +35,14 @@ def ckpt_command(
     `dldoctor ckpt scan PATH...` scans files and directories (recursively) for code that loading
     them would run, without torch and without unpickling: one line a file, exit 1 if any is unsafe.
     """
+    chosen = options.resolve_format(output_format, as_json)
     if checkpoint == "scan" and (more or not _exists("scan")):
         if model_spec or meta or against:
             _error("`ckpt scan` takes only paths (and --json, --allow-global)")
             raise typer.Exit(EXIT_USAGE)
         from dldoctor.probes.ckpt import scan as scan_module
 
-        raise typer.Exit(scan_module.run(more or [], as_json, allow_global))
+        raise typer.Exit(scan_module.run(more or [], chosen, allow_global, strict))
     if more:
         _error(f"one checkpoint at a time (got {len(more) + 1}); to scan several for unsafe code: dldoctor ckpt scan PATH...")
         raise typer.Exit(EXIT_USAGE)
@@ -46,9 +53,10 @@ def ckpt_command(
     from dldoctor.probes.ckpt import formats, inventory, model, report
     from dldoctor.probes.ckpt.facts import CkptError
 
-    if allow_global:
-        from dldoctor.probes.ckpt import safety
+    from dldoctor.probes.ckpt import safety
 
+    safety.clear_allowed()  # each run allows only what its own --allow-global names
+    if allow_global:
         try:
             safety.allow_globals(allow_global)
         except ValueError as problem:
@@ -70,19 +78,20 @@ def ckpt_command(
     except CkptError as problem:
         _error(problem.message)
         raise typer.Exit(problem.exit_code)
+    if reference is not None:  # Keras and TF2 load layers by position: pair them as the loader will
+        model.align_positions(found, reference)
     if reference is not None and reference.display:  # Keras: the user's layer names on both sides
         model.apply_display(found, reference.display)
         model.apply_display(reference, reference.display)
     elif reference is None and found.display:  # a .keras archive's config names its layers
         model.apply_display(found, found.display)
-    verdict = diagnosis_module.diagnose(found, reference)
+    from dldoctor.verdict import reporters
+
+    diagnosis = diagnosis_module.diagnose(found, reference)
     facts = inventory.inventory(found)
-    if as_json:
-        report.write_json(found, facts, reference, verdict)
-    else:
-        report.write_text(found, facts, reference, verdict)
-    sys.stdout.flush()
-    raise typer.Exit(verdict.exit_code)
+    result = report.to_report(found, facts, reference, diagnosis)
+    reporters.write(result, chosen, sys.stdout, body=report.text_lines(found, facts, reference, diagnosis) if chosen == "text" else ())
+    raise typer.Exit(result.exit_code(strict))
 
 
 def _read_family_scopes(found, formats) -> None:
@@ -102,7 +111,8 @@ def _read_family_scopes(found, formats) -> None:
             neighbour = formats.read(family.paths[-1])
             family.scopes = formats.top_scopes(neighbour)[:6]
             if neighbour.safety.safe:  # compared with the model too: an exact match there is the fix
-                family.entries = neighbour.entries
+                family.entries, family.weights_key = neighbour.entries, neighbour.weights_key or ""
+                family.whole = neighbour.wrapper.startswith("a whole pickled")
         except Exception as problem:  # a broken neighbour is a note, never a crash
             family.scopes = [f"unreadable: {getattr(problem, 'message', type(problem).__name__)}"]
 

@@ -194,7 +194,9 @@ def best_rename(checkpoint: dict, model: dict, separator: str) -> Optional[Renam
     params = {n: e for n, e in checkpoint.items() if e.kind == "param"}
     if not params or not model:
         return None
-    ours, theirs = _leading_prefixes(params, separator), _leading_prefixes(model, separator)
+    # the prefixes of the parameters: a global_step outside the model's scope is bookkeeping, not a name to match
+    ours = _leading_prefixes(params, separator)
+    theirs = _leading_prefixes({n: e for n, e in model.items() if e.kind == "param"} or model, separator)
     candidates = [Rename(p, "") for p in ours] + [Rename("", q) for q in theirs]
     candidates += [Rename(p, q) for p in ours for q in theirs if p != q]
     baseline = _score(params, model, None)
@@ -204,6 +206,22 @@ def best_rename(checkpoint: dict, model: dict, separator: str) -> Optional[Renam
         if score > best_score:
             best, best_score = candidate, score
     if best is None or best_score < 0.5 * len(model):
+        return _wrapper_prefix(params, model, candidates)
+    return best
+
+
+def _wrapper_prefix(params: dict, model: dict, candidates: list) -> Optional[Rename]:
+    """A wrapper's prefix (`module.`, `_orig_mod.`) that makes the names match while the shapes do not.
+
+    DataParallel's `module.` on a checkpoint of a model now built at another width: the prefix
+    and the shapes are two problems, and the shapes can be explained only once the names pair up.
+    """
+    def by_name(rename: Optional[Rename]) -> int:
+        return sum(1 for name in params if (rename.apply(name) if rename else name) in model)
+
+    known = [c for c in candidates if not c.new and c.old in KNOWN_PREFIXES or not c.old and c.new in KNOWN_PREFIXES]
+    best = max(known, key=by_name, default=None)
+    if best is None or by_name(best) < 0.5 * len(model) or by_name(best) <= by_name(None):
         return None
     return best
 

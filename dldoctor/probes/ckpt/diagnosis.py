@@ -12,13 +12,21 @@ name: the fix maps the keys); fine-tuning (everything matches except a few head
 scopes) and layers added to or removed from the middle; a model built at another width
 (many layers scaled by one factor); shape mismatches that look like a changed class
 count or input size; then whatever is left, grouped by scope. Optimizer slots and step
-counters are bookkeeping: notes, and no evidence for or against "another model".
+counters are bookkeeping: notes, and no evidence for or against "another model"; a
+dtype difference is a cast (or a restore error), not another model either.
+
+A wrapper dict, a whole pickled model read with its classes allowed, or a wrapper's prefix
+only gets at the weights: when the weights then still do not fit, the verdict names both
+steps ("...; then: Fine-tuning: ..."), unless they are another model's (then that is the
+verdict). Keras and TF2 object checkpoints load layers by position (see
+model.align_positions): a renamed layer loads; past an added layer the fix pairs by name.
 
 Load semantics decide what fails: TF1 `Saver.restore` fails on a missing variable
 and ignores extra ones (and, with resource variables, may restore a wrong shape
 without a word); `load_state_dict(strict=True)` fails on missing, unexpected and
-mis-shaped keys and casts dtypes silently; Keras fails on any mismatch; a TF2 object
-restore leaves missing variables at their initial values without an error.
+mis-shaped keys and casts dtypes silently; Keras fails on a missing or mis-shaped layer
+and casts dtypes silently; a TF2 object restore leaves missing variables at their initial
+values without an error, and fails on another shape or dtype.
 """
 
 from __future__ import annotations
@@ -43,6 +51,9 @@ _HEAD_WORDS = re.compile(r"(^|[./_])(fc|head|heads|classifier|logits|auxlogits|p
 _POSITION_WORDS = re.compile(r"pos(ition)?(al)?_?(embed|emb|embedding)", re.I)
 
 ERROR, WARNING, NOTE = "error", "warning", "note"
+
+# Loaders that cast a tensor of another dtype into the model's (the TF1 Saver and a TF2 restore refuse it).
+_CASTS = {"torch-strict": "load_state_dict", "keras": "load_weights"}
 
 
 @dataclass
@@ -99,12 +110,27 @@ def _shape(shape) -> str:
 
 
 def _scopes(found: VariableSet, names) -> list[str]:
+    names = list(names)
+    heads = {name.split(found.separator, 1)[0] for name in names}
+    depth = 2 if len(heads) == 1 and found.separator == "/" and found.format in ("tf2-object", "keras-model") else 1
     seen: list[str] = []
-    for name in names:
-        head = name.split(found.separator, 1)[0]
+    for name in names:  # a TF2 checkpoint's one root (`model/`) says nothing: its layers do
+        head = found.separator.join(name.split(found.separator)[:depth])
         if head not in seen:
             seen.append(head)
     return seen
+
+
+def _own_scopes(ckpt: VariableSet, model: VariableSet) -> list[str]:
+    """The checkpoint's layers by its own names: the model's names for its positions would tell another model's
+    layers by the model's (an autoencoder's first Dense shown as the model's `logits`)."""
+    if not model.display:
+        return _scopes(ckpt, ckpt.params())
+    raw = {shown: name for name, shown in model.display.items()}
+    own = [ckpt.display.get(raw.get(n, n), raw.get(n, n)) for n in ckpt.params()]
+    if ckpt.format == "tf2-object":  # nameless object-graph paths (model/_operations/1/_kernel): the layer paths
+        return list(dict.fromkeys(name.rsplit("/", 1)[0] for name in own))
+    return _scopes(ckpt, own)
 
 
 # -- fixes, per load semantics -------------------------------------------------------------------
@@ -139,13 +165,29 @@ def exclude_fix(scopes: list[str], loads_as: str, separator: str) -> str:
         )
     if loads_as == "tf1-saver":
         return (
-            f"tf.compat.v1.train.Saver(var_list=[v for v in tf.compat.v1.global_variables() if not v.op.name.startswith({prefixes!r})]) "
-            f"to restore (a second Saver over all variables to save), or with slim's train script "
+            f"saver = tf.compat.v1.train.Saver(var_list=[v for v in tf.compat.v1.global_variables() if not v.op.name.startswith({prefixes!r})])"
+            f"  # restore with it (and save with a second Saver over all variables), or with slim's train script "
             f"--checkpoint_exclude_scopes={','.join(scopes)}"
         )
     if loads_as == "keras":
-        return "model.load_weights(path, skip_mismatch=True), or load the weights into the model without its new head, then add the head"
+        return ("model.load_weights(path, skip_mismatch=True)  # the layers of another shape keep their initial weights; or load "
+                "the weights into the model without its new head, then add the head")
     return "restore only the backbone: tf.train.Checkpoint(model=backbone).restore(path).expect_partial(), then build the new head"
+
+
+def by_name_fix(ckpt: VariableSet, added: str) -> str:
+    """A layer added before others: Keras and TF2 pair layers by position, so the fix pairs them by name."""
+    if ckpt.positions == "by-name":  # a legacy .h5: its loader takes the layers' names when asked to
+        return "model.load_weights(path, by_name=True, skip_mismatch=True)  # by position, load_weights fails: Layer count mismatch"
+    copy = ("[model.get_layer(layer.name).set_weights(layer.get_weights()) for layer in old.layers if layer.weights and layer.name in "
+            "[own.name for own in model.layers] and [tuple(w.shape) for w in layer.weights] == "
+            "[tuple(w.shape) for w in model.get_layer(layer.name).weights]]")
+    if ckpt.format == "keras":
+        return (f"import keras; old = keras.saving.load_model(path, compile=False); {copy}  # load_weights pairs layers by class "
+                f"and position: past {added} each layer would meet its predecessor's weights")
+    where = "old.load_weights(path)" if ckpt.framework == "keras" else "tf.train.Checkpoint(model=old).restore(path)"
+    return (f"build the model the file was saved from (old), {where}, then copy the layers by name: {copy} (this file's "
+            f"loader pairs layers by position: past {added} each layer would meet its predecessor's weights)")
 
 
 # -- shape mismatches ------------------------------------------------------------------------------
@@ -167,7 +209,8 @@ def _width_change(shapes: list, model: VariableSet, loads_as: str) -> Optional[t
     A width (channels, hidden size) set in the model's configuration scales every layer
     it feeds: conv1 (8, 3, 3, 3) -> (16, 3, 3, 3), layer1 (8, 8, 3, 3) -> (16, 16, 3, 3),
     the classifier's inputs 16 -> 32. An input-size change touches only the first
-    linear layer after a flatten; a class-count change only the head.
+    linear layer after a flatten; a class-count change only the head. Two body layers and the
+    head scaled alike are a width too (a small Keras model: conv1, conv2, logits).
     """
     if len(shapes) < 3:
         return None
@@ -182,7 +225,7 @@ def _width_change(shapes: list, model: VariableSet, loads_as: str) -> Optional[t
     separator = model.separator if model is not None else "."
     layers = {n.rsplit(separator, 1)[0] for n in body}
     share = len(names) / max(1, len(model.params()) if model is not None else len(shapes))
-    if len(names) >= 0.6 * len(shapes) and len(layers) >= 3 and share >= 0.25:
+    if len(names) >= 0.6 * len(shapes) and len(layers) >= 2 and share >= 0.25:
         return factor, [n for n, *_ in shapes]
     return None
 
@@ -331,12 +374,41 @@ def _headline_finding(findings) -> Optional[Finding]:
     return next((f for f in findings if f.severity == ERROR), None) or next((f for f in findings if f.severity == WARNING), None)
 
 
+# Findings whose fix only gets at the weights (take the wrapper dict's entry, strip a wrapper's prefix):
+# what the weights then do not match is a problem of its own, and the verdict names both.
+_PREPARATORY = ("wrapper", "rename")
+
+
+def _headline(findings) -> str:
+    first = _headline_finding(findings)
+    if first.kind not in _PREPARATORY or first.severity != ERROR:
+        return first.message
+    errors = [f for f in findings if f.severity == ERROR and f is not first]
+    problem = next((f for f in errors if f.kind not in _PREPARATORY), None)
+    if problem is not None and problem.kind == "another-architecture":  # no entry or prefix makes another model's weights fit
+        return problem.message
+    steps = [first] + [f for f in errors if f.kind in _PREPARATORY and f.kind != first.kind][:1] + ([problem] if problem else [])
+    return "; then: ".join(step.message.rstrip(".") for step in steps) + "."
+
+
 def _load_expression(ckpt: VariableSet) -> str:
     return f"torch.load(path, map_location='cpu', weights_only=True)[{ckpt.weights_key!r}]"
 
 
 def _wrapper_finding(ckpt: VariableSet, severity: str) -> Optional[Finding]:
-    """A wrapper dict ({"epoch", "model_state_dict", ...}) is not a state dict: load_state_dict needs the entry."""
+    """A wrapper dict ({"epoch", "model_state_dict", ...}) is not a state dict: load_state_dict needs the entry.
+    Nor is a whole pickled model read with the globals allowed (--allow-global): it needs the object's state_dict()."""
+    if ckpt.framework == "torch" and ckpt.wrapper.startswith("a whole pickled"):
+        from dldoctor.probes.ckpt.safety import user_allowed
+
+        return Finding(
+            "wrapper", severity,
+            f"The file is {ckpt.wrapper}: torch.load gives back the model object, and load_state_dict needs its "
+            "state_dict(); load the object with its classes allowed, then take that.",
+            f"{safe_globals_fix(sorted(user_allowed()))}; state_dict = obj{f'[{ckpt.weights_key!r}]' if ckpt.weights_key else ''}"
+            ".state_dict()  # only for a file you trust: "
+            "loading runs these classes' code",
+        )
     if not ckpt.weights_key or ckpt.framework != "torch":
         return None
     what = "a Lightning checkpoint" if ckpt.wrapper.startswith("Lightning") else "a wrapper dict"
@@ -375,7 +447,7 @@ def inventory_only(ckpt: VariableSet) -> Diagnosis:
     elif not ckpt.params():
         headline = "safe to load: nothing in it runs code"
     else:
-        under = f", under ckpt[{ckpt.weights_key!r}]" if wrapper else ""
+        under = f", under ckpt[{ckpt.weights_key!r}]" if wrapper and ckpt.weights_key else ", in a whole pickled model" if wrapper else ""
         headline = f"readable and safe to load ({_plural(len(ckpt.params()), 'tensor')}{under})"
     return Diagnosis(code, headline, findings)
 
@@ -455,10 +527,22 @@ def _train_dir_notes(ckpt: VariableSet, model: Optional[VariableSet]) -> list[Fi
     return [Finding("mixed-dir", NOTE, f"The train dir also holds checkpoints of other models: {listed}.")]
 
 
+def _present(result: cmp.Comparison) -> int:
+    """Model entries the checkpoint holds under their names and in their shapes (another dtype is a cast, not a miss)."""
+    shaped = {n for n, *_ in result.shape}
+    return len(set(result.matched) | {n for n, *_ in result.dtype if n not in shaped})
+
+
 def _param_count(result: cmp.Comparison, model: VariableSet) -> tuple[int, int]:
-    """(model parameters the checkpoint matches, model parameters): counters and slots are bookkeeping, not evidence."""
+    """(model parameters the checkpoint holds under their names and in their shapes, model parameters).
+
+    Another dtype is a cast (or a restore error of its own), not another model; counters and slots
+    are bookkeeping, not evidence.
+    """
     params = model.params()
-    return sum(1 for n in result.matched if n in params), max(1, len(params))
+    shaped = {n for n, *_ in result.shape}
+    present = set(result.matched) | {n for n, *_ in result.dtype if n not in shaped}
+    return sum(1 for n in present if n in params), max(1, len(params))
 
 
 def _renamed_entries(ckpt: VariableSet, rename) -> dict:
@@ -483,31 +567,47 @@ def load_instead_fix(family, info, loads_as: str, holds: str = "") -> str:
     if loads_as == "keras" or family.format in ("h5", "keras"):
         return f"{what}: model.load_weights({target!r})"
     if family.format == "safetensors":
-        return f"{what}: state_dict = safetensors.torch.load_file({target!r})"
-    return f"{what}: state_dict = torch.load({target!r}, map_location='cpu', weights_only=True)"
+        return f"{what}: import safetensors.torch; state_dict = safetensors.torch.load_file({target!r})"
+    entry = f"[{family.weights_key!r}]" if family.weights_key else ""
+    if family.whole:  # torch.save(model): its classes allowed, then the object's state_dict()
+        from dldoctor.probes.ckpt.safety import user_allowed
+
+        return f"{what}: path = {target!r}; {safe_globals_fix(sorted(user_allowed()))}; state_dict = obj{entry}.state_dict()"
+    return f"{what}: state_dict = torch.load({target!r}, map_location='cpu', weights_only=True){entry}"
 
 
-def _exact_neighbour(ckpt: VariableSet, model: VariableSet, loads_as: str, result: cmp.Comparison) -> Optional[Finding]:
-    """A stale checkpoint is selected while another family in the same dir matches the model exactly."""
+def _exact_neighbour(ckpt: VariableSet, model: VariableSet, loads_as: str, result: cmp.Comparison) -> Optional[list]:
+    """A stale checkpoint is selected while another family in the same dir matches the model exactly (up to a
+    wrapper's prefix such as DataParallel's `module.`): [the stale finding (its fix loads that file), the prefix's]."""
     info = ckpt.train_dir
     if info is None:
         return None
     for family in info.families:
         if is_selected(info, family) or not family.entries:
             continue
+        prefix = None
         if not _clean(cmp.compare(family.entries, model.entries), loads_as):
-            continue
+            prefix = cmp.best_rename(family.entries, model.entries, model.separator)
+            if not _wrapper_rename(prefix) or not _clean(cmp.compare(family.entries, model.entries, prefix), loads_as):
+                continue
         step = f"step {info.step}, " if info.step is not None else ""
         matched, params = _param_count(result, model)
         ours, theirs = _scopes(ckpt, ckpt.params())[:4], _scopes(model, model.params())[:4]
         what = f"which holds {', '.join(ours)}, while the model is {', '.join(theirs)}" if ours != theirs else "which does not match the model"
-        return Finding(
+        how = "exactly"
+        if prefix:
+            how = (f"once the prefix {prefix.old!r} is stripped" if not prefix.new else f"once the prefix {prefix.new!r} is added"
+                   if not prefix.old else f"once {prefix.old!r} is read as {prefix.new!r}")
+        found = [Finding(
             "stale-checkpoint", ERROR,
             f"Stale checkpoint in the train dir: {_where_selected(info)} ({step}modified {_when(info.mtime)}), {what} "
             f"({matched} of {params} model parameters found as they are); {family.name} in the same dir matches the model "
-            f"exactly (all {len(model.entries)} entries).",
+            f"{how} (all {len(model.entries)} entries).",
             load_instead_fix(family, info, loads_as),
-        )
+        )]
+        if prefix:
+            found.append(Finding("rename", ERROR, f"Renamed scope/prefix in {family.name}: {_prefix_what(prefix)}.", rename_fix(prefix, loads_as)))
+        return found
     return None
 
 
@@ -542,7 +642,7 @@ def _layer_rename_finding(ckpt, model, result: cmp.Comparison, keymap: cmp.KeyMa
     return Finding(
         "renamed-layer", ERROR,
         f"Renamed layer{'s' if len(shown) > 1 else ''}: {'; '.join(parts)}{also}: a rename, not a new layer; renamed, "
-        f"{len(result.matched)} of {len(model.entries)} entries match.",
+        f"{_present(result)} of {len(model.entries)} entries match.",
         _layer_fix(keymap, loads_as),
     )
 
@@ -597,8 +697,8 @@ def diagnose(ckpt: VariableSet, model: Optional[VariableSet]) -> Diagnosis:
     }
     if not _clean(result, loads_as):
         stale = _exact_neighbour(ckpt, model, loads_as, result)
-        if stale:  # the fix is the other file: no rename or partial restore of this one
-            return Diagnosis(1, stale.message, findings + [stale], result, groups)
+        if stale:  # the fix is the other file: no entry, rename or partial restore of this one
+            return Diagnosis(1, stale[0].message, stale, result, groups)
 
     matched, params = _param_count(result, model)
     matched_share = matched / params
@@ -619,12 +719,15 @@ def diagnose(ckpt: VariableSet, model: Optional[VariableSet]) -> Diagnosis:
     elif keymap:
         findings.append(_layer_rename_finding(ckpt, model, result, keymap, loads_as, _prefix_what(rename) if rename else ""))
     elif rename:
-        after = f"; renamed, {len(result.matched)} of {len(model.entries)} entries match"
+        after = f"; renamed, {_present(result)} of {len(model.entries)} entries match"
         findings.append(Finding("rename", ERROR, f"Renamed scope/prefix: {_prefix_what(rename)}{after}.", rename_fix(rename, loads_as)))
     head_names = set()
     if head:
         head_names = {n for n in result.missing + [n for n, *_ in result.shape] if cmp.scope_of(n, separator, depth) in head}
-        findings.append(_partial_restore_finding(result, model, head, depth, loads_as, separator))
+        partial = _partial_restore_finding(result, model, head, depth, loads_as, separator, shifted=bool(ckpt.positions))
+        if ckpt.positions:  # paired by name or content past an added layer: the loader would not pair them so
+            partial.fix = by_name_fix(ckpt, ", ".join(head))
+        findings.append(partial)
     if not another:
         findings += explain_shapes(result.shape, loads_as, head_names, model)
     explained = {name for finding in findings for name in finding.entries}
@@ -634,11 +737,11 @@ def diagnose(ckpt: VariableSet, model: Optional[VariableSet]) -> Diagnosis:
         extra = f" ({_plural(len(result.unexpected), 'extra checkpoint entry')} ignored)" if result.unexpected else ""
         headline = f"loads cleanly: all {len(model.entries)} model entries found with matching shapes and dtypes{extra}"
     else:
-        headline = _headline_finding(findings).message
+        headline = _headline(findings)
     return Diagnosis(code, headline, findings, result, groups)
 
 
-def _partial_restore_finding(result, model, scopes, depth, loads_as, separator) -> Finding:
+def _partial_restore_finding(result, model, scopes, depth, loads_as, separator, shifted: bool = False) -> Finding:
     """Everything matches but a few layers: new heads (fine-tuning), or layers added to or removed from the middle."""
     order: list[str] = []
     for name in model.params():
@@ -668,6 +771,9 @@ def _partial_restore_finding(result, model, scopes, depth, loads_as, separator) 
     fix = exclude_fix(scopes, loads_as, separator)
     it = "them" if len(scopes) > 1 else "it"
     silent = " (a TF2 restore leaves the missing ones at their initial values without an error)" if loads_as == "tf2-object" and result.missing else ""
+    if shifted:  # the loader pairs by position: the layers after the added one get the wrong weights, or fail on their shapes
+        silent = (", by name: the loader pairs layers by position, so past the added layer it would pair each layer with "
+                  "its predecessor's weights")
     if heads and not added and not removed:
         return Finding(
             "fine-tuning", severity,
@@ -692,11 +798,11 @@ def _clean(result: cmp.Comparison, loads_as: str) -> bool:
         return False
     if result.unexpected and loads_as != "tf1-saver":
         return False
-    return all((a, b) in _WIDER for _, a, b in result.dtype) if loads_as == "torch-strict" else not result.dtype
+    return all((a, b) in _WIDER for _, a, b in result.dtype) if loads_as in _CASTS else not result.dtype
 
 
 def _another_architecture(ckpt, model, result, ckpt_scopes, model_scopes, rename=None) -> Finding:
-    ours = ", ".join(ckpt_scopes[:4]) or "nothing"
+    ours = ", ".join(_own_scopes(ckpt, model)[:4]) or "nothing"
     theirs = ", ".join(model_scopes[:4]) or "nothing"
     matched, params = _param_count(result, model)
     counts = f"{matched} of {params} model parameters are in it"
@@ -766,17 +872,21 @@ def _leftovers(result, loads_as, separator, depth, head, another, explained=froz
     if result.dtype:
         lossless = [d for d in result.dtype if (d[1], d[2]) in _WIDER]
         lossy = [d for d in result.dtype if (d[1], d[2]) not in _WIDER]
-        if loads_as == "torch-strict":
+        if loads_as in _CASTS:
             if lossy:
                 where = ", ".join(f"{n} {a} -> {b}" for n, a, b in lossy[:3])
-                findings.append(Finding("dtype", ERROR, f"{_plural(len(lossy), 'dtype change')} that lose information: {where}; load_state_dict casts them silently.",
-                                        "convert the model (model.to(dtype)) or the checkpoint to the intended dtype first"))
+                convert = ("convert the model (model.to(dtype)) or the checkpoint to the intended dtype first" if loads_as == "torch-strict"
+                           else "build the model in the checkpoint's dtype (dtype= on its layers, or keras.config.set_floatx) if it should keep it")
+                findings.append(Finding("dtype", ERROR, f"{_plural(len(lossy), 'dtype change')} that lose information: {where}; "
+                                                        f"{_CASTS[loads_as]} casts them silently.", convert))
             if lossless:
                 where = ", ".join(f"{n} {a} -> {b}" for n, a, b in lossless[:3])
                 findings.append(Finding("dtype", NOTE, f"{_plural(len(lossless), 'tensor')} widened on load: {where} (lossless)."))
         else:
             where = ", ".join(f"{n} {a} vs {b}" for n, a, b in result.dtype[:3])
-            findings.append(Finding("dtype", ERROR, f"{_plural(len(result.dtype), 'dtype mismatch')} (checkpoint vs model): {where}; restore fails."))
+            findings.append(Finding("dtype", ERROR, f"{_plural(len(result.dtype), 'dtype mismatch')} (checkpoint vs model): {where}; restore fails "
+                                                    "with InvalidArgumentError.",
+                                    "build the model's variables in the checkpoint's dtype, or cast the checkpoint's values and save them again"))
     if result.ignored:
         findings.append(Finding("ignored", NOTE, f"{_plural(len(result.ignored), 'optimizer or counter entry')} in the checkpoint the model does not use (not restored)."))
     return findings

@@ -62,6 +62,8 @@ class Family:
     mtime: float
     scopes: list = field(default_factory=list)  # top-level scopes, when read
     entries: dict = field(default_factory=dict)  # name -> Entry of its newest member, when read (not in the JSON)
+    weights_key: str = ""  # a wrapper dict's entry holding the weights ("model_state_dict"), when read
+    whole: bool = False  # a whole pickled model (torch.save(model)), when read
 
 
 @dataclass
@@ -108,6 +110,9 @@ class VariableSet:
     safety: Safety = field(default_factory=Safety)
     notes: list = field(default_factory=list)
     loads_as: str = ""  # the load semantics: tf1-saver, torch-strict, keras, tf2-object
+    # Keras and TF2 object checkpoints load layers by position: "shifted" when the model's layers were paired
+    # with the file's by name or shape because a layer was added (load_weights would fill the wrong layers)
+    positions: str = ""
 
     def params(self) -> dict:
         return {name: e for name, e in self.entries.items() if e.kind == "param"}

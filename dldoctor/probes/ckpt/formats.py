@@ -413,6 +413,8 @@ def _torch_load(path: Path, kind: str):
         except Exception as problem:  # the pickle cannot even be scanned: corrupt, not unsafe
             text = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
             raise CkptError(f"{path}: truncated or corrupt PyTorch checkpoint ({type(problem).__name__}: {guard.clip(guard.escape(text), 200)})")
+        if not unsafe and safety.user_allowed():  # the refused globals are the ones --allow-global vouched for
+            return None, []
         unsafe = unsafe or ["<a global refused by the weights-only unpickler>"]
         return None, unsafe
     except Exception as problem:
@@ -428,8 +430,13 @@ def _static_inventory(found: VariableSet, path: Path, kind: str) -> None:
     weights_only=True refuses, and on a machine without torch."""
     try:
         tree = pickle_tensors.evaluate(pickle_tensors.main_pickle(str(path), kind))
+        whole = [(k, v) for k, v in tree.items() if isinstance(v, pickle_tensors.Call) and pickle_tensors.tensors(v)] if isinstance(tree, dict) else []
         if isinstance(tree, pickle_tensors.Call):  # a whole pickled object (torch.save(model)): named as its state_dict()
             tensors, how, key = pickle_tensors.tensors(tree), f"a whole pickled {tree.name} (torch.save(model)), not a state dict", ""
+        elif whole and not any(_tensor_count(v) for v in tree.values()):  # {"epoch": 3, "model": model}: the model, pickled whole
+            key, model = whole[0]
+            tensors, how = pickle_tensors.tensors(model), f"a whole pickled {model.name} (torch.save(model)) under ckpt[{str(key)!r}], not a state dict"
+            key = str(key)
         else:
             tensors, how, key = find_state_dict(tree)
     except Exception:  # a pickle the symbolic walk cannot follow: the scan's verdict stands alone
@@ -510,6 +517,11 @@ def read_torch(path: Path, kind: str) -> VariableSet:
     obj, unsafe = _torch_load(path, kind)
     if unsafe:
         found.safety = Safety(False, unsafe, safety.describe_globals(unsafe))
+        return found
+    if obj is None:  # safe by --allow-global, which this process cannot hand to torch without importing them
+        _static_inventory(found, path, kind)
+        found.notes.append("it needs the globals allowed with --allow-global: the tensors are listed from the file's pickle "
+                           "opcodes (nothing was unpickled); loading it needs torch.serialization.add_safe_globals with them")
         return found
     try:
         tensors, how, key = find_state_dict(obj)
@@ -592,7 +604,9 @@ def entries_from_h5(handle) -> tuple[dict, bool]:
             for weight in group.attrs.get("weight_names", []):
                 weight = weight.decode() if isinstance(weight, bytes) else str(weight)
                 data = group[weight]
-                name = f"{layer}/{weight[:-2] if weight.endswith(':0') else weight}"
+                own = weight[:-2] if weight.endswith(":0") else weight
+                own = own[len(layer) + 1:] if own.startswith(f"{layer}/") else own  # `conv1/kernel:0` in layer conv1
+                name = f"{layer}/{own}"
                 entries[name] = Entry(name, tuple(data.shape), str(data.dtype))
         optimizer = "optimizer_weights" in handle
         return entries, optimizer

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -172,6 +173,92 @@ def _object_names(model, root: str, entries: dict) -> dict:
         if isinstance(path, str) and path:
             names[key] = f"{root}/{path}" if root else path
     return names if len(set(names.values())) == len(names) else {}
+
+
+def _layer_of(name: str) -> tuple[str, str]:
+    """`conv2d_1/vars/0` -> (`conv2d_1`, `vars/0`); `model/_operations/2/_kernel` -> (`model/_operations/2`, `_kernel`)."""
+    if "/vars/" in name:
+        layer, _, rest = name.rpartition("/vars/")
+        return layer, "vars/" + rest
+    layer, _, rest = name.rpartition("/")
+    return layer, rest
+
+
+def _layers(entries: dict) -> dict:
+    """layer -> [entry names], in the order the file or the model holds them."""
+    layers: dict = {}
+    for name, entry in entries.items():
+        if entry.kind == "param":
+            layers.setdefault(_layer_of(name)[0], []).append(name)
+    return layers
+
+
+def _signature(layer: str, names: list, entries: dict) -> tuple:
+    kind = re.sub(r"_\d+$", "", layer) if "/" not in layer else ""  # Keras 3 names a layer's state by its class
+    return (kind, tuple((_layer_of(n)[1], entries[n].shape) for n in names))
+
+
+def _relabel(found: VariableSet, pairs: dict, theirs: dict) -> None:
+    """Rename the file's entries layer by layer (file layer -> model layer in `theirs`), variable by variable in order."""
+    renamed = {}
+    ours = _layers(found.entries)
+    for name, entry in found.entries.items():
+        layer = _layer_of(name)[0]
+        if entry.kind == "param" and layer in pairs and pairs[layer] in theirs:
+            index = ours[layer].index(name)
+            target = theirs[pairs[layer]]
+            name = target[index] if index < len(target) else f"{pairs[layer]}/{_layer_of(name)[1]}"
+        renamed[name] = Entry(name, entry.shape, entry.dtype, entry.kind)
+    found.entries = renamed
+
+
+def align_positions(found: VariableSet, reference: VariableSet) -> None:
+    """Pair the file's layers with the model's the way the loader will, before names are compared.
+
+    Keras and a TF2 object checkpoint of a Keras model load layers by position, not by the names the
+    user gave them: a legacy `.h5` by the order of its layers, a Keras 3 `.keras`/`.weights.h5` by each
+    layer's class and its rank among that class, a TF2 checkpoint by the object graph's indices.
+    So a renamed layer loads, and the legacy file's names are paired with the model's by position.
+    A layer added to the model shifts every position after it: then the file's layers are paired
+    with the model's in order by what they hold (by name for a legacy file), the added layer is what
+    is left, and `found.positions` says so ("shifted", or "by-name" for a legacy file): the fix then
+    pairs the layers by name, since load_weights alone would pair them by position.
+    """
+    if reference.format != "keras-model" or found.framework not in ("keras", "tensorflow") or found.format == "tf1":
+        return
+    ours, theirs = _layers(found.entries), _layers(reference.entries)
+    if not ours or not theirs:
+        return
+    legacy = found.format == "keras-h5" and not any("/vars/" in n for n in found.entries)
+    if legacy and len(ours) == len(theirs):  # by order: the i-th layer with weights gets the file's i-th
+        _relabel(found, dict(zip(ours, theirs)), theirs)
+        return
+    if legacy:  # the layer counts differ: load_weights fails ("Layer count mismatch"); by_name=True pairs the names
+        shown = {}
+        for layer, names in theirs.items():
+            user = {reference.display.get(n, n).rpartition("/")[0] for n in names}
+            if len(user) == 1:
+                shown[user.pop()] = layer
+        pairs = {layer: shown[layer] for layer in ours if layer in shown}
+        if pairs:
+            _relabel(found, pairs, theirs)
+            found.positions = "by-name"
+        return
+    if len(theirs) <= len(ours):
+        return
+    signatures = {layer: _signature(layer, names, found.entries) for layer, names in ours.items()}
+    model_layers = list(theirs)
+    pairs, index = {}, 0
+    for layer in ours:  # the file's layers in order, each to the next model layer holding the same
+        while index < len(model_layers) and _signature(model_layers[index], theirs[model_layers[index]], reference.entries) != signatures[layer]:
+            index += 1
+        if index == len(model_layers):
+            return  # not a layer inserted: compared by position as the loader does
+        pairs[layer] = model_layers[index]
+        index += 1
+    if any(ours_layer != model_layer for ours_layer, model_layer in pairs.items()):
+        _relabel(found, pairs, theirs)
+        found.positions = "shifted"
 
 
 def apply_display(found: VariableSet, names: dict) -> None:

@@ -1,16 +1,25 @@
-"""Printing: rich text for people, `--json` for programs. No decisions are made here."""
+"""What `ckpt` shows above its checks (the checkpoint, the train dir, the inventory, the comparison), and its
+findings as the shared checks (`to_report`): text, JSON and GitHub output are the shared reporters'
+(dldoctor.verdict.reporters). No decisions are made here.
+
+Names and metadata come from the file: every line and every check's text goes through
+`guard.printable`, so a tensor named "\x1b[2K\rverdict: OK" prints as those characters.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from datetime import datetime
 
-from dldoctor.probes.ckpt.diagnosis import Diagnosis, is_selected
+from dldoctor.probes.ckpt.checks import KINDS
+from dldoctor.probes.ckpt.diagnosis import ERROR, NOTE, WARNING, Diagnosis, is_selected
 from dldoctor.probes.ckpt.facts import VariableSet
 from dldoctor.probes.ckpt.guard import human as human_bytes
+from dldoctor.probes.ckpt.guard import printable
 from dldoctor.probes.ckpt.inventory import Inventory
+from dldoctor.verdict import FAIL, OK, WARN, Check, Location, Report
+
+STATUS = {ERROR: FAIL, WARNING: WARN, NOTE: OK}
 
 FORMAT_NAMES = {
     "tf1": "TensorFlow checkpoint (TF1 name-based, Saver)",
@@ -48,7 +57,7 @@ def _describe(found: VariableSet) -> str:
 
 
 def text_lines(ckpt: VariableSet, inv: Inventory, model: VariableSet | None, diagnosis: Diagnosis) -> list[tuple[str, str]]:
-    """(style, line) pairs; style is '' or a rich style name."""
+    """(style, line) pairs above the checks, made printable; style is '' or a rich style name."""
     out: list[tuple[str, str]] = []
     add = lambda line, style="": out.append((style, line))  # noqa: E731
     shown = ckpt.train_dir.selected if ckpt.train_dir else ckpt.path
@@ -122,42 +131,38 @@ def text_lines(ckpt: VariableSet, inv: Inventory, model: VariableSet | None, dia
                     add(f"      ... {len(groups) - 8} more scopes (--json lists all)")
             for name, have, want in result.shape[:5]:
                 add(f"      {name}: {_shape(have)} in the checkpoint, {_shape(want)} in the model", "dim")
-    add("")
+    return [(style, printable(line)) for style, line in out]
+
+
+def to_report(ckpt: VariableSet, inv: Inventory, model: VariableSet | None, diagnosis: Diagnosis) -> Report:
+    """The findings as checks (error -> fail, warning -> warn, note -> ok), with what was read as the facts."""
+    location = Location(printable(ckpt.train_dir.selected if ckpt.train_dir else ckpt.path))
+    checks: list[Check] = []
+    seen: dict[str, int] = {}
     for finding in diagnosis.findings:
-        style = {"error": "bold red", "warning": "yellow", "note": "cyan"}[finding.severity]
-        add(f"{finding.severity}: {finding.message}", style)
-        if finding.fix:
-            add(f"  fix: {finding.fix}")
-    worst = {f.severity for f in diagnosis.findings}
-    verdict = "OK" if diagnosis.exit_code == 0 else "FAIL" if "error" in worst or not worst else "WARN"
-    add(f"verdict: {verdict}: {diagnosis.headline}", {"OK": "bold green", "WARN": "bold yellow"}.get(verdict, "bold red"))
-    return out
+        check_id = KINDS[finding.kind]
+        seen[check_id] = seen.get(check_id, 0) + 1
+        checks.append(Check(check_id, STATUS[finding.severity], printable(finding.message),
+                            fix=[printable(finding.fix)] if finding.fix else [],
+                            evidence={"kind": finding.kind, "entries": list(finding.entries)}, location=location,
+                            subject=None if seen[check_id] == 1 else str(seen[check_id])))
+    if not any(check.status in (FAIL, WARN) for check in checks):  # the answer itself, as a check
+        summary = ("ckpt.loads-cleanly", "loads-cleanly") if model is not None else ("ckpt.unsafe-to-load", "safe")
+        if summary[0] not in seen:
+            checks.append(Check(summary[0], OK, printable(diagnosis.headline), evidence={"kind": summary[1], "entries": []},
+                                location=location))
+    return Report("ckpt", checks, facts(ckpt, inv, model, diagnosis), printable(diagnosis.headline))
 
 
-def write_text(ckpt, inv, model, diagnosis, stream=None) -> None:
-    from rich.console import Console
-    from rich.text import Text
-
-    from dldoctor.probes.ckpt.guard import printable
-
-    console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
-    for style, line in text_lines(ckpt, inv, model, diagnosis):
-        # names and metadata come from the file: a tensor named "\x1b[2K\rverdict: OK" must
-        # print as those characters, not move the cursor or start a line of its own
-        console.print(Text(printable(line), style=style or ""))
-
-
-def to_json(ckpt: VariableSet, inv: Inventory, model: VariableSet | None, diagnosis: Diagnosis) -> dict:
+def facts(ckpt: VariableSet, inv: Inventory, model: VariableSet | None, diagnosis: Diagnosis) -> dict:
+    """What was read: the checkpoint (without its entries, which the inventory lists), the model, the comparison."""
     checkpoint = ckpt.to_json()
     checkpoint.pop("entries")
+    whole = diagnosis.to_json()
     return {
         "checkpoint": checkpoint,
         "inventory": inv.to_json(),
         "model": None if model is None else {k: v for k, v in model.to_json().items() if k in ("label", "format", "framework", "loads_as", "notes", "entries")},
-        "diagnosis": diagnosis.to_json(),
-        "exit_code": diagnosis.exit_code,
+        "comparison": whole["comparison"],
+        "groups": whole["groups"],
     }
-
-
-def write_json(ckpt, inv, model, diagnosis, stream=None) -> None:
-    (stream or sys.stdout).write(json.dumps(to_json(ckpt, inv, model, diagnosis), indent=2, default=str) + "\n")

@@ -42,6 +42,16 @@ def allow_globals(names) -> None:
         _user_allowed.add(name)
 
 
+def clear_allowed() -> None:
+    """Forget the --allow-global globals (one process running several commands, as tests do)."""
+    _user_allowed.clear()
+
+
+def user_allowed() -> frozenset:
+    """The globals allowed with --allow-global in this run."""
+    return frozenset(_user_allowed)
+
+
 def is_allowed(name: str) -> bool:
     return pickle_scan.allowed(name, _user_allowed)
 

@@ -10,7 +10,6 @@ not be scanned whole, 2 when a path does not exist.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -84,10 +83,11 @@ def verdict(path: Path) -> dict:
     return {"path": str(path), "safe": not names, "globals": names, "note": note, "what": what}
 
 
-def run(paths: list[str], as_json: bool = False, allow_global: list[str] | None = None) -> int:
+def run(paths: list[str], output_format: str = "text", allow_global: list[str] | None = None, strict: bool = False) -> int:
     if not paths:
         print("dldoctor: error: `ckpt scan` needs at least one file or directory", file=sys.stderr)
         return EXIT_USAGE
+    safety.clear_allowed()  # each run allows only what its own --allow-global names
     if allow_global:
         try:
             safety.allow_globals(allow_global)
@@ -96,21 +96,38 @@ def run(paths: list[str], as_json: bool = False, allow_global: list[str] | None 
             return EXIT_USAGE
     targets, problems = files(paths)
     results = [verdict(path) for path in targets]
-    unsafe = [r for r in results if not r["safe"]]
     missing = [p for p in problems if p.endswith("no such file or directory")]
-    if as_json:
-        print(json.dumps({"files": results, "problems": problems, "unsafe": len(unsafe)}, indent=2))
-    else:
-        for result in results:
-            shown = guard.printable(result["path"], 300)
-            if result["safe"]:
-                print(f"{shown}: safe ({guard.printable(result['what'], 200)})")
-            else:
-                print(guard.printable(f"{shown}: UNSAFE: {', '.join(result['globals'])} ({result['note']})"))
+    if output_format == "text":
         for problem in problems:
             print(f"dldoctor: error: {guard.printable(problem)}", file=sys.stderr)
-        print(f"{len(results)} file{'s' if len(results) != 1 else ''} scanned: {len(unsafe)} unsafe to load"
-              + (f" ({', '.join(guard.printable(r['path'], 200) for r in unsafe[:5])}{', ...' if len(unsafe) > 5 else ''})" if unsafe else ""))
+    from dldoctor.verdict import reporters
+
+    outcome = report(results, problems)
+    reporters.write(outcome, output_format, sys.stdout)
     if missing and not results:
         return EXIT_USAGE
-    return EXIT_FINDINGS if unsafe or problems else EXIT_CLEAN
+    return outcome.exit_code(strict)
+
+
+def report(results: list[dict], problems: list[str]):
+    """One check a file (ckpt.unsafe-to-load, about that file) and one a path that could not be scanned whole."""
+    from dldoctor.verdict import FAIL, OK, Check, Location, Report
+
+    checks = []
+    for result in results:
+        shown = guard.printable(result["path"], 300)
+        if result["safe"]:
+            title = f"{shown}: safe ({guard.printable(result['what'], 200)})"
+        else:
+            title = guard.printable(f"{shown}: UNSAFE: {', '.join(result['globals'])} ({result['note']})")
+        checks.append(Check("ckpt.unsafe-to-load", OK if result["safe"] else FAIL, title,
+                            evidence={"globals": result["globals"], "what": result["what"], "note": result["note"]},
+                            location=Location(shown), subject=shown))
+    for index, problem in enumerate(problems, 1):
+        checks.append(Check("ckpt.scan-incomplete", FAIL, guard.printable(problem), evidence={"problem": problem},
+                            subject=str(index)))
+    unsafe = [r for r in results if not r["safe"]]
+    headline = (f"{len(results)} file{'s' if len(results) != 1 else ''} scanned: {len(unsafe)} unsafe to load"
+                + (f" ({', '.join(guard.printable(r['path'], 200) for r in unsafe[:5])}{', ...' if len(unsafe) > 5 else ''})"
+                   if unsafe else ""))
+    return Report("ckpt scan", checks, {"files": results, "problems": problems, "unsafe": len(unsafe)}, headline)

@@ -1,7 +1,9 @@
-"""`dldoctor env`: verdicts on the machine (driver, GPUs, frameworks, TensorBoard, versions, port).
+"""`dldoctor env`: checks of the machine (driver, GPUs, frameworks, TensorBoard, versions, port).
 
-Module-level imports are the standard library and typer only, so registering
-this command costs `dldoctor lint` nothing; the work is imported when it runs.
+Facts (snapshot.py) -> checks (diagnosis.py) -> the shared reporters (dldoctor.verdict).
+Module-level imports are the standard library and typer (and the shared option
+definitions) only, so registering this command costs `dldoctor lint` nothing; the
+work is imported when it runs.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Optional
 
 import typer
 
-EXIT_CLEAN, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+from dldoctor.verdict import options
+
+EXIT_USAGE = options.EXIT_USAGE
 
 
 def _error(message: str) -> None:
@@ -20,7 +24,7 @@ def _error(message: str) -> None:
 
 
 def _load(path: str) -> dict:
-    """The snapshot in a `--json` document or a bare snapshot file; a usage error otherwise."""
+    """The snapshot in a saved JSON report or a bare snapshot file; a usage error otherwise."""
     from dldoctor.probes.env import snapshot as snapshots
 
     try:
@@ -43,7 +47,10 @@ def _load(path: str) -> dict:
 
 
 def env_command(
-    as_json: bool = typer.Option(False, "--json", help="Print the snapshot and the verdicts as JSON."),
+    output_format: str = options.output_format_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print the snapshot and the checks as JSON "
+                                                       "(the same as --output-format json)."),
+    strict: bool = options.strict_option(),
     from_file: Optional[str] = typer.Option(None, "--from", metavar="FILE",
                                             help="Diagnose a snapshot saved with --json instead of this machine."),
     timeout: float = typer.Option(60.0, "--timeout", min=0.1, help="Seconds each probe subprocess may take."),
@@ -52,8 +59,10 @@ def env_command(
                                        help="Rendezvous port to check (default: MASTER_PORT, else 29500)."),
 ) -> None:
     """Check this machine for deep learning: driver, GPUs, PyTorch, TensorFlow, TensorBoard, port."""
-    from dldoctor.probes.env import diagnosis, report
+    chosen = options.resolve_format(output_format, as_json)
+    from dldoctor.probes.env import diagnosis
     from dldoctor.probes.env import snapshot as snapshots
+    from dldoctor.verdict import reporters
 
     if from_file is not None:
         try:
@@ -70,13 +79,11 @@ def env_command(
         except lifetime.Interrupted as stop:
             _error(f"interrupted ({stop.name}); the probes were stopped")
             raise typer.Exit(stop.code)
-    verdicts = diagnosis.diagnose(snap)
-    if as_json:
-        print(json.dumps({"snapshot": snap, "verdicts": verdicts}, indent=2, ensure_ascii=False))
-    else:
-        p = snap.get("platform") or {}
-        source = f" (snapshot {from_file}, taken {snap.get('created')})" if from_file else ""
-        header = f"dldoctor env: {p.get('system')} {p.get('machine')}, Python {p.get('python_version')}{source}"
-        report.write(verdicts, sys.stdout, seconds=None if from_file else snap.get("seconds"), header=header)
-    sys.stdout.flush()
-    raise typer.Exit(diagnosis.exit_code(verdicts))
+    report = diagnosis.report(snap)
+    seconds = None if from_file else snap.get("seconds")
+    report.headline = report.count_text() + (f" ({seconds:.1f} s)" if isinstance(seconds, (int, float)) else "")
+    p = snap.get("platform") or {}
+    source = f" (snapshot {from_file}, taken {snap.get('created')})" if from_file else ""
+    header = f"dldoctor env: {p.get('system')} {p.get('machine')}, Python {p.get('python_version')}{source}"
+    reporters.write(report, chosen, sys.stdout, header=header)
+    raise typer.Exit(report.exit_code(strict))

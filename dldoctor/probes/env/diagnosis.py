@@ -1,9 +1,11 @@
-"""Snapshot -> verdicts. Pure functions: no I/O, no clock, no environment reads.
+"""Snapshot -> checks. Pure functions: no I/O, no clock, no environment reads.
 
-A verdict is a dict: {"id", "section", "status", "summary", "detail", "advice"}
-with status OK / WARN / FAIL / SKIP. Everything a check needs is in the
+Each check is a `dldoctor.verdict.Check` with a catalogue id (`env.driver-too-old`,
+documented in checks.py and by `dldoctor explain ID`), its subject when one
+snapshot has several of that id (`GPU 0`, `torch`, `numpy (tensorflow)`), the
+report section it belongs to, and the fix. Everything a check needs is in the
 snapshot (see snapshot.py), so a snapshot recorded on a GPU machine gives the
-same verdicts anywhere.
+same checks anywhere.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from dldoctor.probes.env import frameworks
 from dldoctor.probes.env.tested_configs import (
     MINOR_COMPAT_MINIMUM, driver_minimum, python_in_range, tf_tested, valid_version, version_tuple,
 )
+from dldoctor.verdict import FAIL, OK, SKIP, WARN, Check, Report
 
-OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
 SECTIONS = (
     "Python and platform", "NVIDIA driver", "GPUs", "PyTorch", "TensorFlow", "TensorBoard",
     "Version sanity", "Distributed",
@@ -27,18 +29,23 @@ SHARED_MEMORY_SHARE = 0.5  # other processes holding this share of a GPU's memor
 LOW_FREE_SHARE = 0.1
 
 
-def verdict(id: str, section: str, status: str, summary: str, detail: str = "", advice: Iterable[str] = ()) -> dict:
-    return {"id": id, "section": section, "status": status, "summary": summary, "detail": detail,
-            "advice": list(advice)}
+def check(id: str, subject: Optional[str], section: str, status: str, summary: str, detail: str = "",
+          advice: Iterable[str] = (), evidence: Optional[dict] = None) -> Check:
+    return Check(id, status, summary, detail, list(advice), evidence or {}, subject=subject, section=section)
 
 
-def exit_code(verdicts: list[dict]) -> int:
-    return 1 if any(v["status"] == FAIL for v in verdicts) else 0
+def exit_code(checks: list[Check], strict: bool = False) -> int:
+    return Report("env", checks).exit_code(strict)
 
 
-def diagnose(snapshot: dict) -> list[dict]:
+def report(snapshot: dict) -> Report:
+    """The whole `dldoctor env` report of a snapshot: its checks, with the snapshot as the facts."""
+    return Report("env", diagnose(snapshot), snapshot)
+
+
+def diagnose(snapshot: dict) -> list[Check]:
     """Every verdict for a snapshot, in section order."""
-    out: list[dict] = []
+    out: list[Check] = []
     for check in (platform_checks, driver_checks, gpu_checks, torch_checks, tensorflow_checks,
                   tensorboard_checks, version_checks, port_checks):
         out.extend(check(snapshot))
@@ -52,7 +59,7 @@ def _versions(snapshot: dict) -> dict:
     return snapshot.get("packages", {}).get("versions", {}) or {}
 
 
-def _gpus(snapshot: dict) -> list[dict]:
+def _gpus(snapshot: dict) -> list[Check]:
     nvml = snapshot.get("nvml") or {}
     return [g for g in nvml.get("gpus") or [] if "error" not in g] if nvml.get("status") == "ok" else []
 
@@ -61,7 +68,7 @@ def _env(snapshot: dict) -> dict:
     return snapshot.get("platform", {}).get("environment", {}) or {}
 
 
-def _other_processes(snapshot: dict, gpu: dict) -> list[dict]:
+def _other_processes(snapshot: dict, gpu: dict) -> list[Check]:
     ours = set(snapshot.get("probe_pids") or [])
     return [p for p in gpu.get("processes") or [] if p.get("pid") not in ours]
 
@@ -125,7 +132,7 @@ def _sm(capability: str) -> str:
 # --- Python and platform ---------------------------------------------------------------------
 
 
-def platform_checks(snapshot: dict) -> list[dict]:
+def platform_checks(snapshot: dict) -> list[Check]:
     section = "Python and platform"
     p = snapshot.get("platform") or {}
     if p.get("conda"):
@@ -137,13 +144,13 @@ def platform_checks(snapshot: dict) -> list[dict]:
     out = []
     summary = f"Python {p.get('python_version')} ({p.get('implementation')}, {p.get('bits')}-bit) in {where}"
     if p.get("bits") and p.get("bits") != 64:
-        out.append(verdict("platform.python", section, FAIL, summary,
+        out.append(check("env.python", None, section, FAIL, summary,
                            "PyTorch and TensorFlow publish 64-bit builds only",
                            ["install a 64-bit Python and recreate the environment"]))
     else:
         detail = "" if p.get("virtualenv") or p.get("conda") else \
             "packages go into the system interpreter; a virtualenv keeps framework versions per project"
-        out.append(verdict("platform.python", section, OK, summary, detail))
+        out.append(check("env.python", None, section, OK, summary, detail))
     osname = f"{p.get('system')} {p.get('release')} {p.get('machine')}".strip()
     detail = ""
     if p.get("wsl"):
@@ -151,14 +158,14 @@ def platform_checks(snapshot: dict) -> list[dict]:
         detail = "under WSL2 the NVIDIA driver is the Windows one: do not install a Linux driver inside WSL"
     elif p.get("system") == "Darwin":
         detail = "macOS has no CUDA: PyTorch uses MPS, TensorFlow needs tensorflow-metal for the GPU"
-    out.append(verdict("platform.os", section, OK, osname, detail))
+    out.append(check("env.os", None, section, OK, osname, detail))
     return out
 
 
 # --- NVIDIA driver ---------------------------------------------------------------------------
 
 
-def driver_checks(snapshot: dict) -> list[dict]:
+def driver_checks(snapshot: dict) -> list[Check]:
     section = "NVIDIA driver"
     nvml = snapshot.get("nvml") or {}
     status = nvml.get("status")
@@ -166,41 +173,41 @@ def driver_checks(snapshot: dict) -> list[dict]:
     if status == "ok":
         cuda = nvml.get("cuda_driver_version")
         summary = f"driver {nvml.get('driver_version')}" + (f", supports CUDA ≤ {cuda}" if cuda else "")
-        return [verdict("nvidia.driver", section, OK, summary, f"NVML {nvml.get('nvml_version')}")]
+        return [check("env.nvidia-driver", None, section, OK, summary, f"NVML {nvml.get('nvml_version')}")]
     if status == "library_not_found":
-        return [verdict("nvidia.driver", section, SKIP, "no NVIDIA driver: CPU only",
+        return [check("env.nvidia-driver", None, section, SKIP, "no NVIDIA driver: CPU only",
                         "libnvidia-ml (NVML) not found: GPU checks skipped; if this machine has an NVIDIA GPU, "
                         "install its driver (`nvidia-smi` must work)")]
     if status == "not_installed":
-        return [verdict("nvidia.driver", section, SKIP, "pynvml not installed: NVIDIA driver and GPUs not inspected",
+        return [check("env.nvidia-driver", None, section, SKIP, "pynvml not installed: NVIDIA driver and GPUs not inspected",
                         error, ["pip install nvidia-ml-py"])]
     if status == "skipped":
-        return [verdict("nvidia.driver", section, SKIP, "not probed")]
+        return [check("env.nvidia-driver", None, section, SKIP, "not probed")]
     if status == "driver_not_loaded":
-        return [verdict("nvidia.driver", section, FAIL, "NVIDIA driver installed but not loaded",
+        return [check("env.nvidia-driver", None, section, FAIL, "NVIDIA driver installed but not loaded",
                         f"NVML: {error}",
                         ["`lsmod | grep nvidia` shows whether the kernel module is loaded; "
                          "`sudo modprobe nvidia` loads it and `dmesg | grep -i nvidia` says why it failed",
                          "after a kernel upgrade, reinstall the driver (or its DKMS module) for the running kernel",
                          "with Secure Boot on, the module must be signed (or Secure Boot disabled)"])]
     if status == "version_mismatch":
-        return [verdict("nvidia.driver", section, FAIL,
+        return [check("env.nvidia-driver", None, section, FAIL,
                         "NVIDIA driver/library version mismatch: the driver was upgraded but the old kernel module is loaded",
                         f"NVML: {error}",
                         ["reboot", "or reload the modules: `sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia "
                                    "&& sudo modprobe nvidia` (stop every GPU process first)"])]
     if status == "no_permission":
-        return [verdict("nvidia.driver", section, FAIL, "no permission to use the NVIDIA driver", f"NVML: {error}",
+        return [check("env.nvidia-driver", None, section, FAIL, "no permission to use the NVIDIA driver", f"NVML: {error}",
                         ["check the permissions of /dev/nvidia*; add the user to the group that owns them"])]
     if status == "library_too_old":
-        return [verdict("nvidia.driver", section, WARN, "the NVML library is older than pynvml expects",
+        return [check("env.nvidia-driver", None, section, WARN, "the NVML library is older than pynvml expects",
                         f"NVML: {error}", ["update the NVIDIA driver, or install an older nvidia-ml-py"])]
     if status == "probe_timeout":
-        return [verdict("nvidia.driver", section, FAIL,
+        return [check("env.nvidia-driver", None, section, FAIL,
                         f"NVML did not answer within {snapshot.get('timeout')} s: the driver may be hung", error,
                         ["run `nvidia-smi`; if it hangs too, look for Xid errors: `dmesg | grep -i -e nvrm -e xid`",
                          "a GPU that fell off the bus needs a reboot"])]
-    return [verdict("nvidia.driver", section, FAIL, f"NVML query failed ({status})",
+    return [check("env.nvidia-driver", None, section, FAIL, f"NVML query failed ({status})",
                     "\n".join(filter(None, [error, _last_lines(nvml.get("stderr_tail", ""))])),
                     ["run `nvidia-smi` to see whether the driver answers"])]
 
@@ -208,26 +215,26 @@ def driver_checks(snapshot: dict) -> list[dict]:
 # --- GPUs --------------------------------------------------------------------------------------
 
 
-def gpu_checks(snapshot: dict) -> list[dict]:
+def gpu_checks(snapshot: dict) -> list[Check]:
     section = "GPUs"
     nvml = snapshot.get("nvml") or {}
     if nvml.get("status") != "ok":
-        return [verdict("gpu", section, SKIP, "no GPU to check" if nvml.get("status") == "library_not_found"
+        return [check("env.gpu", None, section, SKIP, "no GPU to check" if nvml.get("status") == "library_not_found"
                         else "GPUs not inspected (see NVIDIA driver)")]
     gpus = nvml.get("gpus") or []
     if not gpus:
-        return [verdict("gpu", section, WARN, "the driver is loaded but reports no GPU", "",
+        return [check("env.gpu", None, section, WARN, "the driver is loaded but reports no GPU", "",
                         ["`nvidia-smi -L` lists the GPUs; in a container, start it with `--gpus all`"])]
     out = []
     visible = _env(snapshot).get("CUDA_VISIBLE_DEVICES")
     if visible is not None and visible.strip() in ("", "-1", "NoDevFiles"):
-        out.append(verdict("gpu.visible", section, WARN, f"CUDA_VISIBLE_DEVICES={visible!r} hides every GPU from CUDA",
+        out.append(check("env.gpus-hidden", None, section, WARN, f"CUDA_VISIBLE_DEVICES={visible!r} hides every GPU from CUDA",
                            "", ["unset CUDA_VISIBLE_DEVICES, or list the GPUs to use (e.g. CUDA_VISIBLE_DEVICES=0)"]))
     for gpu in gpus:
         index = gpu.get("index")
         prefix = f"GPU {index}"
         if "error" in gpu:
-            out.append(verdict(f"gpu.{index}", section, FAIL, f"{prefix}: NVML cannot query it", gpu["error"],
+            out.append(check("env.gpu", f"GPU {index}", section, FAIL, f"{prefix}: NVML cannot query it", gpu["error"],
                                ["`dmesg | grep -i xid` shows driver errors; a lost GPU needs a reboot"]))
             continue
         total, used, free = gpu.get("memory_total_mib"), gpu.get("memory_used_mib"), gpu.get("memory_free_mib")
@@ -242,13 +249,13 @@ def gpu_checks(snapshot: dict) -> list[dict]:
             details.append("persistence mode off (the first CUDA call pays driver start-up; `sudo nvidia-smi -pm 1`)")
         if gpu.get("temperature_c") is not None:
             details.append(f"{gpu['temperature_c']} °C")
-        out.append(verdict(f"gpu.{index}", section, OK, summary, "; ".join(details)))
+        out.append(check("env.gpu", f"GPU {index}", section, OK, summary, "; ".join(details)))
         out.extend(_memory_verdicts(snapshot, gpu, gpus, others))
         out.extend(_health_verdicts(gpu))
     return out
 
 
-def _memory_verdicts(snapshot: dict, gpu: dict, gpus: list[dict], others: list[dict]) -> list[dict]:
+def _memory_verdicts(snapshot: dict, gpu: dict, gpus: list[dict], others: list[dict]) -> list[Check]:
     index = gpu.get("index")
     total, free = gpu.get("memory_total_mib") or 0, gpu.get("memory_free_mib")
     if not total:
@@ -261,7 +268,7 @@ def _memory_verdicts(snapshot: dict, gpu: dict, gpus: list[dict], others: list[d
     low_free = free_for_user is not None and free_for_user < LOW_FREE_SHARE * total
     if held < SHARED_MEMORY_SHARE * total and not (low_free and others):
         if low_free:  # memory taken by processes NVML cannot show (another container, another user)
-            return [verdict(f"gpu.{index}.memory", "GPUs", WARN,
+            return [check("env.gpu-memory-shared", f"GPU {index}", "GPUs", WARN,
                             f"GPU {index}: only {free} MiB of {total} MiB free, by processes not visible from here",
                             "", ["`nvidia-smi` on the host shows who holds it"])]
         return []
@@ -278,37 +285,40 @@ def _memory_verdicts(snapshot: dict, gpu: dict, gpus: list[dict], others: list[d
         advice.append(f"use a freer GPU: CUDA_VISIBLE_DEVICES={freest.get('index')} "
                       f"({freest.get('memory_free_mib')} MiB free)")
     advice.append(f"or stop the process if it is a leftover run: kill {top[0].get('pid')}")
-    return [verdict(f"gpu.{index}.memory", "GPUs", WARN,
+    return [check("env.gpu-memory-shared", f"GPU {index}", "GPUs", WARN,
                     f"GPU {index}: other processes hold {held} MiB of {total} MiB: {names}",
-                    f"{free} MiB free", advice)]
+                    f"{free} MiB free", advice,
+                    {"gpu": index, "held_mib": held, "total_mib": total, "free_mib": free,
+                     "pids": [p.get("pid") for p in top]})]
 
 
-def _health_verdicts(gpu: dict) -> list[dict]:
+def _health_verdicts(gpu: dict) -> list[Check]:
     index = gpu.get("index")
     out = []
     volatile = gpu.get("ecc_uncorrected_volatile") or 0
     aggregate = gpu.get("ecc_uncorrected_aggregate") or 0
     if volatile > 0:
-        out.append(verdict(f"gpu.{index}.ecc", "GPUs", FAIL,
+        out.append(check("env.gpu-ecc-errors", f"GPU {index}", "GPUs", FAIL,
                            f"GPU {index}: {volatile} uncorrectable ECC memory errors since the driver loaded",
                            f"lifetime total: {aggregate}",
                            ["results computed on this GPU may be corrupt: drain jobs from it",
                             f"reset the GPU (`sudo nvidia-smi -r -i {index}`) or reboot; if the errors come back, "
-                            "the board needs replacing"]))
+                            "the board needs replacing"], {"gpu": index, "volatile": volatile, "aggregate": aggregate}))
     elif aggregate > 0:
-        out.append(verdict(f"gpu.{index}.ecc", "GPUs", WARN,
+        out.append(check("env.gpu-ecc-errors", f"GPU {index}", "GPUs", WARN,
                            f"GPU {index}: {aggregate} uncorrectable ECC memory errors over its lifetime", "",
-                           ["watch `nvidia-smi -q -d ECC`; rising counts mean the board is failing"]))
+                           ["watch `nvidia-smi -q -d ECC`; rising counts mean the board is failing"],
+                           {"gpu": index, "volatile": volatile, "aggregate": aggregate}))
     if gpu.get("remapped_rows_failure"):
-        out.append(verdict(f"gpu.{index}.remap", "GPUs", FAIL, f"GPU {index}: memory row remapping failed", "",
+        out.append(check("env.gpu-bad-memory", f"GPU {index}", "GPUs", FAIL, f"GPU {index}: memory row remapping failed", "",
                            ["the GPU cannot retire its bad memory any more: replace the board"]))
     elif gpu.get("retired_pages_pending") or gpu.get("remapped_rows_pending"):
-        out.append(verdict(f"gpu.{index}.pages", "GPUs", WARN,
+        out.append(check("env.gpu-bad-memory", f"GPU {index}", "GPUs", WARN,
                            f"GPU {index}: bad memory is waiting to be retired/remapped", "",
                            [f"reset the GPU (`sudo nvidia-smi -r -i {index}`) or reboot to apply it"]))
     bad = [reason for reason in gpu.get("throttle_reasons") or [] if reason in BAD_THROTTLE]
     if bad:
-        out.append(verdict(f"gpu.{index}.throttle", "GPUs", WARN,
+        out.append(check("env.gpu-throttled", f"GPU {index}", "GPUs", WARN,
                            f"GPU {index}: clocks slowed down ({', '.join(bad)})", "",
                            ["check cooling (fans, airflow, temperature) and the power supply",
                             "`nvidia-smi -q -d PERFORMANCE` shows the reasons over time"]))
@@ -319,7 +329,7 @@ def _health_verdicts(gpu: dict) -> list[dict]:
 
 
 def _probe_failure(snapshot: dict, framework: str, section: str, name: str, probe: dict,
-                   installed: Optional[str]) -> Optional[list[dict]]:
+                   installed: Optional[str]) -> Optional[list[Check]]:
     """Verdicts for a probe that did not give facts (or gave an import error); None if it did."""
     vid = f"{framework}.import"
     outcome = probe.get("outcome")
@@ -327,10 +337,10 @@ def _probe_failure(snapshot: dict, framework: str, section: str, name: str, prob
     if outcome == "skipped":
         reason = probe.get("reason", "")
         if installed:
-            return [verdict(vid, section, SKIP, f"{shown} installed (import not tried: {reason})")]
-        return [verdict(vid, section, SKIP, f"{name} not installed")]
+            return [check("env.framework-import", framework, section, SKIP, f"{shown} installed (import not tried: {reason})")]
+        return [check("env.framework-import", framework, section, SKIP, f"{name} not installed")]
     if outcome == "timeout":
-        return [verdict(vid, section, FAIL, f"import {framework} did not finish within {snapshot.get('timeout')} s",
+        return [check("env.framework-import", framework, section, FAIL, f"import {framework} did not finish within {snapshot.get('timeout')} s",
                         "\n".join(filter(None, [probe.get("error"), _last_lines(probe.get("stderr_tail", ""))])),
                         ["a hung import is usually a hung driver or a slow network filesystem: "
                          f"`python -X importtime -c \"import {framework}\"` shows where it stops",
@@ -338,9 +348,9 @@ def _probe_failure(snapshot: dict, framework: str, section: str, name: str, prob
                          "on a slow machine, raise --timeout"])]
     if outcome == "crashed":
         what, advice = frameworks.explain_crash(framework, probe.get("signal", "?"), probe.get("stderr_tail", ""))
-        return [verdict(vid, section, FAIL, what, _last_lines(probe.get("stderr_tail", ""), 8), advice)]
+        return [check("env.framework-import", framework, section, FAIL, what, _last_lines(probe.get("stderr_tail", ""), 8), advice)]
     if outcome != "ok":
-        return [verdict(vid, section, FAIL, f"the {name} probe failed: {probe.get('error')}",
+        return [check("env.framework-import", framework, section, FAIL, f"the {name} probe failed: {probe.get('error')}",
                         _last_lines(probe.get("stderr_tail", "") or probe.get("stdout_tail", "")),
                         [f"run `python -c \"import {framework}\"` to see the error"])]
     facts = probe.get("facts") or {}
@@ -350,15 +360,15 @@ def _probe_failure(snapshot: dict, framework: str, section: str, name: str, prob
     message = f"{error.get('type')}: {error.get('message')}"
     if error.get("type") == "ModuleNotFoundError" and f"'{framework}'" in (error.get("message") or "") \
             and not installed:
-        return [verdict(vid, section, SKIP, f"{name} not installed")]
+        return [check("env.framework-import", framework, section, SKIP, f"{name} not installed")]
     what, advice = frameworks.explain_import_error(framework, f"{message}\n{error.get('traceback', '')}")
     if probe.get("interpreter"):
         what += f" (probed with {probe['interpreter']})"
-    return [verdict(vid, section, FAIL, f"import {framework} fails: {message}", what, advice)]
+    return [check("env.framework-import", framework, section, FAIL, f"import {framework} fails: {message}", what, advice)]
 
 
 def _driver_vs_build(snapshot: dict, framework: str, section: str, name: str, build_cuda: Optional[str],
-                     works: bool, evidence: str = "") -> list[dict]:
+                     works: bool, evidence: str = "") -> list[Check]:
     """FAIL when the driver's CUDA is older than the framework's CUDA build.
 
     Within one CUDA major version a framework that still sees its GPUs (`works`)
@@ -370,21 +380,23 @@ def _driver_vs_build(snapshot: dict, framework: str, section: str, name: str, bu
         return []
     build, driver = version_tuple(build_cuda)[:2], version_tuple(driver_cuda)[:2]
     if not build or not driver or driver >= build:
-        return [verdict(f"{framework}.driver", section, OK,
+        return [check("env.driver-too-old", framework, section, OK,
                         f"driver supports CUDA {_mm(driver_cuda)} ≥ the build's CUDA {_mm(build_cuda)}")]
     need = driver_minimum(build_cuda)
     advice = [f"update the NVIDIA driver to ≥ {need} (CUDA {_mm(build_cuda)}'s minimum on Linux)" if need
               else "update the NVIDIA driver",
               f"or install a {name} build for CUDA ≤ {_mm(driver_cuda)}"]
+    facts = {"framework": framework, "driver": nvml.get("driver_version"), "driver_cuda": driver_cuda,
+             "build_cuda": build_cuda, "minimum_driver": need}
     summary = (f"driver {nvml.get('driver_version')} supports CUDA ≤ {_mm(driver_cuda)}, "
                f"but {name} was built for CUDA {_mm(build_cuda)}")
     compat = MINOR_COMPAT_MINIMUM.get(build[0])
     if driver[0] == build[0] and works:
-        return [verdict(f"{framework}.driver", section, WARN, summary,
+        return [check("env.driver-too-old", framework, section, WARN, summary,
                         "it runs through CUDA minor version compatibility"
                         + (f" (drivers ≥ {compat})" if compat else "")
-                        + ", but code that needs the newer driver (PTX JIT) fails", advice)]
-    return [verdict(f"{framework}.driver", section, FAIL, summary, evidence, advice)]
+                        + ", but code that needs the newer driver (PTX JIT) fails", advice, facts)]
+    return [check("env.driver-too-old", framework, section, FAIL, summary, evidence, advice, facts)]
 
 
 def _arch_advice(capability: str, name: str) -> list[str]:
@@ -438,21 +450,21 @@ def _smoke_advice(error: str, snapshot: dict, index: int, framework: str) -> tup
 
 
 def _smoke_verdicts(snapshot: dict, framework: str, section: str, results: Optional[list[dict]],
-                    stderr: str = "") -> list[dict]:
+                    stderr: str = "") -> list[Check]:
     """Verdicts of the matmul smoke test; `stderr` adds the C++ log lines (TensorFlow logs the cuBLAS status there)."""
     if results is None:
         return []
     logged = [line.strip() for line in (stderr or "").splitlines() if "CUBLAS_STATUS_" in line or "cublas" in line.lower()]
     failed = [r for r in results if not r.get("ok")]
     if not failed:
-        return [verdict(f"{framework}.smoke", section, OK, f"cuBLAS smoke test (matmul) passed on {len(results)} GPU(s)")]
+        return [check("env.cublas-smoke-test", framework, section, OK, f"cuBLAS smoke test (matmul) passed on {len(results)} GPU(s)")]
     out = []
     for result in failed:
         index = result.get("device")
         error = result.get("error") or ""
         what, advice = _smoke_advice("\n".join([error, *logged]), snapshot, index, framework)
         detail = "\n".join([*logged[-3:], what]) if logged else what
-        out.append(verdict(f"{framework}.smoke.{index}", section, FAIL,
+        out.append(check("env.cublas-smoke-test", f"{framework}, GPU {index}", section, FAIL,
                            f"cuBLAS smoke test on GPU {index} failed: {_first_line(error)}", detail, advice))
     return out
 
@@ -465,7 +477,7 @@ def _first_line(text: Optional[str]) -> str:
 # --- PyTorch -----------------------------------------------------------------------------------
 
 
-def torch_checks(snapshot: dict) -> list[dict]:
+def torch_checks(snapshot: dict) -> list[Check]:
     section, name = "PyTorch", "torch"
     installed = _versions(snapshot).get("torch")
     probe = (snapshot.get("torch") or {}).get("probe") or {"outcome": "skipped", "reason": "not probed"}
@@ -485,9 +497,9 @@ def torch_checks(snapshot: dict) -> list[dict]:
     summary = f"torch {f.get('version')}: {build}"
     if cuda or hip:
         summary += f", {f.get('device_count') or 0} GPU(s) visible" if available else ", torch.cuda.is_available() is False"
-    out = [verdict("torch.build", section, OK, summary)]
+    out = [check("env.torch-build", None, section, OK, summary)]
     if installed and f.get("version") and installed != f.get("version"):
-        out.append(verdict("torch.shadowed", section, WARN,
+        out.append(check("env.torch-shadowed", None, section, WARN,
                            f"the installed torch is {installed}, but `import torch` loads {f.get('version')}",
                            f.get("file") or "",
                            ["another copy of torch comes first on sys.path (PYTHONPATH, a local torch/ folder, "
@@ -497,7 +509,7 @@ def torch_checks(snapshot: dict) -> list[dict]:
         return out + _smoke_verdicts(snapshot, "torch", section, f.get("smoke"))
     if not cuda and not hip:
         driver_cuda = (snapshot.get("nvml") or {}).get("cuda_driver_version")
-        out.append(verdict("torch.cpu_wheel", section, FAIL,
+        out.append(check("env.torch-cpu-wheel", None, section, FAIL,
                            f"CPU-only torch build on a machine with {len(gpus)} NVIDIA GPU(s)",
                            f"torch {f.get('version')} has no CUDA (torch.version.cuda is None): training runs on the CPU",
                            ["`pip uninstall torch`, then install the CUDA build"
@@ -508,7 +520,7 @@ def torch_checks(snapshot: dict) -> list[dict]:
     smoke = f.get("smoke")
     driver = _driver_vs_build(snapshot, "torch", section, name, cuda, bool(available), warnings_text)
     out += driver
-    driver_failed = any(v["status"] == FAIL for v in driver)
+    driver_failed = any(v.status == FAIL for v in driver)
     arch_list = f.get("arch_list") or []
     arch_failed = False
     if arch_list and cuda:
@@ -516,19 +528,19 @@ def torch_checks(snapshot: dict) -> list[dict]:
             capability = gpu.get("compute_capability")
             if capability and not arch_supported(arch_list, capability):
                 arch_failed = True
-                out.append(verdict(f"torch.arch.{gpu.get('index')}", section, FAIL,
+                out.append(check("env.gpu-arch-unsupported", f"torch, GPU {gpu.get('index')}", section, FAIL,
                                    f"GPU {gpu.get('index')} ({gpu.get('name')}, {_sm(capability)}) has no kernels "
                                    f"in this torch build: \"{_sm(capability)} is not compatible with the current "
                                    "PyTorch installation\"",
                                    f"torch.cuda.get_arch_list(): {' '.join(arch_list)}",
                                    _arch_advice(capability, "torch")))
         if not arch_failed:
-            out.append(verdict("torch.arch", section, OK,
+            out.append(check("env.gpu-arch-unsupported", "torch", section, OK,
                                f"the build has kernels for every GPU ({', '.join(sorted({_sm(g.get('compute_capability') or '') for g in gpus}))})"))
     if not available and not driver_failed:
         visible = _env(snapshot).get("CUDA_VISIBLE_DEVICES")
         hint = [f"CUDA_VISIBLE_DEVICES={visible!r} hides the GPUs"] if visible is not None and not visible.strip(" -1") else []
-        out.append(verdict("torch.cuda", section, FAIL,
+        out.append(check("env.torch-cuda-unavailable", None, section, FAIL,
                            f"torch.cuda.is_available() is False although {len(gpus)} GPU(s) are present",
                            "\n".join(filter(None, [warnings_text, (f.get("errors") or {}).get("cuda_available")])),
                            hint + ["run `python -c \"import torch; torch.cuda.init()\"` to see CUDA's own error",
@@ -541,7 +553,7 @@ def torch_checks(snapshot: dict) -> list[dict]:
 # --- TensorFlow --------------------------------------------------------------------------------
 
 
-def tensorflow_checks(snapshot: dict) -> list[dict]:
+def tensorflow_checks(snapshot: dict) -> list[Check]:
     section, name = "TensorFlow", "TensorFlow"
     versions = _versions(snapshot)
     dist = frameworks.tf_distribution(versions)
@@ -560,12 +572,12 @@ def tensorflow_checks(snapshot: dict) -> list[dict]:
     summary = f"TensorFlow {f.get('version')}" + (f" ({dist})" if dist else "") + f": {build}"
     if is_cuda:
         summary += f", {len(visible)} GPU(s) visible"
-    out = [verdict("tensorflow.build", section, OK, summary)]
+    out = [check("env.tensorflow-build", None, section, OK, summary)]
     out += _tested_config_verdicts(snapshot, f.get("version"), info)
     if not gpus:
         return out + _smoke_verdicts(snapshot, "tensorflow", section, f.get("smoke"))
     if not is_cuda:
-        out.append(verdict("tensorflow.cpu_build", section, WARN,
+        out.append(check("env.tensorflow-cpu-build", None, section, WARN,
                            f"CPU-only TensorFlow build on a machine with {len(gpus)} NVIDIA GPU(s)",
                            f"{dist or 'tensorflow'} {f.get('version')} cannot use the GPUs",
                            ["on Linux: `pip install tensorflow[and-cuda]` (and uninstall tensorflow-cpu)",
@@ -574,7 +586,7 @@ def tensorflow_checks(snapshot: dict) -> list[dict]:
     smoke = f.get("smoke")
     driver = _driver_vs_build(snapshot, "tensorflow", section, name, cuda, bool(visible))
     out += driver
-    if not visible and not any(v["status"] == FAIL for v in driver):
+    if not visible and not any(v.status == FAIL for v in driver):
         stderr = (probe.get("stderr_tail") or "")
         dlopen = [line.strip() for line in stderr.splitlines()
                   if "Could not load dynamic library" in line or "Cannot dlopen" in line
@@ -584,7 +596,7 @@ def tensorflow_checks(snapshot: dict) -> list[dict]:
         if row:
             advice.append(f"or install CUDA {row.cuda} and cuDNN {row.cudnn} (TensorFlow {_mm(f.get('version'))}'s "
                           "tested configuration) and put them on LD_LIBRARY_PATH")
-        out.append(verdict("tensorflow.gpus", section, FAIL,
+        out.append(check("env.tensorflow-no-gpu", None, section, FAIL,
                            f"TensorFlow sees no GPU although {len(gpus)} are present",
                            "\n".join(dlopen[-6:]), advice))
     capabilities = [c for c in info.get("cuda_compute_capabilities") or [] if isinstance(c, str)]
@@ -592,7 +604,7 @@ def tensorflow_checks(snapshot: dict) -> list[dict]:
         for gpu in gpus:
             capability = gpu.get("compute_capability")
             if capability and not arch_supported(capabilities, capability):
-                out.append(verdict(f"tensorflow.arch.{gpu.get('index')}", section, FAIL,
+                out.append(check("env.gpu-arch-unsupported", f"tensorflow, GPU {gpu.get('index')}", section, FAIL,
                                    f"GPU {gpu.get('index')} ({gpu.get('name')}, {_sm(capability)}) is not among "
                                    "the compute capabilities this TensorFlow build supports",
                                    f"build: {' '.join(capabilities)}", _arch_advice(capability, "TensorFlow")))
@@ -601,13 +613,13 @@ def tensorflow_checks(snapshot: dict) -> list[dict]:
     return out
 
 
-def _tested_config_verdicts(snapshot: dict, version: Optional[str], info: Optional[dict]) -> list[dict]:
+def _tested_config_verdicts(snapshot: dict, version: Optional[str], info: Optional[dict]) -> list[Check]:
     section = "TensorFlow"
     if not version:
         return []
     row = tf_tested(version)
     if row is None:
-        return [verdict("tensorflow.tested", section, SKIP,
+        return [check("env.tensorflow-tested-config", None, section, SKIP,
                         f"no tested build configuration known for TensorFlow {_mm(version)} "
                         f"(dldoctor's table: {frameworks_table_range()})")]
     python = (snapshot.get("platform") or {}).get("python_version") or ""
@@ -622,13 +634,13 @@ def _tested_config_verdicts(snapshot: dict, version: Optional[str], info: Option
             problems.append(f"built with cuDNN {cudnn}, tested with cuDNN {row.cudnn}")
     tested = f"Python {row.python}, CUDA {row.cuda}, cuDNN {row.cudnn}"
     if problems:
-        return [verdict("tensorflow.tested", section, WARN, "; ".join(problems),
+        return [check("env.tensorflow-tested-config", None, section, WARN, "; ".join(problems),
                         f"TensorFlow {row.version} tested configuration: {tested}",
                         [f"use a Python in {row.python} (a new virtualenv), or a TensorFlow release tested with this one"
                          if any(p.startswith("Python") for p in problems) else
                          f"for GPU use, install CUDA {row.cuda} and cuDNN {row.cudnn}, or a stock TensorFlow build"])]
     shown = tested if info and info.get("is_cuda_build") else f"Python {row.python}"
-    return [verdict("tensorflow.tested", section, OK,
+    return [check("env.tensorflow-tested-config", None, section, OK,
                     f"matches TensorFlow {_mm(version)}'s tested configuration ({shown})")]
 
 
@@ -637,22 +649,22 @@ def frameworks_table_range() -> str:
     return f"{TF_TESTED[-1].version} to {TF_TESTED[0].version}"
 
 
-def _allow_growth_verdict(snapshot: dict, gpus: list[dict]) -> dict:
+def _allow_growth_verdict(snapshot: dict, gpus: list[dict]) -> Check:
     section = "TensorFlow"
     value = (_env(snapshot).get("TF_FORCE_GPU_ALLOW_GROWTH") or "").strip().lower()
     if value == "true":
-        return verdict("tensorflow.allow_growth", section, OK,
+        return check("env.tensorflow-allow-growth", None, section, OK,
                        "TF_FORCE_GPU_ALLOW_GROWTH=true: TensorFlow takes GPU memory as it needs it")
     shared = [g for g in gpus if _other_processes(snapshot, g)]
     if shared:
-        return verdict("tensorflow.allow_growth", section, WARN,
+        return check("env.tensorflow-allow-growth", None, section, WARN,
                        "TensorFlow will map nearly all free GPU memory at start, on GPUs other processes use "
                        f"({', '.join('GPU ' + str(g.get('index')) for g in shared)})",
                        "then cuBLAS fails: \"failed to create cublas handle: CUBLAS_STATUS_ALLOC_FAILED\"",
                        ["export TF_FORCE_GPU_ALLOW_GROWTH=true",
                         "or in code: config.gpu_options.allow_growth = True (TF1) / "
                         "tf.config.experimental.set_memory_growth(gpu, True) for each GPU (TF2)"])
-    return verdict("tensorflow.allow_growth", section, OK,
+    return check("env.tensorflow-allow-growth", None, section, OK,
                    "TensorFlow preallocates GPU memory (the default); set TF_FORCE_GPU_ALLOW_GROWTH=true "
                    "when GPUs are shared")
 
@@ -660,7 +672,7 @@ def _allow_growth_verdict(snapshot: dict, gpus: list[dict]) -> dict:
 # --- TensorBoard -------------------------------------------------------------------------------
 
 
-def tensorboard_checks(snapshot: dict) -> list[dict]:
+def tensorboard_checks(snapshot: dict) -> list[Check]:
     section = "TensorBoard"
     packages = snapshot.get("packages") or {}
     versions = _versions(snapshot)
@@ -674,35 +686,35 @@ def tensorboard_checks(snapshot: dict) -> list[dict]:
     facts = probe.get("facts") or {} if probe.get("outcome") == "ok" else {}
     out = []
     if legacy and tb_version:
-        out.append(verdict("tensorboard.legacy", section, WARN,
+        out.append(check("env.tensorboard-legacy", None, section, WARN,
                            f"both tensorflow-tensorboard {legacy} (the old name) and tensorboard {tb_version} are installed",
                            "they write the same `tensorboard` package and break each other: "
                            "\"No module named 'tensorboard.main'\"",
                            ["pip uninstall -y tensorflow-tensorboard tensorboard && pip install tensorboard"]))
     if not tb_version and not legacy and not facts.get("installed"):
         if not dist:
-            return [verdict("tensorboard", section, SKIP, "TensorBoard not installed")]
+            return [check("env.tensorboard", None, section, SKIP, "TensorBoard not installed")]
         if spec is not None:
-            return [verdict("tensorboard", section, FAIL,
+            return [check("env.tensorboard", None, section, FAIL,
                             f"TensorFlow {tf_version} requires tensorboard{spec}, which is not installed",
                             "the `tensorboard` command fails", [f"pip install \"tensorboard{spec}\""])]
-        return [verdict("tensorboard", section, SKIP,
+        return [check("env.tensorboard", None, section, SKIP,
                         f"TensorBoard not installed (TensorFlow {tf_version} does not install it)", "",
                         ["pip install tensorboard, to view training logs"])]
     version = tb_version or legacy or facts.get("version")
     if probe.get("outcome") == "ok" and facts.get("import_error"):
-        out.append(verdict("tensorboard", section, FAIL, f"import tensorboard fails: {facts['import_error']}", "",
+        out.append(check("env.tensorboard", None, section, FAIL, f"import tensorboard fails: {facts['import_error']}", "",
                            ["pip install --force-reinstall tensorboard"]))
         return out
     if probe.get("outcome") == "ok" and facts.get("main_importable") is False:
-        out.append(verdict("tensorboard", section, FAIL,
+        out.append(check("env.tensorboard", None, section, FAIL,
                            f"TensorBoard {version} cannot start: {facts.get('main_error')}",
                            _last_lines(facts.get("main_traceback", ""), 4),
                            ["pip install --force-reinstall tensorboard",
                             "remove the old tensorflow-tensorboard package if it is installed"]))
         return out
     if probe.get("outcome") in ("timeout", "crashed", "error"):
-        out.append(verdict("tensorboard", section, FAIL, f"importing tensorboard.main {probe.get('outcome')}: "
+        out.append(check("env.tensorboard", None, section, FAIL, f"importing tensorboard.main {probe.get('outcome')}: "
                            f"{probe.get('error')}", _last_lines(probe.get("stderr_tail", "")),
                            ["run `python -c \"import tensorboard.main\"` to see the error"]))
         return out
@@ -710,14 +722,14 @@ def tensorboard_checks(snapshot: dict) -> list[dict]:
     if probe.get("outcome") == "ok":
         how = "tensorboard.main imports"
     elif main_file is False:
-        out.append(verdict("tensorboard", section, FAIL,
+        out.append(check("env.tensorboard", None, section, FAIL,
                            f"TensorBoard {version} has no tensorboard/main.py: \"No module named 'tensorboard.main'\"",
                            "", ["pip install --force-reinstall tensorboard"]))
         return out
     else:
         how = "import not tried (--quick)" if probe.get("outcome") == "skipped" else ""
     summary = f"TensorBoard {version}" + (f": {how}" if how else "")
-    out.append(verdict("tensorboard", section, OK, summary))
+    out.append(check("env.tensorboard", None, section, OK, summary))
     if tf_version and version:
         if spec:
             ok = frameworks.spec_satisfied(version, spec)
@@ -725,12 +737,12 @@ def tensorboard_checks(snapshot: dict) -> list[dict]:
             ok = version_tuple(version)[:1] == version_tuple(tf_version)[:1]
         if ok is False:
             want = f"tensorboard{spec}" if spec else f"TensorBoard {version_tuple(tf_version)[0]}.x"
-            out.append(verdict("tensorboard.version", section, WARN,
+            out.append(check("env.tensorboard-version", None, section, WARN,
                                f"TensorBoard {version} does not match TensorFlow {tf_version} (wants {want})", "",
                                [f"pip install \"tensorboard{spec}\"" if spec else
                                 f"pip install \"tensorboard=={_mm(tf_version)}.*\""]))
         else:
-            out.append(verdict("tensorboard.version", section, OK,
+            out.append(check("env.tensorboard-version", None, section, OK,
                                f"matches TensorFlow {tf_version}" + (f" (tensorboard{spec})" if spec else "")))
     return out
 
@@ -738,7 +750,7 @@ def tensorboard_checks(snapshot: dict) -> list[dict]:
 # --- Version sanity ----------------------------------------------------------------------------
 
 
-def version_checks(snapshot: dict) -> list[dict]:
+def version_checks(snapshot: dict) -> list[Check]:
     section = "Version sanity"
     packages = snapshot.get("packages") or {}
     versions = _versions(snapshot)
@@ -749,7 +761,7 @@ def version_checks(snapshot: dict) -> list[dict]:
     malformed = {name: version for name, version in versions.items() if version and not valid_version(version)}
     for name, version in sorted(malformed.items()):
         where = ((packages.get("malformed") or {}).get(name) or {}).get("metadata")
-        out.append(verdict(f"versions.{name}.malformed", section, WARN,
+        out.append(check("env.version-malformed", name, section, WARN,
                            f"{name}'s installed metadata gives the version {version!r}, which is not a valid version "
                            "(PEP 440): version checks on it are skipped",
                            f"metadata: {where}" if where else "",
@@ -768,30 +780,32 @@ def version_checks(snapshot: dict) -> list[dict]:
                 continue
             checked.append(package)
             if not have:
-                out.append(verdict(f"versions.{package}.{dist}", section, FAIL,
+                out.append(check("env.requirement-unsatisfied", f"{package} ({dist})", section, FAIL,
                                    f"{dist} {versions.get(dist)} requires {package}{spec or ''}, which is not installed",
-                                   "", [f"pip install \"{package}{spec}\""]))
+                                   "", [f"pip install \"{package}{spec}\""],
+                                   {"package": package, "installed": None, "required": spec, "by": dist}))
             elif spec and frameworks.spec_satisfied(have, spec) is False:
-                out.append(verdict(f"versions.{package}.{dist}", section, FAIL,
+                out.append(check("env.requirement-unsatisfied", f"{package} ({dist})", section, FAIL,
                                    f"{package} {have} does not satisfy {dist} {versions.get(dist)}'s requirement "
-                                   f"{package}{spec}", "", [f"pip install \"{package}{spec}\""]))
+                                   f"{package}{spec}", "", [f"pip install \"{package}{spec}\""],
+                                   {"package": package, "installed": have, "required": spec, "by": dist}))
     torch_version, numpy_version = versions.get("torch"), versions.get("numpy")
     if torch_version and numpy_version and not {"torch", "numpy"} & set(malformed) \
             and version_tuple(numpy_version)[:1] >= (2,) \
             and version_tuple(torch_version)[:2] < (2, 3):
         checked.append("numpy")
-        out.append(verdict("versions.numpy.torch-abi", section, FAIL,
+        out.append(check("env.numpy2-torch-abi", None, section, FAIL,
                            f"NumPy {numpy_version} with torch {torch_version}: torch < 2.3 was built for NumPy 1.x",
                            "\"A module that was compiled using NumPy 1.x cannot be run in NumPy 2\"",
                            ["pip install \"numpy<2\"", "or upgrade torch to ≥ 2.3"]))
-    if any(v["status"] != WARN or not v["id"].endswith(".malformed") for v in out):
+    if any(v.status != WARN or v.id != "env.version-malformed" for v in out):
         return out
     if not checked:
         shown = ", ".join(f"{p} {versions[p]}" for p in ("numpy", "protobuf") if versions.get(p))
-        return out + [verdict("versions", section, SKIP,
+        return out + [check("env.requirement-unsatisfied", None, section, SKIP,
                               "no framework declares NumPy or protobuf requirements" + (f" ({shown})" if shown else ""))]
     shown = ", ".join(f"{p} {versions.get(p)}" for p in ("numpy", "protobuf") if versions.get(p) and p not in malformed)
-    return out + [verdict("versions", section, OK, f"{shown}: within the frameworks' declared requirements")]
+    return out + [check("env.requirement-unsatisfied", None, section, OK, f"{shown}: within the frameworks' declared requirements")]
 
 
 # --- Distributed -------------------------------------------------------------------------------
@@ -800,7 +814,7 @@ def version_checks(snapshot: dict) -> list[dict]:
 DEFAULT_RENDEZVOUS_PORT = 29500
 
 
-def port_checks(snapshot: dict) -> list[dict]:
+def port_checks(snapshot: dict) -> list[Check]:
     section = "Distributed"
     port = snapshot.get("port") or {}
     number, source = port.get("port"), port.get("source")
@@ -808,16 +822,16 @@ def port_checks(snapshot: dict) -> list[dict]:
     where = f"{port.get('host', '127.0.0.1')}:{number}"
     if port.get("free") is None:
         if source == "MASTER_PORT":
-            return [verdict("port", section, FAIL, f"MASTER_PORT={number!r} is not a TCP port number (1-65535): "
+            return [check("env.rendezvous-port", None, section, FAIL, f"MASTER_PORT={number!r} is not a TCP port number (1-65535): "
                                                    "torch.distributed cannot rendezvous on it",
                             "init_process_group(init_method=\"env://\") and torchrun read MASTER_PORT: a value that "
                             "is not a number fails with ValueError, a number outside 1-65535 cannot be bound",
                             [f"export MASTER_PORT={DEFAULT_RENDEZVOUS_PORT} (or any free port number between 1024 and 65535)",
                              "or unset MASTER_PORT: torch.distributed's launchers (torchrun) then choose 29500"])]
-        return [verdict("port", section, FAIL, f"port {number} ({origin}): {port.get('error')}", "",
+        return [check("env.rendezvous-port", None, section, FAIL, f"port {number} ({origin}): {port.get('error')}", "",
                         ["use a port number between 1024 and 65535"])]
     if port.get("free"):
-        return [verdict("port", section, OK, f"rendezvous port {where} ({origin}) is free")]
+        return [check("env.rendezvous-port", None, section, OK, f"rendezvous port {where} ({origin}) is free")]
     sockets = port.get("sockets") or []
     holders = [s for s in sockets if s.get("pid")]
     if holders:
@@ -829,10 +843,10 @@ def port_checks(snapshot: dict) -> list[dict]:
                "or container)")
         stop = [f"`sudo ss -ltnp 'sport = :{number}'` names the holder"]
     status = WARN if source == "default" else FAIL
-    return [verdict("port", section, status, f"rendezvous port {where} ({origin}) is in use, held by {who}"
+    return [check("env.rendezvous-port", None, section, status, f"rendezvous port {where} ({origin}) is in use, held by {who}"
                     if holders else f"rendezvous port {where} ({origin}) is in use, held {who}",
-                    f"bind: {port.get('error')}",
-                    ["init_process_group on this port fails with \"Address already in use\" "
-                     "(or a worker joins the wrong job and waits)",
-                     f"choose a free port: MASTER_PORT=<port> (`netstat -lnt | grep {number}` or "
-                     f"`ss -ltn 'sport = :{number}'` prints nothing for a free one)"] + stop)]
+                    f"bind: {port.get('error')}\ninit_process_group on this port fails with \"Address already in use\" "
+                    "(or a worker joins the wrong job and waits)",
+                    [f"choose a free port: MASTER_PORT=<port> (`netstat -lnt | grep {number}` or "
+                     f"`ss -ltn 'sport = :{number}'` prints nothing for a free one)"] + stop,
+                    {"port": number, "source": source, "holders": [s.get("pid") for s in holders]})]

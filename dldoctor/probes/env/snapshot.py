@@ -78,11 +78,17 @@ def looks_like_snapshot(data: object) -> bool:
 
 
 def from_document(data: object) -> dict:
-    """A saved `--json` document ({"snapshot": ..., "verdicts": ...}) or a bare snapshot -> the snapshot.
+    """A saved JSON report (`{"command": "env", ..., "facts": snapshot}`), the older `{"snapshot": ...,
+    "verdicts": ...}` document, or a bare snapshot -> the snapshot. Saved checks are never trusted: the
+    snapshot is diagnosed again.
 
-    Raises ValueError with a one-line reason when it is neither.
+    Raises ValueError with a one-line reason when it is none of them.
     """
-    if isinstance(data, dict) and "snapshot" in data:
+    if isinstance(data, dict) and "checks" in data and "facts" in data:
+        if data.get("command") != "env":
+            raise ValueError(f"a report of `dldoctor {data.get('command')}`, not of `dldoctor env`")
+        data = data["facts"]
+    elif isinstance(data, dict) and "snapshot" in data:
         data = data["snapshot"]
     if not isinstance(data, dict):
         raise ValueError("not a dldoctor env snapshot (expected a JSON object)")

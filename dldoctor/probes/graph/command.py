@@ -1,6 +1,8 @@
 """`dldoctor graph run SCRIPT.py [-- ARGS...] [--steps N]` and `dldoctor graph meta TRAIN_DIR`.
 
-Module-level imports are stdlib and typer only. TensorFlow and PyTorch are never
+Facts (runner, metagraph) -> analysis (growth) -> checks (diagnosis) -> the shared
+reporters (dldoctor.verdict), with the graph's own charts and sites above the checks.
+Module-level imports are stdlib, typer and the shared option definitions only. TensorFlow and PyTorch are never
 imported in this process: the user's script runs in a subprocess (with the
 instrumentation), and `.meta` files are read with a protobuf wire reader.
 """
@@ -13,7 +15,9 @@ from typing import List, Optional
 
 import typer
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+from dldoctor.verdict import options
+
+EXIT_USAGE = options.EXIT_USAGE
 
 graph_app = typer.Typer(
     name="graph",
@@ -51,8 +55,11 @@ def run_command(
                                                           "a growing script is stopped after them."),
     timeout: float = typer.Option(600.0, "--timeout", min=0, help="Seconds before the script is stopped (0: no limit)."),
     python: Optional[str] = typer.Option(None, "--python", help="The interpreter to run the script with (default: this one)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the observations, the analysis and the verdict as JSON "
-                                                       "(the script's own output then goes to stderr)."),
+    output_format: str = options.output_format_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks, with the observations and the analysis as facts, "
+                                                       "as JSON (the same as --output-format json; the script's own output "
+                                                       "then goes to stderr)."),
+    strict: bool = options.strict_option(),
     plot: Optional[str] = typer.Option(None, "--plot", help="Also draw the growth to this PNG: ops per Session.run, "
                                                            "traces per tf.function call, autograd nodes per backward step "
                                                            "(needs matplotlib)."),
@@ -65,7 +72,8 @@ def run_command(
 ) -> None:
     """Run SCRIPT with graph execution instrumented; report a graph that grows at every step, and where.
 
-    The script's stdout and stderr are shown as it writes them (with --json, both go to stderr)."""
+    The script's stdout and stderr are shown as it writes them (with --json or github output, both go to stderr)."""
+    chosen = options.resolve_format(output_format, as_json)
     if not os.path.exists(script):
         _error(f"{script}: no such file")
         raise typer.Exit(EXIT_USAGE)
@@ -75,6 +83,7 @@ def run_command(
     _check_plot(plot)
     from dldoctor.probes.graph import diagnosis as diagnosis_module
     from dldoctor.probes.graph import growth, report, runner
+    from dldoctor.verdict import reporters
 
     from dldoctor import lifetime
 
@@ -83,7 +92,7 @@ def run_command(
         sys.stdout.flush()
         sys.stderr.flush()
         out, err = _binary(sys.stdout), _binary(sys.stderr)
-        echo = (err if as_json else out, err)
+        echo = (out if chosen == "text" else err, err)  # stdout carries the document alone
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     on_progress = _progress_printer(report) if progress else None
@@ -105,21 +114,17 @@ def run_command(
     }
     verdict = diagnosis_module.diagnose_run(run, analysis["tf1"], analysis["tf2"], analysis["tf2_calls"], analysis["torch"],
                                             analysis["torch_steps"])
-    if as_json:
-        facts = {k: v for k, v in run.items() if k != "probe"}
-        report.write_json({"command": "run", "run": facts, "observations": probe, "analysis": analysis,
-                           "diagnosis": verdict.to_json(), "exit_code": verdict.exit_code})
-    else:
-        if echo is not None and (run.get("stdout_tail") or run.get("stderr_tail")):
-            print()  # the report starts apart from the script's own output
-        report.write_text(report.run_lines(run, analysis, verdict, None, report.ascii_only()))
-    sys.stdout.flush()
+    verdict.facts = {"run": {k: v for k, v in run.items() if k != "probe"}, "observations": probe, "analysis": analysis}
+    if chosen == "text" and echo is not None and (run.get("stdout_tail") or run.get("stderr_tail")):
+        print()  # the report starts apart from the script's own output
+    reporters.write(verdict, chosen, sys.stdout, body=report.run_lines(run, analysis, None, report.ascii_only())
+                    if chosen == "text" else ())
     problem = diagnosis_module.script_finding(run, None)
-    if problem is not None:  # always with exit 1: the verdict is FAIL or GROWTH whenever there is a problem
-        _error(problem.message)
+    if problem is not None:  # always with exit 1: a failed script is a failing check
+        _error(problem.title)
     if plot is not None:
         _plot_run(plot, analysis, probe, script)
-    raise typer.Exit(verdict.exit_code)
+    raise typer.Exit(verdict.exit_code(strict))
 
 
 def _binary(stream):
@@ -155,13 +160,18 @@ def _plot_run(path: str, analysis: dict, probe: dict, script: str) -> None:
 @graph_app.command("meta")
 def meta_command(
     train_dir: str = typer.Argument(..., help="A train dir with model.ckpt-STEP.meta files (or one .meta file)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the files, the analysis and the verdict as JSON."),
+    output_format: str = options.output_format_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks, with the files and the analysis as facts, as JSON "
+                                                       "(the same as --output-format json)."),
+    strict: bool = options.strict_option(),
     plot: Optional[str] = typer.Option(None, "--plot", help="Also draw .meta size per step to this PNG (needs matplotlib)."),
 ) -> None:
     """Read the .meta files saved with the checkpoints (no code run): size per step, ops added, when 2 GB is reached."""
+    chosen = options.resolve_format(output_format, as_json)
     _check_plot(plot)
     from dldoctor.probes.graph import diagnosis as diagnosis_module
     from dldoctor.probes.graph import growth, metagraph, report
+    from dldoctor.verdict import reporters
 
     try:
         files = metagraph.read_dir(train_dir)
@@ -170,12 +180,9 @@ def meta_command(
         raise typer.Exit(EXIT_USAGE)
     analysis = growth.analyze_meta(files)
     verdict = diagnosis_module.diagnose_meta(analysis)
-    if as_json:
-        report.write_json({"command": "meta", "target": train_dir, "analysis": analysis.to_json(),
-                           "diagnosis": verdict.to_json(), "exit_code": verdict.exit_code})
-    else:
-        report.write_text(report.meta_lines(train_dir, analysis, verdict, None, report.ascii_only()))
-    sys.stdout.flush()
+    verdict.facts = {"target": train_dir, "analysis": analysis.to_json()}
+    reporters.write(verdict, chosen, sys.stdout, body=report.meta_lines(train_dir, analysis, None, report.ascii_only())
+                    if chosen == "text" else ())
     if plot is not None:
         from dldoctor.probes.graph import chart
 
@@ -184,4 +191,4 @@ def meta_command(
                           if points else [], f"dldoctor graph meta {os.path.basename(os.path.abspath(train_dir))}",
                           empty="no readable .meta file")
         print(f"dldoctor: wrote {plot}", file=sys.stderr)
-    raise typer.Exit(verdict.exit_code)
+    raise typer.Exit(verdict.exit_code(strict))

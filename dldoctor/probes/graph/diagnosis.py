@@ -1,12 +1,17 @@
-"""Pure verdicts: analyses and the script's outcome in, findings with their fixes out."""
+"""Pure verdicts: analyses and the script's outcome in, checks (`dldoctor.verdict.Check`) with their fixes out.
+
+Every check id is documented in checks.py (`dldoctor explain graph.ops-created-in-loop`).
+A growing graph and a failed script are `fail` checks, so both exit 1; the report's
+headline says which it is.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Optional
 
 from dldoctor.probes.graph.growth import LIMIT_BYTES, Cause, MetaGrowth, Retrace, Tf1Growth, TorchGrowth
 from dldoctor.probes.graph.sources import display_path
+from dldoctor.verdict import FAIL, OK, SKIP, WARN, Check, Location, Report
 
 FINALIZE = ("then call `sess.graph.finalize()` (or `tf.get_default_graph().finalize()`) before the loop: "
             "any op created after it raises `RuntimeError: Graph is finalized and cannot be modified` at the line that creates it")
@@ -109,26 +114,6 @@ def fixes_for(causes: list) -> str:
     return " ".join(f"({n}) {fix};" for n, fix in enumerate(fixes, 1))[:-1]
 
 
-@dataclass
-class Finding:
-    severity: str  # error, warning, note, ok
-    message: str
-    fix: Optional[str] = None
-    details: list = field(default_factory=list)  # indented lines under the message
-    headline: Optional[str] = None  # the verdict line's text when this finding is the first problem
-
-
-@dataclass
-class Diagnosis:
-    findings: list[Finding]
-    verdict: str  # OK, GROWTH, FAIL
-    headline: str
-    exit_code: int
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
 def human_bytes(count: float) -> str:
     value = float(count)
     for unit in ("B", "KB", "MB", "GB"):
@@ -173,13 +158,27 @@ def _also(causes: list, cwd: Optional[str]) -> list[str]:
     return lines
 
 
-def tf1_finding(g: Tf1Growth, cwd: Optional[str]) -> Finding:
+def _location(site: Optional[dict], cwd: Optional[str]) -> Optional[Location]:
+    """The source line a check points at (relative to `cwd` where it lies under it), for annotations."""
+    if not site or not site.get("file"):
+        return None
+    line = site.get("line")
+    return Location(display_path(site.get("file"), cwd), line if isinstance(line, int) and line > 0 else None)
+
+
+def tf1_finding(g: Tf1Growth, cwd: Optional[str]) -> tuple[Check, Optional[str]]:
+    """The check of one TF1 graph, and the headline it gives the report when it grows."""
+    subject = f"graph {g.graph}"
+    evidence = {"graph": g.graph, "runs": g.runs, "baseline_ops": g.baseline_ops, "final_ops": g.final_ops,
+                "growth_runs": g.growth_runs, "ops_added": g.ops_added, "ops_per_run": g.ops_per_run}
+    check_id = "graph.ops-created-in-loop"
     if not g.growing:
         if g.growth_runs:
-            return Finding("note", f"graph {g.graph}: ops were added in {g.growth_runs} run(s) after the warm-up, the last at run "
-                                   f"{g.last_growth_run} of {g.runs}, then the graph stayed at {g.final_ops:,} ops: not a growing graph")
-        return Finding("ok", f"graph {g.graph}: stable, {g.final_ops:,} ops over {g.runs:,} Session.run calls"
-                             + (" (finalized)" if g.finalized else ""))
+            return Check(check_id, OK, f"graph {g.graph}: ops were added in {g.growth_runs} run(s) after the warm-up, the "
+                                       f"last at run {g.last_growth_run} of {g.runs}, then the graph stayed at "
+                                       f"{g.final_ops:,} ops: not a growing graph", evidence=evidence, subject=subject), None
+        return Check(check_id, OK, f"graph {g.graph}: stable, {g.final_ops:,} ops over {g.runs:,} Session.run calls"
+                                   + (" (finalized)" if g.finalized else ""), evidence=evidence, subject=subject), None
     causes = [c if isinstance(c, Cause) else Cause(**c) for c in g.causes]
     main = causes[0] if causes else Cause("ops", "", g.ops_added, 0, 0, 0, list(g.op_types)[:4])
     where = main.where
@@ -197,16 +196,24 @@ def tf1_finding(g: Tf1Growth, cwd: Optional[str]) -> Finding:
         headline += f", created at {_where(where, cwd)}"
     if g.projection and g.projection.at_run:
         headline += f"; 2 GB at run ~{g.projection.at_run:,}"
-    return Finding("error", message, f"{fixes_for(causes)}; {FINALIZE}", details, headline)
+        evidence["limit_at_run"] = g.projection.at_run
+    evidence["causes"] = [c.kind + (f":{c.detail}" if c.detail else "") for c in causes]
+    return Check(check_id, FAIL, message, "\n".join(details), [f"{fixes_for(causes)}; {FINALIZE}"], evidence,
+                 _location(where, cwd), subject), headline
 
 
-def retrace_finding(r: Retrace, cwd: Optional[str]) -> Finding:
-    where = _where(r.created if r.kind == "loop" else (r.defined or r.created), cwd)
+def retrace_finding(r: Retrace, cwd: Optional[str]) -> tuple[Check, str]:
+    site = r.created if r.kind == "loop" else (r.defined or r.created)
+    where = _where(site, cwd)
+    evidence = {"function": r.name, "traces": r.traces, "calls": r.calls}
     if r.kind == "loop":
         message = (f"tf.function `{r.name}` is created {r.functions} times at {where}, and each new one is traced again "
                    f"({r.traces} traces in {r.calls} calls)")
         fix = "create the tf.function once, outside the loop (decorate the function at module level), and call that one"
-        return Finding("error", message, fix, headline=f"tf.function `{r.name}` is created and traced again on every call")
+        evidence["functions"] = r.functions
+        return (Check("graph.tf-function-created-in-loop", FAIL, message, fix=[fix], evidence=evidence,
+                      location=_location(site, cwd), subject=r.name),
+                f"tf.function `{r.name}` is created and traced again on every call")
     message = f"tf.function `{r.name}` ({where}) retraces on {r.traces} of {r.calls} calls"
     kinds = {k for k, _ in r.reasons}
     fixes = []
@@ -220,104 +227,132 @@ def retrace_finding(r: Retrace, cwd: Optional[str]) -> Finding:
         fixes.append("pass the same object each call, or its tensors")
     if not fixes:
         fixes.append("make each call's arguments the same kinds: tensors of fixed dtype and shape")
-    return Finding("error", message, "; ".join(fixes), [f"why: {text}" for _, text in r.reasons],
-                   f"tf.function `{r.name}` retraces on {r.traces} of {r.calls} calls")
+    evidence["reasons"] = [text for _, text in r.reasons]
+    return (Check("graph.tf-function-retracing", FAIL, message, "\n".join(f"why: {text}" for _, text in r.reasons),
+                  ["; ".join(fixes)], evidence, _location(site, cwd), r.name),
+            f"tf.function `{r.name}` retraces on {r.traces} of {r.calls} calls")
 
 
-def torch_finding(t: TorchGrowth, cwd: Optional[str]) -> Finding:
+def torch_finding(t: TorchGrowth, cwd: Optional[str]) -> tuple[Check, str]:
     holder = f"`{t.name}`" + (f" (a {t.container})" if t.container != "Tensor" else "")
     message = (f"{holder} keeps every step's autograd graph alive: {t.first_nodes:,} -> {t.last_nodes:,} autograd nodes "
                f"from step {t.first_step} to {t.last_step} (+{t.nodes_per_step:g} per step), and with them each step's "
                "activations: memory grows until out-of-memory")
-    details = []
     if t.accumulated_at:
-        details.append(f"accumulated at {_where(t.accumulated_at, cwd)}: {t.accumulated_at['code']}")
+        detail = f"accumulated at {_where(t.accumulated_at, cwd)}: {t.accumulated_at['code']}"
+        location = _location(t.accumulated_at, cwd)
     else:
-        details.append(f"in {t.function}() of {display_path(t.file, cwd)}")
+        detail = f"in {t.function}() of {display_path(t.file, cwd)}"
+        location = _location({"file": t.file, "line": t.backward_line}, cwd)
     fix = ("accumulate a number, not the tensor: `total += loss.item()` (or `loss.detach()`; "
            "`losses.append(loss.item())` for a list)")
-    return Finding("error", message, fix, details,
-                   f"`{t.name}` keeps every step's autograd graph alive (+{t.nodes_per_step:g} nodes per step)")
+    evidence = {"variable": t.name, "container": t.container, "first_step": t.first_step, "last_step": t.last_step,
+                "first_nodes": t.first_nodes, "last_nodes": t.last_nodes, "nodes_per_step": t.nodes_per_step}
+    return (Check("graph.autograd-graph-kept", FAIL, message, detail, [fix], evidence, location, t.name),
+            f"`{t.name}` keeps every step's autograd graph alive (+{t.nodes_per_step:g} nodes per step)")
 
 
-def script_finding(run: dict, cwd: Optional[str]) -> Optional[Finding]:
+def script_finding(run: dict, cwd: Optional[str]) -> Optional[Check]:
     """The script's own failure, apart from the graph verdict."""
     name = display_path(run["script"], cwd)
     probe = run.get("probe") or {}
     outcome = probe.get("outcome") or {}
+    check_id = "graph.script-failed"
+    evidence = {"script": name, "returncode": run.get("returncode")}
     if run.get("error"):
-        return Finding("error", f"{name} could not be started: {run['error']}")
+        return Check(check_id, FAIL, f"{name} could not be started: {run['error']}", evidence=evidence)
     if run.get("timed_out"):
-        return Finding("error", f"{name} did not finish within --timeout {run['timeout']:g} s and was stopped (a hang, or a long run: "
-                                "a larger --timeout, or a smaller --steps, lets it get further)")
+        return Check(check_id, FAIL, f"{name} did not finish within --timeout {run['timeout']:g} s and was stopped (a hang, or "
+                                     "a long run: a larger --timeout, or a smaller --steps, lets it get further)",
+                     fix=[f"a larger --timeout (now {run['timeout']:g} s), or a smaller --steps"], evidence=evidence)
     if outcome.get("status") == "raised":
         where = outcome.get("where")
         at = f" at {_where(where, cwd)}" if where else ""
         message = outcome.get("message") or ""
-        return Finding("error", f"{name} raised {outcome['exception']}{': ' + message if message else ''}{at}",
-                       details=["(the script's traceback is below)"])
+        evidence["exception"] = outcome.get("exception")
+        return Check(check_id, FAIL, f"{name} raised {outcome['exception']}{': ' + message if message else ''}{at}",
+                     "(the script's traceback is above)", evidence=evidence, location=_location(where, cwd))
     if outcome.get("status") == "exit":
         extra = f": {outcome['message']}" if outcome.get("message") else ""
-        return Finding("error", f"{name} exited with status {outcome['exit_code']}{extra}")
+        return Check(check_id, FAIL, f"{name} exited with status {outcome['exit_code']}{extra}", evidence=evidence)
     if run.get("signal"):
-        return Finding("error", f"{name} was killed by {run['signal']} (a crash in native code, or out of memory)")
+        evidence["signal"] = run["signal"]
+        return Check(check_id, FAIL, f"{name} was killed by {run['signal']} (a crash in native code, or out of memory)",
+                     evidence=evidence)
     if not outcome:
-        return Finding("error", f"{name} ended (status {run.get('returncode')}) before the instrumentation could report")
+        return Check(check_id, FAIL, f"{name} ended (status {run.get('returncode')}) before the instrumentation could report",
+                     evidence=evidence)
     return None
 
 
 def diagnose_run(run: dict, tf1: list[Tf1Growth], tf2: list[Retrace], tf2_calls: int, torch: list[TorchGrowth],
-                 torch_steps: int, cwd: Optional[str] = None) -> Diagnosis:
-    findings: list[Finding] = []
+                 torch_steps: int, cwd: Optional[str] = None) -> Report:
+    checks: list[Check] = []
+    headlines: list[str] = []  # of each growth, in report order
     problem = script_finding(run, cwd)
     if problem:
-        findings.append(problem)
+        checks.append(problem)
     probe = run.get("probe") or {}
-    growth = False
     for g in tf1:
-        finding = tf1_finding(g, cwd)
-        growth |= finding.severity == "error"
-        findings.append(finding)
+        check, headline = tf1_finding(g, cwd)
+        checks.append(check)
+        if headline:
+            headlines.append(headline)
     for r in tf2:
-        findings.append(retrace_finding(r, cwd))
-        growth = True
+        check, headline = retrace_finding(r, cwd)
+        checks.append(check)
+        headlines.append(headline)
     if tf2_calls and not tf2:
         functions = len((probe.get("tf2") or {}).get("functions") or [])
-        findings.append(Finding("ok", f"tf.function: {functions} function(s), {tf2_calls} call(s), no retracing"))
+        checks.append(Check("graph.tf-function-retracing", OK,
+                            f"tf.function: {functions} function(s), {tf2_calls} call(s), no retracing",
+                            evidence={"functions": functions, "calls": tf2_calls}))
     for t in torch:
-        findings.append(torch_finding(t, cwd))
-        growth = True
+        check, headline = torch_finding(t, cwd)
+        checks.append(check)
+        headlines.append(headline)
     if torch_steps and not torch:
-        findings.append(Finding("ok", f"PyTorch: no autograd graph kept alive across {min(torch_steps, probe.get('steps', torch_steps))} "
-                                      "observed backward steps"))
+        observed_steps = min(torch_steps, probe.get('steps', torch_steps))
+        checks.append(Check("graph.autograd-graph-kept", OK,
+                            f"PyTorch: no autograd graph kept alive across {observed_steps} observed backward steps",
+                            evidence={"steps": observed_steps}))
     observed = bool(tf1) or bool(tf2_calls) or bool(torch_steps)
     if not observed and probe:
-        findings.append(Finding("note", "no graph execution was observed (no Session.run, tf.function call or backward): "
-                                        "nothing to measure"))
+        checks.append(Check("graph.nothing-observed", SKIP, "no graph execution was observed (no Session.run, tf.function "
+                                                            "call or backward): nothing to measure",
+                            fix=["run the script with the arguments that start its training loop (after `--`)"]))
     for error in probe.get("errors") or []:
-        findings.append(Finding("note", f"instrumentation: {error}"))
+        checks.append(Check("graph.instrumentation", WARN, f"instrumentation: {error}",
+                            "what the instrumentation could not see is not in this report",
+                            ["please report it, with the script's framework version"], {"error": error}))
     stopped = probe.get("stopped")
-    if growth:
-        verdict, exit_code = "GROWTH", 1
-        first = next(f for f in findings if f.severity == "error" and f is not problem)
-        headline = (first.headline or first.message) + (f" (the script was stopped after {stopped['at']} runs)" if stopped else "")
+    if headlines:
+        headline = headlines[0] + (f" (the script was stopped after {stopped['at']} runs)" if stopped else "")
     elif problem:
-        verdict, exit_code = "FAIL", 1
-        headline = problem.message
+        headline = problem.title
     else:
-        verdict, exit_code = "OK", 0
         headline = "the graph does not grow" if observed else "nothing grew (no graph execution observed)"
-    return Diagnosis(findings, verdict, headline, exit_code)
+    return Report("graph run", checks, headline=headline)
 
 
-def diagnose_meta(m: MetaGrowth, cwd: Optional[str] = None) -> Diagnosis:
-    findings: list[Finding] = []
+def diagnose_meta(m: MetaGrowth, cwd: Optional[str] = None) -> Report:
+    checks: list[Check] = []
     for path in m.oversized:
-        findings.append(Finding("error", f"{display_path(path, cwd)} is 2 GB or more: protobuf cannot parse it, so TensorFlow "
-                                         "cannot import it (`DecodeError`, `libprotobuf FATAL ... CHECK failed`, "
-                                         "\"GraphDef cannot be larger than 2GB\")"))
+        checks.append(Check("graph.meta-too-large", FAIL,
+                            f"{display_path(path, cwd)} is 2 GB or more: protobuf cannot parse it, so TensorFlow "
+                            "cannot import it (`DecodeError`, `libprotobuf FATAL ... CHECK failed`, "
+                            "\"GraphDef cannot be larger than 2GB\")",
+                            fix=["rebuild the graph from code and restore only the variables (`saver.restore`): the "
+                                 ".meta is not needed for that"],
+                            evidence={"path": path}, location=Location(display_path(path, cwd)),
+                            subject=display_path(path, cwd)))
     for path, error in m.unreadable:
-        findings.append(Finding("error", f"{display_path(path, cwd)}: {error}"))
+        checks.append(Check("graph.meta-unreadable", FAIL, f"{display_path(path, cwd)}: {error}",
+                            fix=["save that checkpoint again: a truncated or empty file is usually a full disk or a job "
+                                 "killed while saving"],
+                            evidence={"path": path, "error": error}, location=Location(display_path(path, cwd)),
+                            subject=display_path(path, cwd)))
+    growth_id = "graph.saved-graph-grows"
     if m.growing:
         causes = [c if isinstance(c, Cause) else Cause(**c) for c in m.causes]
         main = causes[0] if causes else Cause("ops", "", m.nodes_added, 0, 0, 0, list(m.added_types)[:4])
@@ -335,30 +370,37 @@ def diagnose_meta(m: MetaGrowth, cwd: Optional[str] = None) -> Diagnosis:
             details.append(text.replace("the serialized graph", "the .meta file"))
         if m.unreadable:
             details.append(f"fitted to the {m.readable} readable file(s); the unreadable ones above are left out")
-        findings.append(Finding("error", message, f"{fixes_for(causes)}; {FINALIZE}; `saver.save(..., write_meta_graph=False)` "
-                                                  "after the first save also stops rewriting the graph", details))
+        evidence = {"first": m.first, "last": m.last, "nodes_added": m.nodes_added,
+                    "causes": [c.kind + (f":{c.detail}" if c.detail else "") for c in causes]}
+        if m.projection and m.projection.at_run:
+            evidence["limit_at_step"] = m.projection.at_run
+        checks.append(Check(growth_id, FAIL, message, "\n".join(details),
+                            [f"{fixes_for(causes)}; {FINALIZE}; `saver.save(..., write_meta_graph=False)` after the first "
+                             "save also stops rewriting the graph"], evidence,
+                            Location(display_path(m.last, cwd)) if m.last else None))
     elif len(m.files) < 2:
-        findings.append(Finding("note", "one .meta file: nothing to compare it with"))
+        checks.append(Check(growth_id, SKIP, "one .meta file: nothing to compare it with",
+                            fix=["point `graph meta` at the train dir that holds the checkpoints of several steps"]))
     elif m.first and m.last:
         nodes = next((f["nodes"] for f in m.files if f["path"] == m.last), None)
-        findings.append(Finding("ok", f"the graph is the same in every readable checkpoint ({nodes:,} nodes)" if m.unreadable
-                                      else f"the graph is the same size in every checkpoint ({nodes:,} nodes)"))
+        checks.append(Check(growth_id, OK, f"the graph is the same in every readable checkpoint ({nodes:,} nodes)"
+                            if m.unreadable else f"the graph is the same size in every checkpoint ({nodes:,} nodes)",
+                            evidence={"nodes": nodes}))
     else:
-        findings.append(Finding("note", f"fewer than two readable .meta files ({m.readable} of {len(m.files)}): no growth can be "
-                                        "measured"))
-    bad = any(f.severity == "error" for f in findings)
+        checks.append(Check(growth_id, SKIP, f"fewer than two readable .meta files ({m.readable} of {len(m.files)}): no "
+                                             "growth can be measured"))
+    failures = [c for c in checks if c.status == FAIL]
     if m.growing:
-        verdict, headline = "GROWTH", f"the graph saved with each checkpoint grows ({short_cause(main)})"
+        headline = f"the graph saved with each checkpoint grows ({short_cause(main)})"
         if m.unreadable:
             headline += f"; {len(m.unreadable)} .meta file(s) cannot be read"
-    elif bad:
-        verdict, headline = "FAIL", next(f.message for f in findings if f.severity == "error")
-        others = sum(f.severity == "error" for f in findings) - 1
-        if others:
-            headline += f" (and {others} more problem(s) above)"
+    elif failures:
+        headline = failures[0].title
+        if len(failures) > 1:
+            headline += f" (and {len(failures) - 1} more problem(s) above)"
     else:
-        verdict, headline = "OK", "the saved graph does not grow"
-    return Diagnosis(findings, verdict, headline, 1 if bad else 0)
+        headline = "the saved graph does not grow"
+    return Report("graph meta", checks, headline=headline)
 
 
 def _type_counts(types: dict, limit: int) -> str:
@@ -366,4 +408,4 @@ def _type_counts(types: dict, limit: int) -> str:
     return ", ".join(f"{t} x{c}" for t, c in items[:limit]) + (f", +{len(items) - limit} more" if len(items) > limit else "")
 
 
-__all__ = ["Diagnosis", "Finding", "diagnose_meta", "diagnose_run", "LIMIT_BYTES"]
+__all__ = ["diagnose_meta", "diagnose_run", "script_finding", "LIMIT_BYTES"]

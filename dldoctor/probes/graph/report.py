@@ -1,29 +1,21 @@
-"""Printing: rich text for people (plain when not a terminal or NO_COLOR), `--json` for programs.
-No decisions are made here."""
+"""The facts `graph` shows above its checks: what ran, the charts, where the ops are created, the .meta files.
+
+These are (style, line) pairs; the checks, the verdict line and every output format
+are the shared reporters' (dldoctor.verdict.reporters). No decisions are made here.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from typing import Optional
 
 from dldoctor.probes.graph import chart
-from dldoctor.probes.graph.diagnosis import Diagnosis, human_bytes, human_seconds
+from dldoctor.probes.graph.diagnosis import human_bytes, human_seconds
 from dldoctor.probes.graph.sources import display_path
+from dldoctor.verdict.reporters import ascii_only
 
 CHART_WIDTH = 40
 SITES_SHOWN = 5
-STYLES = {"error": "bold red", "warning": "yellow", "note": "cyan", "ok": "green"}
-MARKS = {"error": "error", "warning": "warning", "note": "note", "ok": "ok"}
-
-
-def _ascii(stream) -> bool:
-    try:
-        ("".join(chart.BLOCKS) + "→").encode(getattr(stream, "encoding", None) or "utf-8")
-        return False
-    except (UnicodeEncodeError, LookupError):
-        return True
 
 
 def _types(types: dict, limit: int = 4) -> str:
@@ -32,18 +24,7 @@ def _types(types: dict, limit: int = 4) -> str:
     return text + (f", +{len(items) - limit} more" if len(items) > limit else "")
 
 
-def _findings(diagnosis: Diagnosis, add) -> None:
-    for finding in diagnosis.findings:
-        add(f"{MARKS[finding.severity]}: {finding.message}", STYLES[finding.severity])
-        for line in finding.details:
-            add(f"  {line}")
-        if finding.fix:
-            add(f"  fix: {finding.fix}")
-    style = "bold green" if diagnosis.exit_code == 0 else "bold red"
-    add(f"verdict: {diagnosis.verdict}: {diagnosis.headline}", style)
-
-
-def run_lines(run: dict, analysis: dict, diagnosis: Diagnosis, cwd: Optional[str], ascii_only: bool) -> list[tuple[str, str]]:
+def run_lines(run: dict, analysis: dict, cwd: Optional[str], ascii_only: bool) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     add = lambda line, style="": out.append((style, line))  # noqa: E731
     probe = run.get("probe") or {}
@@ -114,12 +95,10 @@ def run_lines(run: dict, analysis: dict, diagnosis: Diagnosis, cwd: Optional[str
         add("the script's last output on stderr:", "bold")
         for line in run["stderr_tail"].rstrip().splitlines()[-20:]:
             add(f"  {line}", "dim")
-    add("")
-    _findings(diagnosis, add)
     return out
 
 
-def meta_lines(target: str, m, diagnosis: Diagnosis, cwd: Optional[str], ascii_only: bool) -> list[tuple[str, str]]:
+def meta_lines(target: str, m, cwd: Optional[str], ascii_only: bool) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     add = lambda line, style="": out.append((style, line))  # noqa: E731
     files = m.files
@@ -140,8 +119,6 @@ def meta_lines(target: str, m, diagnosis: Diagnosis, cwd: Optional[str], ascii_o
         add(f"    {os.path.basename(f['path']):<28} {step:>12}  {human_bytes(f['size']):>9}  {nodes}")
     if m.growing and m.added_types:
         add(f"  added between {os.path.basename(m.first)} and {os.path.basename(m.last)}: {_types(m.added_types, 6)}")
-    add("")
-    _findings(diagnosis, add)
     return out
 
 
@@ -198,39 +175,4 @@ def meta_points(files: list) -> list[tuple[float, int]]:
     return [(f["step"] if f["step"] is not None else i, f["size"]) for i, f in enumerate(files) if not f["error"]]
 
 
-def write_text(lines: list[tuple[str, str]], stream=None) -> None:
-    stream = stream or sys.stdout
-    plain = os.environ.get("NO_COLOR", "") != "" or not (hasattr(stream, "isatty") and stream.isatty())
-    if plain:
-        text = "\n".join(line for _, line in lines) + "\n"
-        if _ascii(stream):
-            text = text.replace("→", "->")
-        stream.write(text)
-        return
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
-    for style, line in lines:
-        console.print(Text(line, style=style or ""))
-
-
-def write_json(document: dict, stream=None) -> None:
-    (stream or sys.stdout).write(json.dumps(document, indent=2, default=_default) + "\n")
-
-
-def _default(value):
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    if hasattr(value, "__dataclass_fields__"):
-        from dataclasses import asdict
-
-        return asdict(value)
-    return str(value)
-
-
-def ascii_only(stream=None) -> bool:
-    return _ascii(stream or sys.stdout)
-
-
-__all__ = ["run_lines", "meta_lines", "write_text", "write_json", "ascii_only", "human_seconds"]
+__all__ = ["run_lines", "meta_lines", "progress_line", "run_panels", "meta_points", "ascii_only", "human_seconds"]
