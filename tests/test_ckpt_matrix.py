@@ -22,54 +22,8 @@ from verdictutil import assert_valid_report
 
 torch = pytest.importorskip("torch")
 
-NETS = '''
-import torch
-from torch import nn
-
-
-class Net(nn.Module):
-    def __init__(self, width=8, head="fc", classes=10, middle=False, in_size=None):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, width, 3)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.layer1 = nn.Sequential(nn.Conv2d(width, width, 3), nn.BatchNorm2d(width))
-        if middle:
-            self.extra = nn.Sequential(nn.Conv2d(width, width, 3), nn.BatchNorm2d(width))
-        self.layer2 = nn.Sequential(nn.Conv2d(width, 2 * width, 3), nn.BatchNorm2d(2 * width))
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        setattr(self, head, nn.Linear(in_size or 2 * width, classes))
-
-
-class AutoEncoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.encoder = nn.Linear(8, 4)
-        self.decoder = nn.Linear(4, 8)
-
-
-def build():
-    return Net()
-
-
-def renamed_head():
-    return Net(head="classifier")
-
-
-def middle_layer():
-    return Net(middle=True)
-
-
-def new_head():
-    return Net(classes=3)
-
-
-def wider():
-    return Net(width=16)
-
-
-def bigger_input():
-    return Net(in_size=64)
-'''
+# The walk-through's models (examples/ckpt/models.py): the one trained, and those a user builds later.
+NETS = (Path(__file__).resolve().parent.parent / "examples" / "ckpt" / "models.py").read_text(encoding="utf-8")
 
 
 def ckpt(cwd: Path, *args) -> tuple[int, list[str]]:

@@ -4,7 +4,7 @@ from torch import nn
 
 
 class Net(nn.Module):
-    def __init__(self, width=8, head="fc", classes=10, middle=False):
+    def __init__(self, width=8, head="fc", classes=10, middle=False, in_size=None):
         super().__init__()
         self.conv1 = nn.Conv2d(3, width, 3)
         self.bn1 = nn.BatchNorm2d(width)
@@ -13,7 +13,7 @@ class Net(nn.Module):
             self.extra = nn.Sequential(nn.Conv2d(width, width, 3), nn.BatchNorm2d(width))
         self.layer2 = nn.Sequential(nn.Conv2d(width, 2 * width, 3), nn.BatchNorm2d(2 * width))
         self.pool = nn.AdaptiveAvgPool2d(1)
-        setattr(self, head, nn.Linear(2 * width, classes))
+        setattr(self, head, nn.Linear(in_size or 2 * width, classes))
 
 
 class AutoEncoder(nn.Module):
@@ -42,3 +42,8 @@ def new_head():
 
 def wider():
     return Net(width=16)
+
+
+def bigger_input():
+    """The head takes 64 inputs where the trained one took 16: the input size changed."""
+    return Net(in_size=64)
