@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from dldoctor.probes.ckpt.facts import Entry
+from dldoctor.probes.ckpt.pickle_scan import _MARK, _pop_mark  # the scanner's own stack machinery
 
 MAX_OPCODES = 20_000_000
 MAX_NODES = 1_000_000  # containers walked when naming the tensors
@@ -67,7 +68,6 @@ class _Opaque:
     pass
 
 
-_MARK = object()
 _OBJ = _Opaque()
 
 
@@ -214,17 +214,6 @@ def _call(func, args):
         tensor = _tensor(call)
         return tensor if tensor is not None else call
     return Call(func, args)
-
-
-def _pop_mark(stack: list) -> list:
-    for index in range(len(stack) - 1, -1, -1):
-        if stack[index] is _MARK:
-            items = stack[index + 1:]
-            del stack[index:]
-            return items
-    items = stack[:]
-    stack.clear()
-    return items
 
 
 def _setitem(target, key, value) -> None:
