@@ -132,8 +132,8 @@ def lint(
     watch: bool = typer.Option(False, "--watch", "-w", help="Lint again whenever a file under the paths changes (needs dldoctor[watch])."),
 ) -> None:
     """Find deep-learning bugs in Python files without running them."""
-    from dldoctor.lint import config, discovery, runner
-    from dldoctor.report import FORMATS, RunSummary, write
+    from dldoctor import api
+    from dldoctor.report import FORMATS, RunSummary
 
     _set_log_level(silent=silent, quiet=quiet, verbose=verbose)
     if watch and not os.environ.get(_WATCHED_RUN):
@@ -148,131 +148,120 @@ def lint(
     if "-" in paths and not reading_stdin:
         _error("`-` (stdin) cannot be combined with other paths")
         raise typer.Exit(EXIT_USAGE)
+    if not max_file_size > 0:
+        _error(f"--max-file-size must be a positive number of MB, not {max_file_size:g}")
+        raise typer.Exit(EXIT_USAGE)
+    unfixable_codes = _expanded(_selectors(unfixable), "--unfixable")
     try:
-        resolver = config.Resolver(
-            config.CommandLine(
-                config=config_path or [], isolated=isolated,
-                select=_selectors(select) if select else None,
-                extend_select=_selectors(extend_select),
-                ignore=_selectors(ignore),
-                exclude=exclude, extend_exclude=extend_exclude or [],
-                per_file_ignores=per_file_ignores, extend_per_file_ignores=extend_per_file_ignores or [],
-                respect_gitignore=respect_gitignore, force_exclude=force_exclude,
-                target_versions=[part.strip() for value in target_version or [] for part in value.split(",") if part.strip()],
-            )
+        linter = api.Linter(
+            config=config_path or [], isolated=isolated,
+            select=_selectors(select) if select else None, extend_select=_selectors(extend_select),
+            ignore=_selectors(ignore), exclude=exclude, extend_exclude=extend_exclude or [],
+            per_file_ignores=per_file_ignores, extend_per_file_ignores=extend_per_file_ignores or [],
+            respect_gitignore=respect_gitignore, force_exclude=force_exclude,
+            target_versions=target_version or [], python=python, unfixable=sorted(unfixable_codes),
+            max_file_size_mb=max_file_size,
         )
         first = stdin_filename if reading_stdin and stdin_filename else paths[0] if not reading_stdin else "."
-        settings = resolver.for_path(first, is_dir=None if not (reading_stdin and stdin_filename) else False)
-    except config.ConfigError as problem:
+        settings = linter.settings_for(first, is_dir=None if not (reading_stdin and stdin_filename) else False)
+    except api.ConfigurationError as problem:
         for message in problem.messages:
             _error(message)
         raise typer.Exit(EXIT_USAGE)
     codes = frozenset(settings.selected_codes())
-    if not max_file_size > 0:
-        _error(f"--max-file-size must be a positive number of MB, not {max_file_size:g}")
-        raise typer.Exit(EXIT_USAGE)
-    from dldoctor.lint import source
 
-    source.configure(int(max_file_size * 1024 * 1024))
-
-    unfixable_codes = _expanded(_selectors(unfixable), "--unfixable")
     started = time.perf_counter()
     _debug(f"settings from {getattr(settings, 'source', None) or 'the defaults (no configuration file)'}; {len(codes)} rules selected")
     usage_problem = False
     fixing = fix or diff or fix_only
     outcomes = None
+    internal_errors: list[tuple[str, str]] = []
     if reading_stdin:
-        name = stdin_filename or "-"
-        file_codes = settings.codes_for(name)
-        data = source.read_stream(sys.stdin.buffer, name)
-        _configure_targets(resolver, python)
-        if name != "-" and discovery.force_excluded(name, resolver):
-            file_codes = frozenset()  # as ruff: an excluded --stdin-filename is not linted (--fix echoes it)
-        if _settings_or_files_only(show_settings, show_files, add_noqa, [name], resolver):
-            raise typer.Exit(EXIT_CLEAN)
-        if fixing:
-            from dldoctor.lint import fixes
+        from dldoctor.lint import source
 
-            outcomes = [fixes.fix_bytes(name, data, file_codes, unsafe_fixes, unfixable_codes)]
-        else:
-            results = [runner.lint_bytes(name, data, file_codes)]
-        _warn_about_pins([name])
+        name = stdin_filename or "-"
+        source.configure(linter.max_file_bytes)  # before reading: stdin obeys --max-file-size too
+        data = source.read_stream(sys.stdin.buffer, name)
+        file_codes = linter.rules_for(name)
+        if _settings_or_files_only(show_settings, show_files, add_noqa, [name], linter):
+            raise typer.Exit(EXIT_CLEAN)
+        findings = []
+        try:
+            if fixing:
+                done = linter.fix(data, name, unsafe=unsafe_fixes)
+                findings = done.findings
+                outcomes = [done]
+            else:
+                findings = linter.lint(data, name)
+        except api.InternalError as problem:
+            internal_errors.append((name, problem.details))
+        for note in linter.target_notes([name]):
+            _warning(note)
         files_checked = 1 if file_codes else 0
     else:
-        jobs = []
-        unlisted = []  # directories that could not be listed: a DL000 each, not a silent pass
-        for item in discovery.discover(paths, resolver):
-            if isinstance(item, discovery.Skipped) and item.unreadable:
-                unlisted.append(runner.unreadable_result(item.path, item.reason, codes))
-            elif isinstance(item, discovery.Skipped):
-                (_error if item.missing else _warning)(f"{item.path}: {item.reason}")
-                usage_problem |= item.missing
-            else:
-                jobs.append((item, resolver.for_path(item, is_dir=False).codes_for(item)))
-        _configure_targets(resolver, python)
-        if _settings_or_files_only(show_settings, show_files, add_noqa, [path for path, _ in jobs], resolver, jobs):
+        found = linter.files(paths)
+        for missing in found.missing:
+            _error(f"{missing}: no such file or directory")
+        for path, reason in found.skipped:
+            _warning(f"{path}: {reason}")
+        usage_problem = bool(found.missing)
+        if _settings_or_files_only(show_settings, show_files, add_noqa, [path for path, _ in found.jobs], linter, found):
             raise typer.Exit(EXIT_USAGE if usage_problem else EXIT_CLEAN)
-        if not jobs and not unlisted and not usage_problem:
+        if not found.jobs and not found.unreadable and not usage_problem:
             _warning("No Python files found under the given path(s)")
-        codes = frozenset(codes.union(*(job_codes for _, job_codes in jobs)))
-        _warn_about_pins([path for path, _ in jobs])
+        codes = frozenset(codes.union(*(job_codes for _, job_codes in found.jobs)))
         if fixing:
-            from dldoctor.lint import fixes
-
-            refusals = fixes.write_refusals([path for path, _ in jobs], paths)
-            outcomes = fixes.fix_paths(
-                [
-                    (path, job_codes, unsafe_fixes, not diff, refusal, unfixable_codes)
-                    for (path, job_codes), refusal in zip(jobs, refusals)
-                ]
-            )
+            for note in linter.target_notes([path for path, _ in found.jobs]):
+                _warning(note)
+            fixed_outcomes = linter.fix_files(found, paths, unsafe=unsafe_fixes, write=not diff)
+            results = [outcome.result for outcome in fixed_outcomes] + found.unreadable
+            outcomes = fixed_outcomes
+            for outcome in fixed_outcomes:
+                if outcome.refused:
+                    _warning(f"{outcome.path}: {outcome.refused}")
         else:
-            lint_cache = None
-            if not no_cache and runner.PREFILTER:  # without the prefilter: a check of it, so lint everything
-                from dldoctor.lint.cache import DIRECTORY_NAME, LintCache
-
-                lint_cache = LintCache(Path(cache_dir) if cache_dir else settings.root / DIRECTORY_NAME)
-            results = runner.lint_paths(jobs, lint_cache=lint_cache)
-            if lint_cache is not None and lint_cache.problem:
-                _warning(lint_cache.problem)
-        files_checked = len(jobs)
-        if outcomes is not None:
-            outcomes += [fixes.FixOutcome(result.path, result) for result in unlisted]
+            run = linter.lint_files(found, cache=not no_cache, cache_dir=cache_dir, first=paths[0])
+            for note in run.notes:
+                _warning(note)
+            results = None
+        files_checked = len(found.jobs)
+        if results is not None:
+            internal_errors = [(result.path, result.internal_error) for result in results if result.internal_error]
+            findings = [finding for result in results for finding in result.findings]
         else:
-            results += unlisted
+            internal_errors, findings = run.internal_errors, run.findings
 
     fixed_count = 0
     report_stream = sys.stdout
     if outcomes is not None:
-        results = [outcome.result for outcome in outcomes]
-        for outcome in outcomes:
-            if outcome.refused:
-                _warning(f"{outcome.path}: {outcome.refused}")
         fixed_count = sum(outcome.applied for outcome in outcomes)
         if diff:
-            _print_diffs(outcomes)
+            if reading_stdin:
+                changes = [(name, data.decode(done.encoding, "replace"), done.text)] if done.applied else []
+            else:
+                changes = [(outcome.path, outcome.original, outcome.fixed) for outcome in outcomes if outcome.changed]
+            _print_diffs(changes)
             if not (quiet or silent):
                 print(f"Would fix {fixed_count} finding{'s' if fixed_count != 1 else ''}.", file=sys.stderr)
             raise typer.Exit(EXIT_USAGE if usage_problem else EXIT_FINDINGS if fixed_count else EXIT_CLEAN)
         if reading_stdin:
             # As ruff: the fixed source goes to stdout, the report to stderr.
-            outcome = outcomes[0]
+            done = outcomes[0]
             # Bytes in the source's own encoding, whatever the console's: a source is not a report.
-            fixed = outcome.fixed.encode(outcome.encoding) if outcome.fixed is not None else data
+            fixed = done.text.encode(done.encoding) if done.applied else data
             sys.stdout.flush()
             buffer = getattr(sys.stdout, "buffer", None)
             if buffer is not None:
                 buffer.write(fixed)
                 buffer.flush()
             else:
-                sys.stdout.write(fixed.decode(outcome.encoding if outcome.fixed is not None else "utf-8", "replace"))
+                sys.stdout.write(fixed.decode(done.encoding if done.applied else "utf-8", "replace"))
             sys.stdout.flush()
             report_stream = sys.stderr
 
-    internal_errors = [result for result in results if result.internal_error]
-    for result in internal_errors:
-        _error(f"internal error while linting {result.path} (please report it):\n{result.internal_error}")
-    findings = sorted((f for result in results for f in result.findings), key=lambda f: f.sort_key())
+    for path, details in internal_errors:
+        _error(f"internal error while linting {path} (please report it):\n{details}")
+    findings = sorted(findings, key=lambda f: f.sort_key())
     _debug(f"{files_checked} file{'s' if files_checked != 1 else ''} checked in {time.perf_counter() - started:.2f} s")
     summary = RunSummary(
         files_checked, codes, fixed=fixed_count, unsafe_fixes=unsafe_fixes, quiet=quiet, unfixable=unfixable_codes
@@ -376,24 +365,8 @@ def _watch(paths: list[str], unsupported: bool) -> int:
     return EXIT_CLEAN
 
 
-def _configure_targets(resolver, python: Optional[str]) -> None:
-    """The run's target versions: the command line's, each configuration's, and `--python`'s."""
-    from dldoctor.lint import config, target
-
-    environment = None
-    if python is not None:
-        try:
-            environment = target.environment_targets(python)
-        except target.TargetError as problem:
-            _error(str(problem))
-            raise typer.Exit(EXIT_USAGE)
-    target.configure(config.run_targets(resolver, environment, python))
-
-
-def _settings_or_files_only(show_settings: bool, show_files: bool, add_noqa: bool, files: list[str], resolver, jobs=()) -> bool:
+def _settings_or_files_only(show_settings: bool, show_files: bool, add_noqa: bool, files: list[str], linter, found=None) -> bool:
     """`--show-settings`, `--show-files` and `--add-noqa`: do that instead of reporting; True when done."""
-    from dldoctor.lint import config
-
     if show_files:
         for path in sorted(files):
             print(path)
@@ -402,62 +375,42 @@ def _settings_or_files_only(show_settings: bool, show_files: bool, add_noqa: boo
         if not files:
             _warning("No Python files found under the given path(s)")
             return True
-        print(config.describe(resolver.for_path(files[0], is_dir=False), files[0], resolver))
+        print(linter.describe(files[0]))
         return True
     if add_noqa:
-        from dldoctor.lint import fixes
-
-        if not jobs:
+        if found is None or not found.jobs:
             _error("--add-noqa writes comments into files: it needs files, not stdin")
             raise typer.Exit(EXIT_USAGE)
         added = 0
-        for path, codes in jobs:
-            outcome = fixes.add_noqa(path, codes)
+        for outcome in linter.add_noqa(found):
             added += outcome.added
             if outcome.problem:
-                _warning(f"{path}: {outcome.problem}")
+                _warning(f"{outcome.path}: {outcome.problem}")
             for line, why in outcome.skipped:
-                _warning(f"{path}:{line}: no `# noqa` added: {why}")
+                _warning(f"{outcome.path}:{line}: no `# noqa` added: {why}")
         print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
         return True
     return False
 
 
-def _warn_about_pins(paths: list[str]) -> None:
-    """One warning per pin that could not be read where these files' versions are inferred."""
-    from dldoctor.lint import target
-
-    said = set()
-    for path in paths:
-        for note in target.for_path(path).notes:
-            if note not in said:
-                said.add(note)
-                _warning(note)
-
-
-def _print_diffs(outcomes) -> None:
+def _print_diffs(changes) -> None:
+    """A unified diff of each (path, original, fixed) text."""
     import difflib
 
-    for outcome in outcomes:
-        if outcome.changed:
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    outcome.original.splitlines(keepends=True),
-                    outcome.fixed.splitlines(keepends=True),
-                    fromfile=f"a/{outcome.path}",
-                    tofile=f"b/{outcome.path}",
-                )
+    for path, original, fixed in changes:
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                original.splitlines(keepends=True), fixed.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
             )
+        )
 
 
 def _catalogue_rows():
     """(code, name, severity, default?, summary) of every code `lint` can report, DL000 first."""
-    from dldoctor.lint import registry
+    from dldoctor import api
 
-    default = registry.default_selection()
-    yield (registry.UNREADABLE_CODE, registry.UNREADABLE_NAME, "error", True, registry.UNREADABLE_SUMMARY)
-    for code, rule in registry.all_rules().items():
-        yield (code, rule.name, rule.severity.value, code in default, rule.summary)
+    for rule in api.rules():
+        yield (rule.code, rule.name, rule.severity.value, rule.default, rule.summary)
 
 
 @app.command("rules")
@@ -501,24 +454,17 @@ def list_rules(
 
 def rule_page(code: str) -> str:
     """A rule's documentation as Markdown: `dldoctor rule CODE` and `docs/rules/CODE.md`."""
-    from dldoctor.lint import registry
+    from dldoctor import api
 
-    if code == registry.UNREADABLE_CODE:
-        return f"# {code} {registry.UNREADABLE_NAME} (error)\n\n{registry.UNREADABLE_SUMMARY}\n\n{registry.UNREADABLE_DOCUMENTATION}"
-    rule = registry.all_rules()[code]
-    default = "" if code in registry.default_selection() else ", off by default"
-    return f"# {rule.code} {rule.name} ({rule.severity.value}{default})\n\n{rule.summary}\n\n{rule.documentation()}\n"
+    return api.rule_documentation(code)
 
 
 def _rule_code(code_or_name: str) -> Optional[str]:
     """`DL101`, `dl101` or `binary-read-in-text-mode` -> `DL101`; None when no rule has it."""
-    from dldoctor.lint import registry
+    from dldoctor import api
 
-    wanted = code_or_name.strip()
-    for code, name, *_ in _catalogue_rows():
-        if wanted.upper() == code or wanted.lower() == name:
-            return code
-    return None
+    found = api.rule(code_or_name)
+    return found.code if found is not None else None
 
 
 @app.command("rule")

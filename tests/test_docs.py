@@ -12,7 +12,11 @@ checked, `<!-- check: KIND -->` (with `exit=N` for a command that should exit N)
 - `pre-commit`: run by the real `pre-commit` in a new git repository, its `repo` and
   `rev` pointing at a snapshot of this working tree;
 - `workflow`: a GitHub Actions workflow, parsed, its steps checked, and its dldoctor
-  steps run here on a project with a finding.
+  steps run here on a project with a finding;
+- `python` (a `python` block): run with this interpreter in a copy of the bundled
+  `examples/`, as the API's examples are written;
+- `fragment` (a `python` block): an excerpt that is not a program (comments shown in
+  place), which must still tokenize as Python.
 
 The rule pages (`docs/rules/`) are generated from the rules' docstrings and must be
 current; the README's rule table must list exactly the codes `dldoctor rules` does; the
@@ -40,8 +44,8 @@ REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 DOCS = REPO / "docs"
 PAGES = sorted([README, *DOCS.glob("*.md")])  # docs/rules/ is generated from docstrings: not snippets
-CHECKED_LANGUAGES = {"sh", "bash", "yaml", "toml"}
-KINDS = {"run", "synopsis", "network", "config", "pre-commit", "workflow"}
+CHECKED_LANGUAGES = {"sh", "bash", "yaml", "toml", "python"}
+KINDS = {"run", "synopsis", "network", "config", "pre-commit", "workflow", "python", "fragment"}
 MARKER = re.compile(r"<!-- check: ([a-z-]+)(?: exit=(\d+))? -->")
 FENCE = re.compile(r"^```(\S*)\s*$")
 # The placeholders the install instructions use until there is a release (said in the README).
@@ -239,6 +243,25 @@ def test_run_snippets_run(snippet, tmp_path):
         env=clean_env(), timeout=300,
     )
     assert done.returncode == snippet.exit_code, f"{snippet}: {done.stdout}{done.stderr}"
+
+
+@pytest.mark.parametrize("snippet", of_kind("python"), ids=str)
+def test_python_snippets_run(snippet, tmp_path):
+    assert snippet.language == "python", f"{snippet}: a python check on a {snippet.language} block"
+    shutil.copytree(REPO / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("build", "__pycache__"))
+    done = subprocess.run([sys.executable, "-c", snippet.text], cwd=tmp_path, capture_output=True, text=True,
+                          env=clean_env(), timeout=300)
+    assert done.returncode == snippet.exit_code, f"{snippet}: {done.stdout}{done.stderr}"
+    assert "Traceback" not in done.stderr, f"{snippet}: {done.stderr}"
+
+
+@pytest.mark.parametrize("snippet", of_kind("fragment"), ids=str)
+def test_fragments_are_python_tokens(snippet):
+    import io
+    import tokenize
+
+    assert snippet.language == "python", f"{snippet}: a fragment is a python block"
+    list(tokenize.generate_tokens(io.StringIO(snippet.text).readline))
 
 
 @pytest.mark.parametrize("snippet", of_kind("config"), ids=str)

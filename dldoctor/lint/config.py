@@ -475,7 +475,11 @@ def _command_line_options(line: CommandLine) -> Options:
 class Resolver:
     """The settings of every path of a run (each file's nearest configuration, with the overrides)."""
 
-    def __init__(self, line: CommandLine) -> None:
+    def __init__(self, line: CommandLine, root: str | os.PathLike | None = None) -> None:
+        """`root`: where a path without a configuration of its own takes its settings from (the
+        nearest configuration at or above it; the current directory by default). An editor's
+        workspace folder, for a server that does not run there."""
+        self.root = Path(os.path.abspath(root)) if root is not None else Path.cwd()
         paths = [value for value in line.config if _looks_like_path(value)]
         inline = [value for value in line.config if not _looks_like_path(value)]
         if len(paths) > 1:
@@ -509,7 +513,7 @@ class Resolver:
         elif line.isolated:
             self.fixed = self._build(Options(), None)
         else:
-            found = find_config(Path.cwd())
+            found = find_config(self.root)
             self.default = self._settings(found) if found else self._build(Options(), None)
 
     def _settings(self, config_file: Path, explicit: bool = False) -> Settings:
@@ -528,7 +532,7 @@ class Resolver:
             respect_gitignore=merged.respect_gitignore if merged.respect_gitignore is not None else True,
             force_exclude=bool(merged.force_exclude),
             target_versions=[*self.cli_targets, *(merged.target_versions or {}).values()],
-            root=source.parent if source is not None else Path.cwd(),
+            root=source.parent if source is not None else self.root,
             source=source,
             files=merged.files,
             layers=merged.layers,

@@ -70,9 +70,15 @@ def force_excluded(path: str, resolver: Resolver | Excluder) -> bool:
     """With `--force-exclude`, whether a path named explicitly (or `--stdin-filename`)
     is excluded: the path or a directory above it matches an exclusion, as ruff
     checks for pre-commit, which names every staged file."""
-    settings = resolver.for_path(path, is_dir=False)
-    if not settings.force_exclude:
+    if not resolver.for_path(path, is_dir=False).force_exclude:
         return False
+    return excluded_anywhere(path, resolver)
+
+
+def excluded_anywhere(path: str, resolver: Resolver | Excluder) -> bool:
+    """Whether a walk of the directories above `path` would leave it out: the path or a
+    directory above it matches an exclusion, a default-skipped directory, or `.gitignore`."""
+    settings = resolver.for_path(path, is_dir=False)
     absolute = os.path.abspath(path)
     is_dir = os.path.isdir(absolute)
     candidates = [absolute]

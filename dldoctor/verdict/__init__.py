@@ -13,10 +13,10 @@ command pays nothing for this package until it runs.
 """
 
 from dldoctor.verdict.model import (
-    EXIT_CLEAN, EXIT_FAILURES, EXIT_USAGE, FAIL, OK, SKIP, STATUSES, WARN, Check, Location, Report, overall,
+    EXIT_CLEAN, EXIT_FAILURES, EXIT_USAGE, FAIL, OK, SKIP, STATUSES, WARN, Check, Location, ProbeError, Report, overall,
 )
 
 __all__ = [
-    "Check", "Location", "Report", "overall", "OK", "WARN", "FAIL", "SKIP", "STATUSES",
+    "Check", "Location", "ProbeError", "Report", "overall", "OK", "WARN", "FAIL", "SKIP", "STATUSES",
     "EXIT_CLEAN", "EXIT_FAILURES", "EXIT_USAGE",
 ]

@@ -107,3 +107,17 @@ class Report:
 
         return {"command": self.command, "dldoctor_version": dldoctor.__version__, "verdict": self.verdict,
                 "headline": self.headline_text(), "checks": [c.to_json() for c in self.checks], "facts": self.facts}
+
+
+class ProbeError(Exception):
+    """A probe could not run on what it was given (a missing file, a bad option, a missing extra).
+
+    The command prints `message` as one `dldoctor: error:` line and exits with `exit_code`;
+    an API caller catches it. Raised instead of printing so that the probe's work can be
+    called from Python (`dldoctor.api`) as well as from the command line.
+    """
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code

@@ -46,38 +46,54 @@ def ckpt_command(
     if more:
         _error(f"one checkpoint at a time (got {len(more) + 1}); to scan several for unsafe code: dldoctor ckpt scan PATH...")
         raise typer.Exit(EXIT_USAGE)
-    if sum(option is not None for option in (model_spec, meta, against)) > 1:
-        _error("--model, --meta and --against are alternatives: give one")
-        raise typer.Exit(EXIT_USAGE)
-    from dldoctor.probes.ckpt import diagnosis as diagnosis_module
-    from dldoctor.probes.ckpt import formats, inventory, model, report
-    from dldoctor.probes.ckpt.facts import CkptError
+    from dldoctor.verdict import ProbeError, reporters
 
-    from dldoctor.probes.ckpt import safety
+    try:
+        result, body = _report_and_body(checkpoint, model_spec, meta, against, allow_global)
+    except ProbeError as problem:
+        _error(problem.message)
+        raise typer.Exit(problem.exit_code)
+    reporters.write(result, chosen, sys.stdout, body=body() if chosen == "text" else ())
+    raise typer.Exit(result.exit_code(strict))
+
+
+def build_report(checkpoint: str, *, model: Optional[str] = None, meta: Optional[str] = None,
+                 against: Optional[str] = None, allow_global: List[str] = ()):
+    """Will `checkpoint` load into the model (`model`: file.py:CALLABLE, which runs that code; `meta`: a
+    MetaGraphDef; `against`: another checkpoint), as a `Report`; without one, its inventory.
+    `ProbeError` for what cannot be read or used."""
+    return _report_and_body(checkpoint, model, meta, against, list(allow_global))[0]
+
+
+def _report_and_body(checkpoint: str, model_spec, meta, against, allow_global):
+    """The report, and a function giving the text reporter's body (the tables of names and shapes)."""
+    from dldoctor.verdict import ProbeError
+
+    if sum(option is not None for option in (model_spec, meta, against)) > 1:
+        raise ProbeError("--model, --meta and --against are alternatives: give one")
+    from dldoctor.probes.ckpt import diagnosis as diagnosis_module
+    from dldoctor.probes.ckpt import formats, inventory, model, report, safety
+    from dldoctor.probes.ckpt.facts import CkptError
 
     safety.clear_allowed()  # each run allows only what its own --allow-global names
     if allow_global:
         try:
             safety.allow_globals(allow_global)
         except ValueError as problem:
-            _error(str(problem))
-            raise typer.Exit(EXIT_USAGE)
+            raise ProbeError(str(problem)) from None
     try:
         found = formats.read(checkpoint)
         _read_family_scopes(found, formats)
         reference = None
         if model_spec is not None:
-            if not found.safety.safe:
-                reference = None
-            else:
+            if found.safety.safe:
                 reference = model.from_factory(model_spec, found)
         elif meta is not None:
             reference = model.from_meta(meta)
         elif against is not None:
             reference = model.from_checkpoint(against)
     except CkptError as problem:
-        _error(problem.message)
-        raise typer.Exit(problem.exit_code)
+        raise ProbeError(problem.message, problem.exit_code) from None
     if reference is not None:  # Keras and TF2 load layers by position: pair them as the loader will
         model.align_positions(found, reference)
     if reference is not None and reference.display:  # Keras: the user's layer names on both sides
@@ -85,13 +101,10 @@ def ckpt_command(
         model.apply_display(reference, reference.display)
     elif reference is None and found.display:  # a .keras archive's config names its layers
         model.apply_display(found, found.display)
-    from dldoctor.verdict import reporters
-
     diagnosis = diagnosis_module.diagnose(found, reference)
     facts = inventory.inventory(found)
     result = report.to_report(found, facts, reference, diagnosis)
-    reporters.write(result, chosen, sys.stdout, body=report.text_lines(found, facts, reference, diagnosis) if chosen == "text" else ())
-    raise typer.Exit(result.exit_code(strict))
+    return result, lambda: report.text_lines(found, facts, reference, diagnosis)
 
 
 def _read_family_scopes(found, formats) -> None:

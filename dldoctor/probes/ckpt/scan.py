@@ -84,29 +84,39 @@ def verdict(path: Path) -> dict:
 
 
 def run(paths: list[str], output_format: str = "text", allow_global: list[str] | None = None, strict: bool = False) -> int:
-    if not paths:
-        print("dldoctor: error: `ckpt scan` needs at least one file or directory", file=sys.stderr)
+    from dldoctor.verdict import ProbeError, reporters
+
+    try:
+        outcome = build_report(paths, allow_global)
+    except ProbeError as problem:
+        print(f"dldoctor: error: {problem.message}", file=sys.stderr)
+        return problem.exit_code
+    problems = outcome.facts["problems"]
+    if output_format == "text":
+        for problem in problems:
+            print(f"dldoctor: error: {guard.printable(problem)}", file=sys.stderr)
+    reporters.write(outcome, output_format, sys.stdout)
+    missing = [p for p in problems if p.endswith("no such file or directory")]
+    if missing and not outcome.facts["files"]:
         return EXIT_USAGE
+    return outcome.exit_code(strict)
+
+
+def build_report(paths: list[str], allow_global: list[str] | None = None):
+    """One check a file scanned (`ckpt.unsafe-to-load`) and one a path that could not be scanned
+    whole; `ProbeError` when there is nothing to scan or a global to allow is not module.name."""
+    from dldoctor.verdict import ProbeError
+
+    if not paths:
+        raise ProbeError("`ckpt scan` needs at least one file or directory")
     safety.clear_allowed()  # each run allows only what its own --allow-global names
     if allow_global:
         try:
             safety.allow_globals(allow_global)
         except ValueError as problem:
-            print(f"dldoctor: error: {problem}", file=sys.stderr)
-            return EXIT_USAGE
+            raise ProbeError(str(problem)) from None
     targets, problems = files(paths)
-    results = [verdict(path) for path in targets]
-    missing = [p for p in problems if p.endswith("no such file or directory")]
-    if output_format == "text":
-        for problem in problems:
-            print(f"dldoctor: error: {guard.printable(problem)}", file=sys.stderr)
-    from dldoctor.verdict import reporters
-
-    outcome = report(results, problems)
-    reporters.write(outcome, output_format, sys.stdout)
-    if missing and not results:
-        return EXIT_USAGE
-    return outcome.exit_code(strict)
+    return report([verdict(path) for path in targets], problems)
 
 
 def report(results: list[dict], problems: list[str]):

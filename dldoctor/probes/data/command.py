@@ -42,26 +42,35 @@ def data_command(
 ) -> None:
     """Check a data set: images that do not decode, odd modes and sizes, duplicates, classes, labels, TFRecords."""
     chosen = options.resolve_format(output_format, as_json)
-    from dldoctor.probes.data import diagnosis, scan
-    from dldoctor.verdict import reporters
+    from dldoctor.verdict import ProbeError, reporters
 
     try:
-        facts = scan.collect(paths, sample=sample, jobs=jobs, scheduler=scheduler, code=code,
-                             decode_record_images=not no_record_images, progress=chosen == "text")
-    except scan.UsageError as error:
-        print(f"dldoctor: error: {error}", file=sys.stderr)
-        raise typer.Exit(EXIT_USAGE)
-    except ImportError as error:  # Pillow or protobuf missing: what to install, not a traceback
-        print(f"dldoctor: error: `dldoctor data` needs {error.name or error}: pip install 'dldoctor[data]'",
-              file=sys.stderr)
-        raise typer.Exit(EXIT_USAGE)
-    if not facts["images"] and not facts["tfrecords"] and not facts["coco"]:
-        print(f"dldoctor: error: no image, TFRecord or COCO annotation file in {', '.join(paths)}", file=sys.stderr)
-        raise typer.Exit(EXIT_USAGE)
-    if code is not None and facts["code"]["files"] == 0 and not facts["code"]["unparsable"]:
-        print(f"dldoctor: error: --code {code}: no Python file there", file=sys.stderr)
-        raise typer.Exit(EXIT_USAGE)
-    report = diagnosis.report(facts, min_side=min_side)
+        report = build_report(paths, code=code, sample=sample, min_side=min_side, jobs=jobs, scheduler=scheduler,
+                              record_images=not no_record_images, progress=chosen == "text")
+    except ProbeError as error:
+        print(f"dldoctor: error: {error.message}", file=sys.stderr)
+        raise typer.Exit(error.exit_code)
     header = f"dldoctor data: {', '.join(paths)}"
     reporters.write(report, chosen, sys.stdout, header=header)
     raise typer.Exit(report.exit_code(strict))
+
+
+def build_report(paths: List[str], *, code: Optional[str] = None, sample: Optional[int] = None, min_side: int = 8,
+                 jobs: int = 0, scheduler: Optional[str] = None, record_images: bool = True, progress: bool = False):
+    """The checks of a data set (the command's options as keywords) as a `Report`; `ProbeError`
+    for paths that hold nothing to check, bad options, or a missing extra (Pillow, protobuf)."""
+    from dldoctor.probes.data import diagnosis, scan
+    from dldoctor.verdict import ProbeError
+
+    try:
+        facts = scan.collect(paths, sample=sample, jobs=jobs, scheduler=scheduler, code=code,
+                             decode_record_images=record_images, progress=progress)
+    except scan.UsageError as error:
+        raise ProbeError(str(error)) from None
+    except ImportError as error:  # Pillow or protobuf missing: what to install, not a traceback
+        raise ProbeError(f"`dldoctor data` needs {error.name or error}: pip install 'dldoctor[data]'") from None
+    if not facts["images"] and not facts["tfrecords"] and not facts["coco"]:
+        raise ProbeError(f"no image, TFRecord or COCO annotation file in {', '.join(paths)}")
+    if code is not None and facts["code"]["files"] == 0 and not facts["code"]["unparsable"]:
+        raise ProbeError(f"--code {code}: no Python file there")
+    return diagnosis.report(facts, min_side=min_side)

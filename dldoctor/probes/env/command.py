@@ -60,30 +60,53 @@ def env_command(
 ) -> None:
     """Check this machine for deep learning: driver, GPUs, PyTorch, TensorFlow, TensorBoard, port."""
     chosen = options.resolve_format(output_format, as_json)
+    from dldoctor import lifetime
+    from dldoctor.verdict import ProbeError, reporters
+
+    try:
+        report, header = _report_and_header(quick=quick, timeout=timeout, port=port, snapshot=from_file)
+    except ProbeError as error:
+        _error(error.message)
+        raise typer.Exit(error.exit_code)
+    except lifetime.Interrupted as stop:
+        _error(f"interrupted ({stop.name}); the probes were stopped")
+        raise typer.Exit(stop.code)
+    reporters.write(report, chosen, sys.stdout, header=header)
+    raise typer.Exit(report.exit_code(strict))
+
+
+def build_report(*, quick: bool = False, timeout: float = 60.0, port: Optional[int] = None, snapshot=None):
+    """The checks of this machine (or of `snapshot`: a saved `env --json` file or its parsed dict),
+    as a `Report`; `ProbeError` when the snapshot cannot be used. Probe subprocesses are stopped
+    if this process is interrupted (`lifetime.Interrupted` is raised then)."""
+    return _report_and_header(quick=quick, timeout=timeout, port=port, snapshot=snapshot)[0]
+
+
+def _report_and_header(*, quick: bool, timeout: float, port: Optional[int], snapshot):
     from dldoctor.probes.env import diagnosis
     from dldoctor.probes.env import snapshot as snapshots
-    from dldoctor.verdict import reporters
+    from dldoctor.verdict import ProbeError
 
-    if from_file is not None:
+    from_file = snapshot if isinstance(snapshot, str) else None
+    if isinstance(snapshot, dict):
+        try:
+            snap = snapshots.from_document(snapshot)
+        except ValueError as error:
+            raise ProbeError(f"snapshot: {error}") from None
+    elif from_file is not None:
         try:
             snap = _load(from_file)
         except ValueError as error:
-            _error(str(error))
-            raise typer.Exit(EXIT_USAGE)
+            raise ProbeError(str(error)) from None
     else:
         from dldoctor import lifetime
 
-        try:
-            with lifetime.terminating_children():  # Ctrl-C, SIGTERM, SIGHUP: the probes die first
-                snap = snapshots.collect(timeout=timeout, quick=quick, port=port)
-        except lifetime.Interrupted as stop:
-            _error(f"interrupted ({stop.name}); the probes were stopped")
-            raise typer.Exit(stop.code)
+        with lifetime.terminating_children():  # Ctrl-C, SIGTERM, SIGHUP: the probes die first
+            snap = snapshots.collect(timeout=timeout, quick=quick, port=port)
     report = diagnosis.report(snap)
-    seconds = None if from_file else snap.get("seconds")
+    seconds = None if snapshot is not None else snap.get("seconds")
     report.headline = report.count_text() + (f" ({seconds:.1f} s)" if isinstance(seconds, (int, float)) else "")
     p = snap.get("platform") or {}
     source = f" (snapshot {from_file}, taken {snap.get('created')})" if from_file else ""
     header = f"dldoctor env: {p.get('system')} {p.get('machine')}, Python {p.get('python_version')}{source}"
-    reporters.write(report, chosen, sys.stdout, header=header)
-    raise typer.Exit(report.exit_code(strict))
+    return report, header

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import typer
 
@@ -74,18 +74,11 @@ def run_command(
 
     The script's stdout and stderr are shown as it writes them (with --json or github output, both go to stderr)."""
     chosen = options.resolve_format(output_format, as_json)
-    if not os.path.exists(script):
-        _error(f"{script}: no such file")
-        raise typer.Exit(EXIT_USAGE)
-    if not os.path.isfile(script):
-        _error(f"{script}: not a file (name the training script)")
-        raise typer.Exit(EXIT_USAGE)
     _check_plot(plot)
-    from dldoctor.probes.graph import diagnosis as diagnosis_module
-    from dldoctor.probes.graph import growth, report, runner
-    from dldoctor.verdict import reporters
-
     from dldoctor import lifetime
+    from dldoctor.probes.graph import diagnosis as diagnosis_module
+    from dldoctor.probes.graph import report
+    from dldoctor.verdict import ProbeError, reporters
 
     echo = None
     if not quiet:
@@ -97,12 +90,47 @@ def run_command(
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     on_progress = _progress_printer(report) if progress else None
     try:
-        with lifetime.terminating_children():  # Ctrl-C, SIGTERM, SIGHUP: the script's whole tree dies first
-            run = runner.run_script(script, list(args or []), steps=steps, timeout=timeout or None, python=python,
-                                    stdin=stdin, echo=echo, on_progress=on_progress)
+        verdict, run, analysis, probe = _run_report(script, list(args or []), steps=steps, timeout=timeout,
+                                                    python=python, stdin=stdin, echo=echo, on_progress=on_progress)
+    except ProbeError as problem:
+        _error(problem.message)
+        raise typer.Exit(problem.exit_code)
     except lifetime.Interrupted as stop:
         _error(f"interrupted ({stop.name}); {script} and every process it started were stopped")
         raise typer.Exit(stop.code)
+    if chosen == "text" and echo is not None and (run.get("stdout_tail") or run.get("stderr_tail")):
+        print()  # the report starts apart from the script's own output
+    reporters.write(verdict, chosen, sys.stdout, body=report.run_lines(run, analysis, None, report.ascii_only())
+                    if chosen == "text" else ())
+    problem = diagnosis_module.script_finding(run, None)
+    if problem is not None:  # always with exit 1: a failed script is a failing check
+        _error(problem.title)
+    if plot is not None:
+        _plot_run(plot, analysis, probe, script)
+    raise typer.Exit(verdict.exit_code(strict))
+
+
+def build_run_report(script: str, args: Sequence[str] = (), *, steps: int = 50, timeout: float = 600.0,
+                     python: Optional[str] = None, stdin: bool = False, echo=None):
+    """Run `script` (the caller's code: it is executed) with graph execution instrumented and
+    report a graph that grows at every step, as a `Report`; `ProbeError` when it is no file.
+    `echo`: (stdout, stderr) binary streams to show the script's output on, or None."""
+    return _run_report(script, list(args), steps=steps, timeout=timeout, python=python, stdin=stdin, echo=echo)[0]
+
+
+def _run_report(script: str, args: list, *, steps: int, timeout: float, python, stdin: bool, echo, on_progress=None):
+    from dldoctor import lifetime
+    from dldoctor.probes.graph import diagnosis as diagnosis_module
+    from dldoctor.probes.graph import growth, runner
+    from dldoctor.verdict import ProbeError
+
+    if not os.path.exists(script):
+        raise ProbeError(f"{script}: no such file")
+    if not os.path.isfile(script):
+        raise ProbeError(f"{script}: not a file (name the training script)")
+    with lifetime.terminating_children():  # Ctrl-C, SIGTERM, SIGHUP: the script's whole tree dies first
+        run = runner.run_script(script, args, steps=steps, timeout=timeout or None, python=python,
+                                stdin=stdin, echo=echo, on_progress=on_progress)
     probe = run.get("probe") or {}
     warmup = int(probe.get("warmup", runner.WARMUP_RUNS))
     analysis = {
@@ -115,16 +143,7 @@ def run_command(
     verdict = diagnosis_module.diagnose_run(run, analysis["tf1"], analysis["tf2"], analysis["tf2_calls"], analysis["torch"],
                                             analysis["torch_steps"])
     verdict.facts = {"run": {k: v for k, v in run.items() if k != "probe"}, "observations": probe, "analysis": analysis}
-    if chosen == "text" and echo is not None and (run.get("stdout_tail") or run.get("stderr_tail")):
-        print()  # the report starts apart from the script's own output
-    reporters.write(verdict, chosen, sys.stdout, body=report.run_lines(run, analysis, None, report.ascii_only())
-                    if chosen == "text" else ())
-    problem = diagnosis_module.script_finding(run, None)
-    if problem is not None:  # always with exit 1: a failed script is a failing check
-        _error(problem.title)
-    if plot is not None:
-        _plot_run(plot, analysis, probe, script)
-    raise typer.Exit(verdict.exit_code(strict))
+    return verdict, run, analysis, probe
 
 
 def _binary(stream):
@@ -169,18 +188,14 @@ def meta_command(
     """Read the .meta files saved with the checkpoints (no code run): size per step, ops added, when 2 GB is reached."""
     chosen = options.resolve_format(output_format, as_json)
     _check_plot(plot)
-    from dldoctor.probes.graph import diagnosis as diagnosis_module
-    from dldoctor.probes.graph import growth, metagraph, report
-    from dldoctor.verdict import reporters
+    from dldoctor.probes.graph import report
+    from dldoctor.verdict import ProbeError, reporters
 
     try:
-        files = metagraph.read_dir(train_dir)
-    except metagraph.MetaDirError as problem:
-        _error(str(problem))
-        raise typer.Exit(EXIT_USAGE)
-    analysis = growth.analyze_meta(files)
-    verdict = diagnosis_module.diagnose_meta(analysis)
-    verdict.facts = {"target": train_dir, "analysis": analysis.to_json()}
+        verdict, analysis = _meta_report(train_dir)
+    except ProbeError as problem:
+        _error(problem.message)
+        raise typer.Exit(problem.exit_code)
     reporters.write(verdict, chosen, sys.stdout, body=report.meta_lines(train_dir, analysis, None, report.ascii_only())
                     if chosen == "text" else ())
     if plot is not None:
@@ -192,3 +207,24 @@ def meta_command(
                           empty="no readable .meta file")
         print(f"dldoctor: wrote {plot}", file=sys.stderr)
     raise typer.Exit(verdict.exit_code(strict))
+
+
+def build_meta_report(train_dir: str):
+    """What the .meta files of a train dir (or one .meta file) say about graph growth, as a `Report`;
+    `ProbeError` when there is none to read. Nothing is run."""
+    return _meta_report(train_dir)[0]
+
+
+def _meta_report(train_dir: str):
+    from dldoctor.probes.graph import diagnosis as diagnosis_module
+    from dldoctor.probes.graph import growth, metagraph
+    from dldoctor.verdict import ProbeError
+
+    try:
+        files = metagraph.read_dir(train_dir)
+    except metagraph.MetaDirError as problem:
+        raise ProbeError(str(problem)) from None
+    analysis = growth.analyze_meta(files)
+    verdict = diagnosis_module.diagnose_meta(analysis)
+    verdict.facts = {"target": train_dir, "analysis": analysis.to_json()}
+    return verdict, analysis
