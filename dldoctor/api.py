@@ -36,7 +36,7 @@ from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 from dldoctor.verdict.model import Check, Location, ProbeError, Report
 
 __all__ = [
-    "Linter", "lint_source", "fix_source", "lint_paths", "LintRun", "Fixed", "ConfigurationError",
+    "Linter", "lint_source", "fix_source", "lint_paths", "LintRun", "Files", "Fixed", "ConfigurationError", "InternalError",
     "Finding", "FixProposal", "Edit", "Severity", "noqa_edit", "Rule", "rules", "rule", "rule_documentation",
     "Report", "Check", "Location", "ProbeError", "env", "ckpt", "ckpt_scan", "graph_meta", "graph_run", "data", "logs",
 ]
