@@ -97,7 +97,39 @@ TF_REMOVED = {
     "listdiff": _tf("1.0", "`tf.setdiff1d`", "tf:setdiff1d", v1_replacement=True),
     "complex_abs": _tf("1.0", "`tf.abs`", "tf:abs"),
     "batch_matmul": _tf("1.0", "`tf.matmul` (which batches; `adj_x`/`adj_y` are `adjoint_a`/`adjoint_b`)"),
+    # TensorFlow 1.0's own upgrade script (tensorflow/tools/compatibility/tf_upgrade.py,
+    # `symbol_renames`) and its release notes ("`tf.inv` has been renamed to be
+    # `tf.reciprocal`"); `concat_v2`, 0.12's name for the new argument order, became
+    # `tf.concat` in 1.0 (tensorflow/models#1017, "Update concat_v2 to be concat to match
+    # 1.0 final"); `tf.nn.rnn` went to `tf.contrib.rnn.static_rnn` in 1.0 (release notes:
+    # "most functions in tf.nn.rnn.* ... are temporarily in tf.contrib.rnn"), and came back
+    # as `tf.nn.static_rnn` in 1.2.
+    "concat_v2": _tf("1.0", "`tf.concat` (the same arguments: values, then axis)", "tf:concat"),
+    "inv": _tf("1.0", "`tf.reciprocal` (the element-wise reciprocal)", "tf:reciprocal", v1_replacement=True),
+    "nn.rnn": _tf(
+        "1.0", "`tf.nn.static_rnn` (TensorFlow 1.2 and later; `tf.contrib.rnn.static_rnn` in 1.0 and 1.1)",
+        v1_replacement=True,
+    ),
+    # TensorFlow 0.12's release notes: "Renamed `tf.image.per_image_whitening()` to
+    # `tf.image.per_image_standardization()`", and "Combined `batch_*` and regular version of
+    # linear algebra and FFT ops. The regular op now handles batches as well. All `batch_*`
+    # Python interfaces were removed."
+    "image.per_image_whitening": _tf(
+        "0.12", "`tf.image.per_image_standardization`", "tf:image.per_image_standardization"
+    ),
 }
+for _old, _new in (
+    ("batch_matrix_diag", "matrix_diag"), ("batch_matrix_diag_part", "matrix_diag_part"),
+    ("batch_matrix_set_diag", "matrix_set_diag"), ("batch_matrix_band_part", "matrix_band_part"),
+    ("batch_matrix_transpose", "matrix_transpose"), ("batch_matrix_determinant", "matrix_determinant"),
+    ("batch_matrix_inverse", "matrix_inverse"), ("batch_cholesky", "cholesky"), ("batch_cholesky_solve", "cholesky_solve"),
+    ("batch_matrix_solve", "matrix_solve"), ("batch_matrix_triangular_solve", "matrix_triangular_solve"),
+    ("batch_matrix_solve_ls", "matrix_solve_ls"), ("batch_self_adjoint_eig", "self_adjoint_eig"),
+    ("batch_self_adjoint_eigvals", "self_adjoint_eigvals"), ("batch_svd", "svd"), ("batch_fft", "fft"),
+    ("batch_ifft", "ifft"), ("batch_fft2d", "fft2d"), ("batch_ifft2d", "ifft2d"), ("batch_fft3d", "fft3d"),
+    ("batch_ifft3d", "ifft3d"),
+):
+    TF_REMOVED[_old] = _tf("0.12", f"`tf.{_new}` (which batches)", f"tf:{_new}", v1_replacement=True)
 
 _BUILTIN_ALIAS = "NumPy's alias was the builtin itself"
 # Full dotted names (after the module's imports) of other packages' removed APIs.
@@ -405,7 +437,9 @@ class RemovedApi(Rule):
     - TensorFlow 1.0 renames: `tf.scalar_summary`, `tf.histogram_summary`,
       `tf.image_summary`, `tf.audio_summary`, `tf.merge_summary`, `tf.merge_all_summaries`,
       `tf.train.SummaryWriter`, `tf.initialize_all_variables` (and its siblings),
-      `tf.all_variables`, `tf.mul`/`tf.sub`/`tf.neg`, `tf.pack`/`tf.unpack`, `tf.select`;
+      `tf.all_variables`, `tf.mul`/`tf.sub`/`tf.neg`, `tf.pack`/`tf.unpack`, `tf.select`,
+      `tf.concat_v2`, `tf.inv`, `tf.nn.rnn`; TensorFlow 0.12's `tf.image.per_image_whitening`
+      and `tf.batch_matrix_inverse`/`tf.batch_svd`/`tf.batch_fft` and the other `batch_*` ops;
       the old argument order `tf.concat(0, values)` / `tf.split(0, n, value)` and the
       keywords `concat_dim`, `split_dim`, `num_split`;
     - Pillow 10: `Image.ANTIALIAS`, `Image.LINEAR`, `Image.CUBIC`;
@@ -434,7 +468,8 @@ class RemovedApi(Rule):
     `import numpy as N`, `tf.compat.v1.`...); a `from numpy import float` is reported at
     the import, which is where it fails. When the target version of the package is known,
     the message says which it is and where it came from (nothing is imported). Code that
-    handles both versions is left alone: uses under `if hasattr(np, "float_"):`, a
+    handles both versions is left alone: uses under `if hasattr(np, "float_"):` (or `if
+    "concat_v2" in dir(tf):`), a
     `__version__` test or a flag made from one (`is_tf2 = tf.__version__[0] == "2"` ...
     `if is_tf2:`), in `try: ... except AttributeError/ImportError:`, in a probe (`try:
     tf.Session; TF1 = True except: TF1 = False`), an old name in the handler of a `try`
@@ -503,7 +538,9 @@ class RemovedApi(Rule):
     ## Fix safety
     Safe where the replacement is the same object under a new name: `tf.merge_all_summaries`,
     `tf.train.SummaryWriter`, `tf.initialize_all_variables` and the other initializers,
-    `tf.mul`/`sub`/`neg`/`pack`/`unpack`/`select`, `Image.ANTIALIAS` -> `Image.LANCZOS`,
+    `tf.mul`/`sub`/`neg`/`pack`/`unpack`/`select`, `tf.concat_v2` -> `tf.concat`, `tf.inv` ->
+    `tf.reciprocal`, `tf.image.per_image_whitening` -> `tf.image.per_image_standardization`, the
+    `tf.batch_*` linear algebra and FFT ops -> their batching namesakes, `Image.ANTIALIAS` -> `Image.LANCZOS`,
     `np.int` -> `int` (and the other builtins, which is what NumPy's aliases were),
     `np.float_` -> `np.float64` and the other NumPy 2.0 aliases, `.tostring()` -> `.tobytes()`,
     `loss.data[0]` -> `loss.item()`, a Keras optimizer's `lr=` -> `learning_rate=`, and the argument order of
@@ -1236,7 +1273,7 @@ def _is_guard(test: cst.BaseExpression, flags: set[str] | frozenset[str] = froze
         node = stack.pop()
         if isinstance(node, cst.Attribute) and node.attr.value in _VERSION_ATTRIBUTES:
             return True
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("hasattr", "getattr"):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("hasattr", "getattr", "dir"):
             return True
         if flags and isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) in flags:
             return True

@@ -51,6 +51,16 @@ EXPECTED = {
     ("tf1_resume_training.py", 36, "DL208"),
     ("tf1_resume_training.py", 55, "DL209"),
     ("tf1_resume_training.py", 67, "DL210"),
+    ("tf1_graph_order.py", 31, "DL213"),
+    ("tf1_graph_order.py", 50, "DL214"),
+    ("tf1_graph_order.py", 63, "DL212"),
+    ("tf1_graph_order.py", 75, "DL215"),
+    ("tf1_graph_order.py", 84, "DL216"),
+    ("tf1_wrong_arguments.py", 19, "DL218"),
+    ("tf1_wrong_arguments.py", 28, "DL218"),
+    ("tf1_wrong_arguments.py", 37, "DL218"),
+    ("tf1_wrong_arguments.py", 36, "DL219"),
+    ("tf1_wrong_arguments.py", 27, "DL220"),
     ("im2txt/image_embedding.py", 9, "DL601"),
     ("im2txt/image_embedding.py", 11, "DL601"),
     ("im2txt/image_embedding.py", 18, "DL601"),
@@ -153,6 +163,37 @@ MANUAL_FIXES = {
     ],
     "train_softmax.py": [
         ("tf.GPUOptions(per_process_gpu_memory_fraction=args.gpu_memory_fraction)", "tf.GPUOptions(allow_growth=True)"),
+    ],
+    "tf1_wrong_arguments.py": [
+        ("tf.image.resize_images(image, IMAGE_SIZE, IMAGE_SIZE)", "tf.image.resize_images(image, [IMAGE_SIZE, IMAGE_SIZE])"),
+        ("tf.placeholder(tf.float64", "tf.placeholder(tf.float32"),
+        ("softmax_cross_entropy_with_logits(logits, labels)", "softmax_cross_entropy_with_logits(labels=labels, logits=logits)"),
+        (
+            "            sess.run(train_op, feed_dict={images: batch_images, labels: batch_labels})\n",
+            "            x, y = sess.run([batch_images, batch_labels])\n            sess.run(train_op, feed_dict={images: x, labels: y})\n",
+        ),
+        ("tf.train.Saver()", "tf.train.Saver(max_to_keep=3)"),
+        (", max_to_keep=3)", ")"),
+    ],
+    "tf1_graph_order.py": [
+        (
+            "    for i in range(num_towers):\n        with tf.name_scope(\"tower_%d\" % i):\n"
+            "            loss = tower_loss(images[i], labels[i])\n            tf.get_variable_scope().reuse_variables()\n"
+            "            tower_grads.append(opt.compute_gradients(loss))\n",
+            "    with tf.variable_scope(tf.get_variable_scope()):\n        for i in range(num_towers):\n"
+            "            with tf.name_scope(\"tower_%d\" % i):\n                loss = tower_loss(images[i], labels[i])\n"
+            "                tf.get_variable_scope().reuse_variables()\n                tower_grads.append(opt.compute_gradients(loss))\n",
+        ),
+        ("            g_err = sess.run(g_loss, feed_dict={z: noise})\n", "            _, g_err = sess.run([g_optim, g_loss], feed_dict={z: noise})\n"),
+        ("tf.Variable(online * 1.0,", "tf.Variable(online.initialized_value() * 1.0,"),
+        ("tf.Variable(averaged + 0.0,", "tf.Variable(averaged.initialized_value() + 0.0,"),
+        ("        totals.write(i, running)\n", "        totals = totals.write(i, running)\n"),
+        (
+            "    threads = tf.train.start_queue_runners(sess=sess, coord=coord)\n"
+            "    filename_queue = tf.train.string_input_producer(filenames)\n    _, line = tf.TextLineReader().read(filename_queue)\n",
+            "    filename_queue = tf.train.string_input_producer(filenames)\n    _, line = tf.TextLineReader().read(filename_queue)\n"
+            "    threads = tf.train.start_queue_runners(sess=sess, coord=coord)\n",
+        ),
     ],
     "tf1_resume_training.py": [
         (

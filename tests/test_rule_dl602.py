@@ -11,7 +11,7 @@ from dldoctor.lint.registry import all_rules
 from dldoctor.lint.rule import LintContext
 from dldoctor.lint.walk import BatchedWalker
 from dldoctor.rules import dl602_removed_api
-from lintutil import lines, lint, messages
+from lintutil import fixes, lines, lint, messages
 
 
 def fixed(source: str, code: str = "DL602", unsafe: bool = False) -> str:
@@ -685,3 +685,51 @@ def test_not_keras_optimizers_or_models():
     ]
     for source in sources:
         assert lint(source, "DL602") == [], source
+
+
+# TensorFlow 0.12/1.0 removals from TensorFlow's 1.0 upgrade script and release notes.
+OLD_TF = '''
+import tensorflow as tf
+
+def model(inputs, cell, m):
+    net = tf.concat_v2([inputs, inputs], 1)
+    outputs, state = tf.nn.rnn(cell, tf.unstack(net, axis=1), dtype=tf.float32)
+    scale = tf.inv(tf.reduce_max(net))
+    image = tf.image.per_image_whitening(inputs)
+    return tf.batch_matrix_inverse(m), tf.batch_svd(m), tf.batch_fft(m), outputs, scale, image
+'''
+
+
+def test_tf_0_12_and_1_0_removals():
+    found = messages(OLD_TF, "DL602")
+    for name, version in (("concat_v2", "1.0"), ("nn.rnn", "1.0"), ("inv", "1.0"),
+                          ("image.per_image_whitening", "0.12"), ("batch_matrix_inverse", "0.12"),
+                          ("batch_svd", "0.12"), ("batch_fft", "0.12")):
+        assert any(f"`tf.{name}` was removed in TensorFlow {version}" in message for message in found), name
+    renamed = {tuple(rendered) for _, rendered, _ in fixes(OLD_TF, "DL602")}
+    assert {("tf.concat",), ("tf.image.per_image_standardization",)} <= renamed
+
+
+def test_a_dir_test_guards_the_old_name():
+    # carpedm20/DCGAN-tensorflow ops.py
+    source = '''
+        import tensorflow as tf
+        if "concat_v2" in dir(tf):
+            def concat(tensors, axis, *args, **kwargs):
+                return tf.concat_v2(tensors, axis, *args, **kwargs)
+        else:
+            def concat(tensors, axis, *args, **kwargs):
+                return tf.concat(tensors, axis, *args, **kwargs)
+    '''
+    assert lint(source, "DL602") == []
+
+
+def test_the_removed_names_are_really_gone_and_their_replacements_there():
+    tf = pytest.importorskip("tensorflow")
+    v1 = tf.compat.v1
+    for module, name in ((v1, "concat_v2"), (v1, "inv"), (v1.nn, "rnn"), (v1.image, "per_image_whitening"),
+                         (v1, "batch_matrix_inverse"), (v1, "batch_svd"), (v1, "batch_fft")):
+        assert not hasattr(module, name), name
+    for module, name in ((v1, "concat"), (v1, "reciprocal"), (v1.nn, "static_rnn"),
+                         (v1.image, "per_image_standardization"), (v1, "matrix_inverse"), (v1, "svd"), (v1, "fft")):
+        assert hasattr(module, name), name
