@@ -37,7 +37,7 @@ from dldoctor.verdict.model import Check, Location, ProbeError, Report
 
 __all__ = [
     "Linter", "lint_source", "fix_source", "lint_paths", "LintRun", "Files", "Fixed", "ConfigurationError", "InternalError",
-    "Finding", "FixProposal", "Edit", "Severity", "noqa_edit", "Rule", "rules", "rule", "rule_documentation",
+    "Finding", "FixProposal", "Edit", "Severity", "noqa_edit", "Rule", "rules", "rule", "rule_url", "rule_documentation",
     "Report", "Check", "Location", "ProbeError", "env", "ckpt", "ckpt_scan", "graph_meta", "graph_run", "data", "logs",
 ]
 
@@ -479,6 +479,14 @@ def rule(code_or_name: str) -> Rule | None:
         if found.code == wanted.upper() or found.name == wanted.lower():
             return found
     return None
+
+
+def rule_url(code: str) -> str:
+    """Where the rule's page is read: its `https://` address when the project declares one in
+    `[project.urls]`, else the path of `docs/rules/CODE.md` (what reports link to)."""
+    from dldoctor.report import rule_url as url
+
+    return url(code)
 
 
 def rule_documentation(code: str) -> str:

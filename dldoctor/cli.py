@@ -559,6 +559,10 @@ app.command("data")(data_command)
 from dldoctor.probes.logs.command import logs_command  # noqa: E402
 app.command("logs")(logs_command)
 
+# -- server command (dldoctor/server) --
+from dldoctor.server import server_command  # noqa: E402  (stdlib only: pygls loads when it starts)
+app.command("server")(server_command)
+
 
 class _AsciiFallback:
     """A text stream for a console that cannot show the report's symbols (`PYTHONIOENCODING=ascii`,

@@ -16,7 +16,10 @@ checked, `<!-- check: KIND -->` (with `exit=N` for a command that should exit N)
 - `python` (a `python` block): run with this interpreter in a copy of the bundled
   `examples/`, as the API's examples are written;
 - `fragment` (a `python` block): an excerpt that is not a program (comments shown in
-  place), which must still tokenize as Python.
+  place), which must still tokenize as Python;
+- `editor` (`json`, `lua` or `toml`): an editor's configuration for `dldoctor server`,
+  parsed (JSON, TOML; Lua by the `cmd` it names), and the command it starts must be
+  `dldoctor server`, a command that exists.
 
 The rule pages (`docs/rules/`) are generated from the rules' docstrings and must be
 current; the README's rule table must list exactly the codes `dldoctor rules` does; the
@@ -45,7 +48,7 @@ README = REPO / "README.md"
 DOCS = REPO / "docs"
 PAGES = sorted([README, *DOCS.glob("*.md")])  # docs/rules/ is generated from docstrings: not snippets
 CHECKED_LANGUAGES = {"sh", "bash", "yaml", "toml", "python"}
-KINDS = {"run", "synopsis", "network", "config", "pre-commit", "workflow", "python", "fragment"}
+KINDS = {"run", "synopsis", "network", "config", "pre-commit", "workflow", "python", "fragment", "editor"}
 MARKER = re.compile(r"<!-- check: ([a-z-]+)(?: exit=(\d+))? -->")
 FENCE = re.compile(r"^```(\S*)\s*$")
 # The placeholders the install instructions use until there is a release (said in the README).
@@ -262,6 +265,30 @@ def test_fragments_are_python_tokens(snippet):
 
     assert snippet.language == "python", f"{snippet}: a fragment is a python block"
     list(tokenize.generate_tokens(io.StringIO(snippet.text).readline))
+
+
+EDITOR = [snippet for snippet in ALL if snippet.kind == "editor"]
+
+
+@pytest.mark.parametrize("snippet", EDITOR, ids=str)
+def test_editor_snippets_start_the_server(snippet):
+    import tomllib
+
+    if snippet.language == "json":  # VS Code settings.json, a generic LSP client
+        settings = json.loads(snippet.text)
+        command = [settings["glspc.server.command"], *settings["glspc.server.commandArguments"]]
+        assert settings["glspc.server.languageId"] == ["python"]
+    elif snippet.language == "toml":  # Helix languages.toml
+        settings = tomllib.loads(snippet.text)
+        server = settings["language-server"]["dldoctor"]
+        command = [server["command"], *server["args"]]
+        assert any("dldoctor" in language.get("language-servers", []) for language in settings["language"])
+    else:  # Neovim init.lua
+        assert snippet.language == "lua", f"{snippet}: an editor snippet is json, lua or toml"
+        assert 'cmd = { "dldoctor", "server" }' in snippet.text and "vim.lsp.start" in snippet.text
+        command = ["dldoctor", "server"]
+    assert command == ["dldoctor", "server"], f"{snippet}: starts {command}"
+    assert "server" in command_tree().commands, "`dldoctor server` is not a command"
 
 
 @pytest.mark.parametrize("snippet", of_kind("config"), ids=str)
