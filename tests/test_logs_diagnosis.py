@@ -1,5 +1,6 @@
-"""`dldoctor logs`' diagnoses on real training runs with known causes (the PyTorch half of the labelled set in
-benchmarks/logs/runs.py, generated once per session), its report, its thresholds and its plot."""
+"""`dldoctor logs`' diagnoses on real training runs with known causes (the PyTorch runs of the tuning part of
+the labelled set in benchmarks/logs/runs.py, generated once per session), its report, its thresholds, its
+plot, and `build_report`, the function behind the command and `dldoctor.api.logs`."""
 
 from __future__ import annotations
 
@@ -22,13 +23,12 @@ import score  # noqa: E402
 @pytest.fixture(scope="session")
 def labelled(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("labelled-runs"))
-    runs.generate(root, quick=True)
+    runs.generate(root, quick=True, splits=("tuning",))
     return root
 
 
 def _found_in_process(run_dir: str) -> set[str]:
-    checks = diagnosis.diagnose(curves.read([run_dir]), thresholds.Thresholds())
-    return {c.id for c in checks if c.status in ("warn", "fail") and c.id != "logs.read"}
+    return score.ids_of(diagnosis.diagnose(curves.read([run_dir]), thresholds.Thresholds()))
 
 
 def _checks(run_dir: str, **overrides):
@@ -39,7 +39,9 @@ def test_every_injected_cause_is_named_and_healthy_runs_raise_nothing(labelled):
     result = score.score(labelled, found=_found_in_process)
     wrong = [r for r in result["runs"] if r["missed"] or r["false_alarms"]]
     assert not wrong, wrong
-    assert result["healthy_runs"] >= 4 and result["healthy_false_alarms"] == 0
+    assert result["healthy_runs"] >= 7 and result["healthy_false_alarms"] == 0
+    assert {"logs.oscillation", "logs.underfitting", "logs.lr-decayed", "logs.gradient-explosion",
+            "logs.divergence@warmup"} <= set(result["diagnoses"])
 
 
 def _one(checks, check_id):
@@ -175,3 +177,76 @@ def test_plot_writes_a_png_with_the_diagnoses_marked(labelled, tmp_path):
     if keep:  # for a look by eye
         os.makedirs(keep, exist_ok=True)
         (tmp_path / "curves.png").replace(os.path.join(keep, "logs-curves.png"))
+
+
+def test_oscillation_from_batches_in_label_order(labelled):
+    check = _one(_checks(os.path.join(labelled, "torch-ordered-batches")), "logs.oscillation")
+    assert check.evidence["swings"] >= 0.2 * check.evidence["groups"]
+    assert "Shuffle" in check.fix[1]
+
+
+def test_underfitting_of_a_one_unit_bottleneck(labelled):
+    check = _one(_checks(os.path.join(labelled, "torch-bottleneck")), "logs.underfitting")
+    assert check.evidence["end"] > 0.7 * check.evidence["first"]
+
+
+def test_a_divergence_late_in_the_warmup_is_tied_to_it(labelled):
+    check = _one(_checks(os.path.join(labelled, "torch-warmup-too-high")), "logs.divergence")
+    assert check.evidence["during_warmup"] and check.evidence["lr_peak_step"] == 49
+    assert "warm-up" in check.detail and "warm-up" in check.fix[0]
+    # the healthy warm-up: nothing to say
+    assert not _found_in_process(os.path.join(labelled, "torch-healthy-warmup"))
+
+
+def test_a_learning_rate_at_zero_from_step_60_and_a_flat_loss(labelled):
+    check = _one(_checks(os.path.join(labelled, "torch-lr-to-zero")), "logs.lr-decayed")
+    assert check.evidence["steps"][0] == 60
+    # a decay that reaches 0 at the run's end is the schedule doing its job
+    assert "logs.lr-decayed" not in _found_in_process(os.path.join(labelled, "torch-healthy-decay"))
+
+
+def test_exploding_gradient_histograms_are_one_check_for_the_training(labelled):
+    checks = _checks(os.path.join(labelled, "torch-lr-x100-histograms"))
+    check = _one(checks, "logs.gradient-explosion")
+    assert check.evidence["growth"] >= 100 and check.evidence["series"].split(":")[1].startswith("gradients/")
+    assert check.evidence["also"]  # the other parameters' gradients, named in the one check
+    assert "logs.gradient-explosion" not in _found_in_process(os.path.join(labelled, "torch-healthy-histograms"))
+
+
+def test_one_curve_logged_three_times_is_reported_once(tmp_path):
+    """Keras' layout: CSVLogger's loss and val_loss, and the TensorBoard callback's train/ and validation/
+    runs with `epoch_loss`; written here with the csv module and SummaryWriter."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    tmp_path = tmp_path / "keras-run"  # (pytest's own directory name starts with "test", an evaluation word)
+    train = [1.0 / (1 + e) for e in range(20)]
+    val = [0.9 - 0.05 * e if e < 8 else 0.5 + 0.04 * (e - 8) for e in range(20)]
+    tmp_path.mkdir()
+    with open(tmp_path / "training.csv", "w", encoding="utf-8") as handle:
+        rows = "".join(f"{e},{t!r},{v!r}\n" for e, (t, v) in enumerate(zip(train, val)))
+        handle.write("epoch,loss,val_loss\n" + rows)
+    for role, curve in (("train", train), ("validation", val)):
+        writer = SummaryWriter(str(tmp_path / "tb" / role))
+        for epoch, value in enumerate(curve):
+            writer.add_scalar("epoch_loss", value, epoch)
+        writer.close()
+    overfit = [c for c in _checks(str(tmp_path)) if c.id == "logs.overfitting" and c.status != "ok"]
+    assert len(overfit) == 1, [c.title for c in overfit]
+    (check,) = overfit
+    assert check.evidence["same_curve_as"] == ["tb/validation:epoch_loss"]
+    assert "also logged as tb/validation:epoch_loss" in check.detail
+
+
+def test_build_report_is_the_command_without_the_printing(labelled, tmp_path):
+    from dldoctor.probes.logs.command import build_report
+    from dldoctor.verdict import ProbeError, Report
+
+    report = build_report([os.path.join(labelled, "torch-log0-nan")], ["overfit-ratio=0.2"], cwd=str(tmp_path))
+    assert isinstance(report, Report) and report.verdict == "fail"
+    assert report.facts["thresholds"]["overfit-ratio"] == 0.2
+    for paths, flags, message in (([str(tmp_path / "nope")], [], "no such file"),
+                                  ([str(tmp_path)], [], "no TensorBoard event files"),
+                                  ([labelled], ["no-such=1"], "unknown threshold")):
+        with pytest.raises(ProbeError) as raised:
+            build_report(paths, flags, cwd=str(tmp_path))
+        assert message in raised.value.message and raised.value.exit_code == 2

@@ -54,6 +54,7 @@ def _write_all(root: str) -> None:
     model.fit(x, y, epochs=3, validation_split=0.25, verbose=0,
               callbacks=[keras.callbacks.TensorBoard(os.path.join(root, "keras", "tb")),
                          keras.callbacks.CSVLogger(os.path.join(root, "keras", "log.csv"))])
+    _write_long(root)
     # Lightning's CSVLogger layout (Lightning is not a test dependency): per-step and per-epoch columns, cells
     # left empty where that row did not log the metric.
     os.makedirs(os.path.join(root, "lightning", "version_0"))
@@ -61,6 +62,46 @@ def _write_all(root: str) -> None:
         handle.write("epoch,step,train_loss_step,train_loss_epoch,val_loss\n"
                      "0,49,0.9,,\n0,99,0.7,,\n0,99,,,0.75\n0,99,,0.8,\n1,149,0.5,,\n1,199,0.4,,\n1,199,,,0.45\n"
                      "1,199,,0.45,\n")
+
+
+def _write_long(root: str) -> None:
+    """Runs long enough for the fast path's templates (it leaves short runs to the proto path): TF2 scalars
+    with their metadata on every value, TF1 merged summaries of two values, a PyTorch run of three tags a
+    step, a validation pair every 7 steps, histograms every 5 and a restart."""
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(os.path.join(root, "long", "tf2"))
+    with writer.as_default():
+        for step in range(300):
+            tf.summary.scalar("epoch_loss", 2.0 / (1 + step), step=step)
+            tf.summary.scalar("epoch_accuracy", min(1.0, step / 200), step=step)
+            if step % 50 == 0:
+                tf.summary.histogram("gradients", tf.constant([-1.0, float(step)]), step=step)
+    writer.close()
+    tf1 = tf.compat.v1
+    with tf1.Graph().as_default():
+        file_writer = tf1.summary.FileWriter(os.path.join(root, "long", "tf1"))
+        for step in range(300):
+            file_writer.add_summary(tf1.Summary(value=[tf1.Summary.Value(tag="xent", simple_value=3.0 - step / 200),
+                                                       tf1.Summary.Value(tag="lr", simple_value=0.1)]), step * 100)
+        file_writer.add_session_log(tf1.SessionLog(status=tf1.SessionLog.START), 100)
+        for step in range(1, 50):
+            file_writer.add_summary(tf1.Summary(value=[tf1.Summary.Value(tag="xent", simple_value=1.0)]), step)
+        file_writer.close()
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+
+    torch_writer = SummaryWriter(os.path.join(root, "long", "torch"))
+    for step in range(400):
+        torch_writer.add_scalar("Loss/train", 2.0 / (1 + step) + (step % 3) * 1e-3, step)
+        torch_writer.add_scalar("Accuracy/train", step / 400, step)
+        torch_writer.add_scalar("lr", 0.1 if step < 200 else float("nan") if step == 250 else 0.01, step)
+        if step % 7 == 0:
+            torch_writer.add_scalar("Loss/val", 2.5 / (1 + step), step)
+            torch_writer.add_scalar("Accuracy/val", step / 450, step)
+        if step % 5 == 0:
+            torch_writer.add_histogram("gradients/w", torch.linspace(-1, 1 + step, 16), step)
+    torch_writer.close()
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +228,96 @@ def test_a_missing_path_or_no_logs_is_a_usage_error(tmp_path):
     empty = subprocess.run([sys.executable, "-m", "dldoctor", "logs", str(tmp_path)], capture_output=True, text=True,
                            cwd=REPO)
     assert empty.returncode == 2 and "no TensorBoard event files" in empty.stderr
+
+
+def _snapshot(logs):
+    """Everything a read gives: series (points in order, NaN as a word), files with counts and problems."""
+    series = {key: (list(s.steps), ["NaN" if v != v else v for v in s.values], s.role, s.metric, s.source)
+              for key, s in logs.series.items()}
+    files = [(f.path, f.records, [p.to_json() for p in f.problems]) for f in logs.files]
+    restarts = {run: [(r.step, r.wall_time) for r in found] for run, found in logs.restarts.items()}
+    return list(logs.series), series, files, restarts
+
+
+def test_the_fast_path_gives_the_proto_paths_curves_on_every_writer(written):
+    for name in ("tf2", "tf1", "torch"):
+        root = os.path.join(written, "long", name)
+        assert _snapshot(curves.read([root])) == _snapshot(curves.read([root], fast=False)), name
+        (path,) = [os.path.join(root, f) for f in os.listdir(root)]
+        reader = events.EventFileReader(path)
+        for _ in reader.batches():
+            pass
+        assert reader.fast_records >= 0.9 * reader.records, (name, reader.fast_records, reader.records)
+    assert _snapshot(curves.read([written])) == _snapshot(curves.read([written], fast=False))
+    tf1 = curves.read([os.path.join(written, "long", "tf1")])
+    assert list(tf1.series[("tf1", "xent", "scalar")].steps)[299:302] == [29900, 1, 2]
+    assert [r.step for r in tf1.restarts["tf1"]] == [100]
+
+
+def test_the_fast_path_reports_torn_and_damaged_records_as_the_proto_path_does(written, tmp_path):
+    root = os.path.join(written, "long", "torch")
+    (name,) = os.listdir(root)
+    data = bytearray(open(os.path.join(root, name), "rb").read())
+    offsets, offset = [], 0
+    while offset < len(data):
+        offsets.append(offset)
+        offset += 16 + int.from_bytes(data[offset:offset + 8], "little")
+    middle = offsets[len(offsets) // 2]
+    cases = {"cut-in-header": bytes(data[:offsets[-1] + 5]), "cut-in-payload": bytes(data[:offsets[-1] + 20]),
+             "cut-in-footer": bytes(data[:-2])}
+    damaged = bytearray(data)
+    damaged[middle + 12 + 3] ^= 0x40  # a payload byte: that record is skipped
+    damaged[offsets[100] + 12 + 10] ^= 0x01
+    cases["bad-payloads"] = bytes(damaged)
+    broken = bytearray(data)
+    broken[middle + 1] ^= 0x10  # a length byte: nothing after it can be framed
+    cases["bad-length"] = bytes(broken)
+    kinds = {}
+    for case, content in cases.items():
+        target = tmp_path / case
+        target.mkdir()
+        (target / name).write_bytes(content)
+        fast, proto = curves.read([str(target)]), curves.read([str(target)], fast=False)
+        assert _snapshot(fast) == _snapshot(proto), case
+        kinds[case] = [p.kind for p in fast.problems]
+    assert kinds == {"cut-in-header": ["truncated"], "cut-in-payload": ["truncated"], "cut-in-footer": ["truncated"],
+                     "bad-payloads": ["corrupt-data", "corrupt-data"], "bad-length": ["corrupt-length"]}
+
+
+def test_whole_series_scans_agree_with_and_without_numpy(monkeypatch):
+    import random
+    from array import array
+
+    from dldoctor.probes.logs import arrays
+
+    rng = random.Random(0)
+    steps = array("q", list(range(3000)) + [5] * 7 + list(range(10, 2000)) + [0, 1, 2, 2, 2])
+    values = array("d", [rng.random() for _ in range(len(steps))])
+    values[4000] = float("nan")
+    twin = array("d", [v * (1 + 1e-7) for v in values])
+
+    def scans():
+        return (arrays.last_restart(steps), arrays.first_nonfinite(values), arrays.first_nonfinite(values, 4001),
+                arrays.drops(steps), arrays.longest_repeat(steps), arrays.argmax(values[:3999]),
+                arrays.median(values[:2500]), arrays.median(values[:2501]), arrays.nearest(steps, 1500),
+                arrays.group_medians(steps[:3000], values[:3000], 7), arrays.same_values(values, twin),
+                arrays.same_values(values, values[:-1] + array("d", [2.0])))
+
+    vectorised = scans()
+    monkeypatch.setattr(arrays, "np", None)
+    assert scans() == vectorised
+    assert vectorised[4] == (7, 3000) and vectorised[10] and not vectorised[11]
+
+
+def test_the_api_gives_the_commands_report(written, tmp_path):
+    from dldoctor import api
+
+    report = api.logs([written])
+    command = subprocess.run([sys.executable, "-m", "dldoctor", "logs", written, "--json"], capture_output=True,
+                             text=True, cwd=REPO)
+    document = json.loads(command.stdout)
+    assert [(c.id, c.status, c.subject) for c in report.checks] == [
+        (c["id"], c["status"], c.get("subject")) for c in document["checks"]]
+    assert report.exit_code() == command.returncode
+    with pytest.raises(api.ProbeError, match="no such file"):
+        api.logs([str(tmp_path / "nope")])

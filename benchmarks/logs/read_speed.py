@@ -7,7 +7,10 @@ frames of the `tensorboard` package's `Event` protos with masked CRC32C, the for
 writer produces; written directly because `tf.summary` would take far longer), then reads
 it three ways, each in its own process so that its peak memory is its own:
 
-- `reader`: the probe's own reading function, `dldoctor.probes.logs.curves.read`;
+- `reader`: the probe's own reading function, `dldoctor.probes.logs.curves.read` (its fast path:
+  chunks of the file as NumPy arrays, records decoded from templates);
+- `proto`: the same with `fast=False`, every record parsed by the `tensorboard` protos (the
+  reference the fast path is tested against);
 - `command`: the whole `dldoctor logs FILE --json` command (reading, diagnoses, report);
 - `accumulator`: `EventAccumulator(path, size_guidance={"scalars": 0}).Reload()`
   (0: keep every point, as the probe does, instead of a 10,000-point reservoir sample),
@@ -75,12 +78,12 @@ def _resident_kib(field: str) -> int:
 
 def child(mode: str, path: str) -> None:
     """Read `path` one way in this process and print {"seconds", "points", "rss_before_kib"} as JSON."""
-    if mode == "reader":
+    if mode in ("reader", "proto"):
         from dldoctor.probes.logs import curves
 
         before = _resident_kib("VmRSS")
         started = time.perf_counter()
-        logs = curves.read([path])
+        logs = curves.read([path], fast=mode == "reader")
         seconds = time.perf_counter() - started
         points = sum(len(s) for s in logs.series.values())
     elif mode == "accumulator":
@@ -133,7 +136,7 @@ def main() -> None:
     events = args.events + 1  # and the file_version event
     me = [sys.executable, os.path.abspath(__file__), "--child"]
     results = {}
-    for mode in ("reader", "accumulator"):
+    for mode in ("reader", "proto", "accumulator"):
         wall, peak, out = measure(me + [mode, path])
         document = json.loads(out)
         results[mode] = dict(document, wall=wall, peak_kib=peak)
@@ -142,8 +145,11 @@ def main() -> None:
     results["command"] = {"seconds": document["facts"]["seconds"], "wall": wall, "peak_kib": peak,
                           "points": sum(s["points"] for s in document["facts"]["series"]), "rss_before_kib": None}
     baseline = results["accumulator"]["seconds"]
-    print(f"{'':<36}{'seconds':>9}{'events/s':>12}{'vs EA':>8}{'points':>11}{'peak MiB':>10}{'imports MiB':>13}")
+    peak_baseline = results["accumulator"]["peak_kib"]
+    print(f"{'':<36}{'seconds':>9}{'events/s':>12}{'vs EA':>8}{'points':>11}{'peak MiB':>10}{'EA/peak':>9}"
+          f"{'imports MiB':>13}")
     rows = [("dldoctor reader (curves.read)", "reader", "seconds"),
+            ("dldoctor proto path (fast=False)", "proto", "seconds"),
             ("dldoctor logs --json (whole process)", "command", "wall"),
             ("EventAccumulator(scalars=0).Reload", "accumulator", "seconds"),
             ("EventAccumulator (whole process)", "accumulator", "wall")]
@@ -152,7 +158,7 @@ def main() -> None:
         seconds = r[which]
         before = f"{r['rss_before_kib'] / 1024:.0f}" if r["rss_before_kib"] else "-"
         print(f"{title:<36}{seconds:>9.1f}{events / seconds:>12,.0f}{baseline / seconds:>7.1f}x{r['points']:>11,}"
-              f"{r['peak_kib'] / 1024:>10.0f}{before:>13}")
+              f"{r['peak_kib'] / 1024:>10.0f}{peak_baseline / r['peak_kib']:>8.1f}x{before:>13}")
     print(f"(the command read the file in {results['command']['seconds']:.1f} s of its {results['command']['wall']:.1f}"
           f" s wall time; peak memory is each process's ru_maxrss; 'imports' is its resident size before reading)")
     print(json.dumps({"events": events, "tags": args.tags, **results}))

@@ -34,14 +34,15 @@ CHECKS = (
         "The training loss (median of its last tenth) ends at least divergence-factor (2) times its smoothed "
         "minimum and has climbed back at least divergence-recovery (25%) of its descent; or it jumped 10x over its "
         "start and never again got below where it was before the jump. Fails. Says when it began "
-        "right after a learning-rate warm-up ended.",
+        "right after a learning-rate warm-up ended or late in it (the rate above half its peak).",
         "A learning rate too high, or exploding gradients, undo what the run learned; it does not come back.",
         "", "Lower the learning rate, add a warm-up or clip gradients; check the inputs' and targets' scale.",
     ),
     CheckDoc(
         "logs.gradient-explosion", "gradient magnitudes explode",
-        "A gradient-norm scalar or the largest magnitude of gradient histograms grows 100x over its smoothed "
-        "minimum. Warns.",
+        "A gradient-norm scalar or the largest magnitude of gradient histograms grows gradient-growth (100) "
+        "times over its start (the median of its first three points). Warns, once per training, naming the "
+        "series that grew most.",
         "Exploding gradients come before a loss that shoots up or turns NaN.",
         "", "Clip gradients (clip_grad_norm_, clipnorm) and lower the learning rate.",
     ),
@@ -113,7 +114,8 @@ CHECKS = (
     CheckDoc(
         "logs.lr-decayed", "the learning rate reaches ~0 early",
         "The learning rate falls to lr-decayed-fraction (1%) of its peak before the run's last quarter, and the "
-        "training loss is flat from then on. Warns.",
+        "training loss is flat from then on (the medians of the two halves after it within plateau-band, 5%, or "
+        "within a quarter of its interquartile range: batch noise). Warns.",
         "The steps after it cost compute and change nothing: the schedule is shorter than the run.",
         "", "Set the schedule's length to the run's (T_max, decay_steps), or stop where the rate reaches ~0.",
     ),

@@ -1,7 +1,8 @@
 """`dldoctor logs PATH...`: read a run's curves and name the training pathology, with evidence.
 
-Facts (events.py, csv_logs.py -> curves.py) -> checks (diagnosis.py, pure) -> the
-shared reporters (dldoctor.verdict). Module-level imports are the standard library and
+Facts (events.py, csv_logs.py -> curves.py) -> checks (diagnosis.py, pure) -> a
+`Report` (`build_report`, what `dldoctor.api.logs` calls) -> the shared reporters
+(dldoctor.verdict). Module-level imports are the standard library and
 typer only, so registering this command costs `dldoctor lint` nothing.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import typer
 
@@ -19,8 +20,53 @@ from dldoctor.verdict import options
 EXIT_USAGE = options.EXIT_USAGE
 
 
-def _error(message: str) -> None:
-    print(f"dldoctor: error: {message}", file=sys.stderr)
+def build_report(paths: List[str], thresholds: Sequence[str] = (), plot: Optional[str] = None,
+                 cwd: Optional[str] = None):
+    """The logs report of `paths`: read every file once, diagnose, draw `plot` when asked.
+
+    `thresholds` are `NAME=VALUE` overrides over the `[tool.dldoctor.logs]` table of the
+    pyproject.toml at or above `cwd` (the working directory by default). What the
+    command would refuse (a missing path, no logs, a bad threshold, `plot` without
+    matplotlib) raises `ProbeError` with the one-line message.
+    """
+    from dldoctor.probes.logs import curves, diagnosis
+    from dldoctor.probes.logs import thresholds as limits_module
+    from dldoctor.verdict import ProbeError, Report
+
+    try:
+        limits, source = limits_module.resolve(cwd or os.getcwd(), list(thresholds or []))
+    except limits_module.ThresholdError as error:
+        raise ProbeError(str(error), EXIT_USAGE) from None
+    if plot is not None:
+        from dldoctor.probes.graph import chart
+
+        if not chart.matplotlib_available():
+            raise ProbeError("--plot needs matplotlib: pip install 'dldoctor[plot]'", EXIT_USAGE)
+    started = time.perf_counter()
+    try:
+        logs = curves.read(paths)
+    except FileNotFoundError as missing:
+        raise ProbeError(f"{missing.args[0]}: no such file or directory", EXIT_USAGE) from None
+    except RuntimeError as error:  # the protos are missing
+        raise ProbeError(str(error), EXIT_USAGE) from None
+    if not logs.files:
+        raise ProbeError(f"no TensorBoard event files (*tfevents*) or CSV training logs under {', '.join(paths)}",
+                         EXIT_USAGE)
+    seconds = time.perf_counter() - started
+    checks = diagnosis.diagnose(logs, limits)
+    events = sum(f.records for f in logs.files)
+    facts = {"files": [f.to_json() for f in logs.files],
+             "series": [s.to_json() for s in logs.series.values()],
+             "thresholds": limits.to_json(), "thresholds_from": source, "seconds": round(seconds, 3)}
+    report = Report("logs", checks, facts)
+    report.headline = report.count_text() + f" ({events} records in {seconds:.1f} s)"
+    if plot is not None:
+        from dldoctor.probes.logs import plot as plotting
+
+        plotting.plot(plot, logs, checks,
+                      f"dldoctor logs: {', '.join(os.path.basename(os.path.normpath(p)) for p in paths)}")
+        facts["plot"] = plot
+    return report
 
 
 def logs_command(
@@ -38,46 +84,13 @@ def logs_command(
     """Read training curves (TensorBoard event files, CSV logs) and name what went wrong: NaN, divergence,
     not learning, oscillation, over- and underfitting, repeated or backward steps."""
     chosen = options.resolve_format(output_format, as_json)
-    from dldoctor.probes.logs import curves, diagnosis, thresholds
-    from dldoctor.verdict import Report, reporters
+    from dldoctor.verdict import ProbeError, reporters
 
     try:
-        limits, source = thresholds.resolve(os.getcwd(), threshold or [])
-    except thresholds.ThresholdError as error:
-        _error(str(error))
-        raise typer.Exit(EXIT_USAGE)
-    if plot is not None:
-        from dldoctor.probes.graph import chart
-
-        if not chart.matplotlib_available():
-            _error("--plot needs matplotlib: pip install 'dldoctor[plot]'")
-            raise typer.Exit(EXIT_USAGE)
-    started = time.perf_counter()
-    try:
-        logs = curves.read(paths)
-    except FileNotFoundError as missing:
-        _error(f"{missing.args[0]}: no such file or directory")
-        raise typer.Exit(EXIT_USAGE)
-    except RuntimeError as error:  # the protos are missing
-        _error(str(error))
-        raise typer.Exit(EXIT_USAGE)
-    if not logs.files:
-        _error(f"no TensorBoard event files (*tfevents*) or CSV training logs under {', '.join(paths)}")
-        raise typer.Exit(EXIT_USAGE)
-    seconds = time.perf_counter() - started
-    checks = diagnosis.diagnose(logs, limits)
-    events = sum(f.records for f in logs.files)
-    facts = {"files": [f.to_json() for f in logs.files],
-             "series": [s.to_json() for s in logs.series.values()],
-             "thresholds": limits.to_json(), "thresholds_from": source, "seconds": round(seconds, 3)}
-    report = Report("logs", checks, facts)
-    report.headline = report.count_text() + f" ({events} records in {seconds:.1f} s)"
-    if plot is not None:
-        from dldoctor.probes.logs import plot as plotting
-
-        plotting.plot(plot, logs, checks,
-                      f"dldoctor logs: {', '.join(os.path.basename(os.path.normpath(p)) for p in paths)}")
-        facts["plot"] = plot
+        report = build_report(paths, threshold or [], plot)
+    except ProbeError as error:
+        print(f"dldoctor: error: {error.message}", file=sys.stderr)
+        raise typer.Exit(error.exit_code)
     header = f"dldoctor logs: {', '.join(paths)}" + (f" (plot: {plot})" if plot else "")
     reporters.write(report, chosen, sys.stdout, header=header)
     raise typer.Exit(report.exit_code(strict))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from dldoctor.probes.logs import csv_logs
-from dldoctor.probes.logs.events import EventFileReader, Histogram, ReadProblem, Restart, Scalar, is_event_file
+from dldoctor.probes.logs.events import EventFileReader, Histogram, ReadProblem, Scalar, is_event_file
 
 TRAIN, EVAL = "train", "eval"
 TRAIN_WORDS = {"train", "training", "trn"}
@@ -74,6 +74,9 @@ class Series:
     source: str = ""  # the first file it was read from
     steps: array = field(default_factory=lambda: array("q"))
     values: array = field(default_factory=lambda: array("d"))
+    # What the diagnoses computed from the points (the finite prefix, the smoothed profile): several
+    # diagnoses ask for the same, and computing it once keeps a scan of a long series from repeating.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -167,37 +170,52 @@ def discover(paths: Iterable[str]) -> list[tuple[str, str, str, str]]:
     return found
 
 
-def read(paths: Iterable[str]) -> Logs:
-    """Read every log file under `paths` into series (the one pass over each file)."""
+def read(paths: Iterable[str], fast: bool = True) -> Logs:
+    """Read every log file under `paths` into series (the one pass over each file). `fast=False` parses
+    every event with the protos (the reference the fast path is tested against)."""
     logs = Logs()
     for run, own_name, path, fmt in discover(paths):
-        reader = csv_logs.CsvLogReader(path) if fmt == "csv" else EventFileReader(path)
+        reader = csv_logs.CsvLogReader(path) if fmt == "csv" else EventFileReader(path, fast=fast)
         log_file = LogFile(path, run, fmt)
         logs.files.append(log_file)
         run_role = _run_role(own_name)
         family = _family(run)
-        cache: dict = {}
         try:
-            for fact in reader:
-                if isinstance(fact, Restart):
-                    logs.restarts.setdefault(run, []).append(fact)
-                    continue
-                kind = "histogram" if isinstance(fact, Histogram) else "scalar"
-                series = cache.get((fact.tag, kind))
-                if series is None:
-                    series = logs.series.get((run, fact.tag, kind))
-                    if series is None:
-                        series = _new_series(run, fact.tag, kind, run_role, family)
-                        series.source = path
-                        logs.series[(run, fact.tag, kind)] = series
-                    cache[(fact.tag, kind)] = series
-                series.steps.append(fact.step)
-                series.values.append(fact.value if isinstance(fact, Scalar) else fact.max_abs)
+            if fmt == "csv":
+                _add_facts(logs, reader, run, run_role, family, path)
+            else:
+                for batch in reader.batches():
+                    if batch.restarts:
+                        logs.restarts.setdefault(run, []).extend(batch.restarts)
+                    for (tag, kind), (steps, values) in batch.columns.items():
+                        series = _series_for(logs, run, tag, kind, run_role, family, path)
+                        series.steps.extend(steps)
+                        series.values.extend(values)
         except OSError as error:
             reader.problems.append(ReadProblem(path, -1, "unreadable", error.strerror or str(error), reader.records))
         log_file.records = reader.records
         log_file.problems = reader.problems
     return logs
+
+
+def _series_for(logs: Logs, run: str, tag: str, kind: str, run_role, family: str, path: str) -> Series:
+    series = logs.series.get((run, tag, kind))
+    if series is None:
+        series = _new_series(run, tag, kind, run_role, family)
+        series.source = path
+        logs.series[(run, tag, kind)] = series
+    return series
+
+
+def _add_facts(logs: Logs, reader, run: str, run_role, family: str, path: str) -> None:
+    cache: dict = {}
+    for fact in reader:
+        kind = "histogram" if isinstance(fact, Histogram) else "scalar"
+        series = cache.get((fact.tag, kind))
+        if series is None:
+            series = cache[(fact.tag, kind)] = _series_for(logs, run, fact.tag, kind, run_role, family, path)
+        series.steps.append(fact.step)
+        series.values.append(fact.value if isinstance(fact, Scalar) else fact.max_abs)
 
 
 def _new_series(run: str, tag: str, kind: str, run_role: Optional[str], family: str) -> Series:

@@ -10,9 +10,11 @@ the points split into at most 200 consecutive groups of equal size, each its med
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from typing import Optional
 
+from dldoctor.probes.logs import arrays
 from dldoctor.probes.logs.curves import EVAL, TRAIN, Family, Logs, Series, families
 from dldoctor.probes.logs.thresholds import Thresholds
 from dldoctor.verdict import FAIL, OK, SKIP, WARN, Check, Location
@@ -87,53 +89,50 @@ class Profile:
 
     steps: list
     values: list
-    raw_steps: list
-    raw_values: list
 
     def __len__(self) -> int:
         return len(self.values)
 
 
+def _memo(series: Series, name: str, compute):
+    """A per-series result, kept while the series has the same points (several diagnoses ask for it)."""
+    key = (name, len(series))
+    if key not in series.memo:
+        series.memo[key] = compute()
+    return series.memo[key]
+
+
 def last_attempt(series: Series) -> int:
     """The index where the last attempt begins: after the last fall of the step counter to (or below) the
     first step, the run started over and the curves before belong to another training."""
-    start, first = 0, series.steps[0] if len(series) else 0
-    for i in range(1, len(series)):
-        if series.steps[i] < series.steps[i - 1] and series.steps[i] <= first:
-            start = i
-    return start
+    return _memo(series, "attempt", lambda: arrays.last_restart(series.steps))
 
 
-def finite_prefix(series: Series) -> tuple[list, list]:
-    """The points of the last attempt before its first NaN or Inf."""
-    steps, values = [], []
-    start = last_attempt(series)
-    for step, value in zip(series.steps[start:], series.values[start:]):
-        if math.isnan(value) or math.isinf(value):
-            break
-        steps.append(step)
-        values.append(value)
-    return steps, values
+def finite_prefix(series: Series) -> tuple:
+    """The points of the last attempt before its first NaN or Inf: views of the series' arrays, not copies."""
+    def compute():
+        start = last_attempt(series)
+        stop = arrays.first_nonfinite(series.values, start)
+        return memoryview(series.steps)[start:stop], memoryview(series.values)[start:stop]
+
+    return _memo(series, "finite", compute)
 
 
-def profile(steps: list, values: list, groups: int = 200) -> Profile:
+def smoothed(series: Series) -> Profile:
+    """The profile of the series' finite prefix."""
+    return _memo(series, "profile", lambda: profile(*finite_prefix(series)))
+
+
+def profile(steps, values, groups: int = 200) -> Profile:
     n = len(values)
     if n <= 30:
-        return Profile(list(steps), list(values), list(steps), list(values))
+        return Profile(list(steps), list(values))
     count = min(groups, max(30, n // 5))
-    out_steps, out_values = [], []
-    for g in range(count):
-        lo, hi = g * n // count, (g + 1) * n // count
-        chunk = sorted(values[lo:hi])
-        out_values.append(chunk[len(chunk) // 2] if len(chunk) % 2 else (chunk[len(chunk) // 2 - 1] + chunk[len(chunk) // 2]) / 2)
-        out_steps.append(steps[(lo + hi - 1) // 2])
-    return Profile(out_steps, out_values, list(steps), list(values))
+    return Profile(*arrays.group_medians(steps, values, count))
 
 
 def _median(values) -> float:
-    ordered = sorted(values)
-    n = len(ordered)
-    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+    return arrays.median(values)
 
 
 def _fmt(value: float) -> str:
@@ -175,6 +174,7 @@ class Schedule:
     peak: float
     warmup: bool  # the rate rose at least 2x to its peak
     decayed_step: Optional[int]  # first step after the peak at or below lr_decayed_fraction of it
+    half_step: Optional[int] = None  # first step of the warm-up at or above half the peak
 
 
 def schedule(family: Family, thresholds: Thresholds) -> Optional[Schedule]:
@@ -184,22 +184,30 @@ def schedule(family: Family, thresholds: Thresholds) -> Optional[Schedule]:
     steps, values = finite_prefix(lr)
     if not values:
         return None
-    peak_index = max(range(len(values)), key=lambda i: values[i])
+    peak_index = arrays.argmax(values)
     peak = values[peak_index]
     warmup = peak_index > 0 and values[0] * 2 <= peak
     decayed = next((steps[i] for i in range(peak_index, len(values))
                     if peak > 0 and values[i] <= thresholds.lr_decayed_fraction * peak), None)
-    return Schedule(lr, steps[peak_index], peak, warmup, decayed)
+    half = next((steps[i] for i in range(peak_index + 1) if values[i] >= peak / 2), steps[peak_index])
+    return Schedule(lr, steps[peak_index], peak, warmup, decayed, half)
 
 
 def _lr_relation(sched: Optional[Schedule], onset_step: int, span: float, thresholds: Thresholds) -> tuple[str, dict]:
     if sched is None:
         return "", {}
     evidence = {"lr_tag": sched.series.tag, "lr_peak": sched.peak, "lr_peak_step": sched.peak_step}
-    if sched.warmup and sched.peak_step <= onset_step <= sched.peak_step + max(1.0, thresholds.lr_relation_window * span):
+    if not sched.warmup or onset_step > sched.peak_step + max(1.0, thresholds.lr_relation_window * span):
+        return "", evidence
+    if onset_step >= sched.peak_step:
         return (f"It began {onset_step - sched.peak_step} steps after the learning-rate warm-up ended at step "
                 f"{sched.peak_step} (peak {_fmt(sched.peak)}): the peak may be too high for this model.",
                 {**evidence, "after_warmup": True})
+    if sched.half_step is not None and onset_step >= sched.half_step:
+        # The warm-up's second half: the rate climbed past what the model tolerates before reaching its peak.
+        return (f"It began at step {onset_step}, late in the learning-rate warm-up (from step {sched.half_step} the "
+                f"rate was above half its peak {_fmt(sched.peak)}, reached at step {sched.peak_step}): the peak may "
+                f"be too high for this model.", {**evidence, "during_warmup": True})
     return "", evidence
 
 
@@ -210,10 +218,9 @@ def nonfinite(family: Family) -> Optional[Check]:
     """The first NaN or Inf of the family's scalars: the tag, the step, and what the curve did before."""
     hits = []
     for series in family.series:
-        for index, value in enumerate(series.values):
-            if math.isnan(value) or math.isinf(value):
-                hits.append((series.steps[index], series.metric != "loss", series.tag, index, series))
-                break
+        index = arrays.first_nonfinite(series.values)
+        if index < len(series):
+            hits.append((series.steps[index], series.metric != "loss", series.tag, index, series))
     if not hits:
         return None
     hits.sort(key=lambda h: (h[0], h[1], h[2]))
@@ -253,7 +260,7 @@ def divergence(series: Series, sched: Optional[Schedule], thresholds: Thresholds
     steps, values = finite_prefix(series)
     if len(values) < thresholds.min_points:
         return None
-    p = profile(steps, values)
+    p = smoothed(series)
     low_index = min(range(len(p)), key=lambda i: p.values[i])
     low = p.values[low_index]
     tail = _median(values[-max(3, len(values) // 10):])
@@ -300,7 +307,7 @@ def _explosion(steps: list, values: list, p: Profile, thresholds: Thresholds) ->
     first = values[0]
     if first <= 0:
         return None
-    peak_index = max(range(len(values)), key=lambda i: values[i])
+    peak_index = arrays.argmax(values)
     if values[peak_index] < 10 * first or peak_index == len(values) - 1:
         return None
     after = [v for s, v in zip(p.steps, p.values) if s > steps[peak_index]]
@@ -331,7 +338,7 @@ def slow_convergence(series: Series, thresholds: Thresholds) -> Optional[Check]:
     steps, values = finite_prefix(series)
     if len(values) < thresholds.min_points:
         return None
-    p = profile(steps, values)
+    p = smoothed(series)
     n = len(p)
     w = max(1, n // 10)
     first, middle, end = _median(p.values[:w]), _median(p.values[n // 2 - w // 2: n // 2 + w // 2 + 1]), \
@@ -355,7 +362,7 @@ def plateau(series: Series, thresholds: Thresholds) -> Optional[Check]:
     steps, values = finite_prefix(series)
     if len(values) < thresholds.min_points:
         return None
-    p = profile(steps, values)
+    p = smoothed(series)
     first = p.values[0]
     if first == 0:
         return None
@@ -380,7 +387,7 @@ def accuracy_stuck(series: Series, thresholds: Thresholds, train_partner: Option
     needed = 5 if series.role == EVAL else thresholds.min_points
     if len(values) < needed:
         return None
-    p = profile(steps, values)
+    p = smoothed(series)
     first = p.values[0]
     if not 0 <= first < 0.999 or max(values) > 1.0 + 1e-9:
         return None  # not a fraction (a percentage or a count), or already perfect
@@ -390,7 +397,7 @@ def accuracy_stuck(series: Series, thresholds: Thresholds, train_partner: Option
     if train_partner is not None and not constant:
         t_steps, t_values = finite_prefix(train_partner)
         if t_values:
-            tp = profile(t_steps, t_values)
+            tp = smoothed(train_partner)
             if max(tp.values) - tp.values[0] >= 5 * thresholds.accuracy_delta:
                 return None  # the model learns its training set: not one output for every input (overfitting)
     constant = max(values) - min(values) <= 1e-6
@@ -412,7 +419,7 @@ def oscillation(series: Series, thresholds: Thresholds) -> Optional[Check]:
     steps, values = finite_prefix(series)
     if len(values) < thresholds.min_points:
         return None
-    p = profile(steps, values)
+    p = smoothed(series)
     level = _median(p.values)
     if level <= 0:
         return None
@@ -439,7 +446,7 @@ def _value_at(series_steps: list, series_values: list, step: int) -> Optional[fl
     """The smoothed training value nearest `step` (median of the points within the nearest few)."""
     if not series_steps:
         return None
-    nearest = min(range(len(series_steps)), key=lambda i: abs(series_steps[i] - step))
+    nearest = arrays.nearest(series_steps, step)
     window = max(1, len(series_steps) // 20)
     return _median(series_values[max(0, nearest - window): nearest + window + 1])
 
@@ -482,7 +489,7 @@ def underfitting(train: Series, evaluation: Optional[Series], thresholds: Thresh
     steps, values = finite_prefix(train)
     if len(values) < thresholds.min_points:
         return None
-    p = profile(steps, values)
+    p = smoothed(train)
     first, end = p.values[0], _median(p.values[-max(1, len(p) // 10):])
     if first <= 0:
         return None
@@ -513,11 +520,7 @@ def underfitting(train: Series, evaluation: Optional[Series], thresholds: Thresh
 def repeated_step(series: Series, thresholds: Thresholds) -> Optional[Check]:
     """The same step logged many times in a row for one tag."""
     steps = series.steps
-    best_len, best_start, run_len = 1, 0, 1
-    for i in range(1, len(steps)):
-        run_len = run_len + 1 if steps[i] == steps[i - 1] else 1
-        if run_len > best_len:
-            best_len, best_start = run_len, i - run_len + 1
+    best_len, best_start = arrays.longest_repeat(steps)
     if best_len < thresholds.repeated_eval_steps:
         return None
     step = steps[best_start]
@@ -544,7 +547,7 @@ def step_backwards(series: Series, thresholds: Thresholds) -> Optional[Check]:
     """A step counter that falls back: to about the start (a restart that did not restore), or part way
     (a resume from an older checkpoint: normal, noted)."""
     steps = series.steps
-    drops = [i for i in range(1, len(steps)) if steps[i] < steps[i - 1]]
+    drops = arrays.drops(steps)
     if not drops:
         return None
     first_step = steps[0]
@@ -582,8 +585,12 @@ def lr_decayed(family: Family, sched: Optional[Schedule], thresholds: Thresholds
         after = [v for s, v in zip(l_steps, l_values) if s >= sched.decayed_step]
         if len(after) < thresholds.min_points:
             continue
-        start, end = _median(after[:max(1, len(after) // 10)]), _median(after[-max(1, len(after) // 10):])
-        if start > 0 and abs(start - end) / start < thresholds.plateau_band:
+        # With the rate at ~0 the model no longer changes: the loss is one level plus batch noise, so the
+        # medians of the two halves after the decay agree.
+        start, end = _median(after[:len(after) // 2]), _median(after[len(after) // 2:])
+        ordered = sorted(after)
+        spread = ordered[3 * len(ordered) // 4] - ordered[len(ordered) // 4]  # the batch noise: interquartile range
+        if start > 0 and (abs(start - end) / start < thresholds.plateau_band or abs(start - end) < 0.25 * spread):
             return Check("logs.lr-decayed", WARN,
                          f"{sched.series.name} is ~0 from step {sched.decayed_step}; {loss.name} is flat since",
                          f"{sched.series.name} falls to {thresholds.lr_decayed_fraction * 100:g}% of its peak "
@@ -597,26 +604,39 @@ def lr_decayed(family: Family, sched: Optional[Schedule], thresholds: Thresholds
     return None
 
 
-def gradient_explosion(series: Series, thresholds: Thresholds) -> Optional[Check]:
-    """Gradient magnitudes (a gradient-norm scalar, or the largest value of gradient histograms) growing 100x."""
-    steps, values = finite_prefix(series)
-    if len(values) < 3:
+def gradient_explosion(family: Family, thresholds: Thresholds) -> Optional[Check]:
+    """Gradient magnitudes (a gradient-norm scalar, or the largest value of gradient histograms) growing 100x
+    over where they started. Judged against the start, not the minimum: a healthy run's gradients shrink as
+    it converges and swing up from there, and a run that exploded often ends with dead units and zero
+    gradients. One check per training, on the series that grew most."""
+    grown = []
+    for series in family.series:
+        if series.metric not in ("grad_norm", "grad_hist"):
+            continue
+        steps, values = finite_prefix(series)
+        if len(values) < 4:
+            continue
+        base = _median(values[:3])
+        peak_index = arrays.argmax(values, 3)
+        peak = values[peak_index]
+        if base > 0 and peak >= thresholds.gradient_growth * base:
+            grown.append((peak / base, series, base, peak, steps[peak_index]))
+    if not grown:
         return None
-    p = profile(steps, values)
-    low_index = min(range(len(p)), key=lambda i: p.values[i])
-    low = p.values[low_index]
-    high_index = max(range(low_index, len(p)), key=lambda i: p.values[i])
-    high = p.values[high_index]
-    if low <= 0 or high < 100 * low:
-        return None
-    return Check("logs.gradient-explosion", WARN, f"{series.name} grows {high / low:.3g}x",
-                 f"{series.name}: {_fmt(low)} at step {p.steps[low_index]}, {_fmt(high)} at step "
-                 f"{p.steps[high_index]}" + (" (largest magnitude in each histogram)" if series.kind == "histogram" else "")
-                 + ".",
-                 fix=DIVERGENCE_FIXES[:2],
-                 evidence={"series": series.name, "steps": [p.steps[low_index], p.steps[high_index]], "low": low,
-                           "high": high},
-                 location=_location(series), subject=series.name, section=SECTION_CURVES)
+    grown.sort(key=lambda g: -g[0])
+    ratio, series, base, peak, peak_step = grown[0]
+    steps, _ = finite_prefix(series)
+    others = [g[1].name for g in grown[1:]]
+    detail = (f"{series.name}: {_fmt(base)} over its first 3 points (from step {steps[0]}), {_fmt(peak)} at step "
+              f"{peak_step}" + (" (largest magnitude in each histogram)" if series.kind == "histogram" else "") + ".")
+    if others:
+        detail += f" {len(others)} more gradient series grew {thresholds.gradient_growth:g}x or more: " + \
+            ", ".join(others[:5]) + (" …" if len(others) > 5 else "") + "."
+    return Check("logs.gradient-explosion", WARN, f"{series.name} grows {ratio:.3g}x over its start",
+                 detail, fix=DIVERGENCE_FIXES[:2],
+                 evidence={"series": series.name, "steps": [steps[0], peak_step], "start": base, "peak": peak,
+                           "growth": ratio, "also": others},
+                 location=_location(series), subject=family.name or series.run, section=SECTION_CURVES)
 
 
 # --- the report -------------------------------------------------------------------------------------------------
@@ -665,6 +685,44 @@ def read_checks(logs: Logs) -> list[Check]:
     return checks
 
 
+def _nested(a: str, b: str) -> bool:
+    """Files of one training: in the same directory, or one in a directory below the other's
+    (`run/training.csv` and `run/tb/validation/events...`)."""
+    a, b = os.path.dirname(os.path.abspath(a)), os.path.dirname(os.path.abspath(b))
+    return a == b or b.startswith(a + os.sep) or a.startswith(b + os.sep)
+
+
+def merge_duplicates(found: list[Check], logs: Logs) -> list[Check]:
+    """One check per curve: Keras logs each metric to its CSVLogger and twice to TensorBoard (`epoch_loss`
+    per epoch, `evaluation_loss_vs_iterations` per step count), so one diagnosis would be reported for each
+    copy. Checks of one id whose series hold the same values (to float32 precision, whatever their steps)
+    are reported once, the first, naming the other copies in its detail and evidence."""
+    by_name = {}
+    for series in logs.series.values():
+        by_name.setdefault(series.name, series)
+    kept: list[Check] = []
+    for check in found:
+        series = by_name.get(check.evidence.get("series")) if check.status != OK else None
+        twin = None
+        if series is not None:
+            for other in kept:
+                other_series = by_name.get(other.evidence.get("series"))
+                if other.id == check.id and other.status == check.status and other_series is not None \
+                        and other_series is not series and _nested(other_series.source, series.source) \
+                        and arrays.same_values(other_series.values, series.values):
+                    twin = other
+                    break
+        if twin is None:
+            kept.append(check)
+            continue
+        copies = twin.evidence.setdefault("same_curve_as", [])
+        copies.append(series.name)
+        note = "The same curve is also logged as "
+        lines = [line for line in twin.detail.split("\n") if not line.startswith(note)]
+        twin.detail = "\n".join(lines + [note + ", ".join(copies) + ": reported once."])
+    return kept
+
+
 def diagnose(logs: Logs, thresholds: Thresholds) -> list[Check]:
     """Every check of the runs read: what was read, then each diagnosis (or its all-clear)."""
     checks = read_checks(logs)
@@ -701,14 +759,13 @@ def diagnose(logs: Logs, thresholds: Thresholds) -> list[Check]:
             paired_train[train.name] = evaluation
             if train.name not in diverged:
                 found.append(overfitting(train, evaluation, thresholds))
+        # Before underfitting: a loss flat since its learning rate reached ~0 is told once, by its cause.
+        found.append(lr_decayed(family, sched, thresholds))
         flagged = {c.evidence.get("series") for c in found if c is not None}
         for loss in losses:
             if loss.name not in flagged:
                 found.append(underfitting(loss, paired_train.get(loss.name), thresholds))
-        for series in family.series:
-            if series.metric in ("grad_norm", "grad_hist"):
-                found.append(gradient_explosion(series, thresholds))
-        found.append(lr_decayed(family, sched, thresholds))
+        found.append(gradient_explosion(family, thresholds))
         runs_seen = set()
         for series in sorted(scalar_series, key=lambda s: -len(s)):
             found.append(repeated_step(series, thresholds))
@@ -717,7 +774,7 @@ def diagnose(logs: Logs, thresholds: Thresholds) -> list[Check]:
                 if back is not None:
                     runs_seen.add(series.run)
                     found.append(back)
-    found = [c for c in found if c is not None]
+    found = merge_duplicates([c for c in found if c is not None], logs)
     problem_ids = {c.id for c in found if c.status != OK}
     checks += found
     if not any(s.kind == "scalar" for s in logs.series.values()):

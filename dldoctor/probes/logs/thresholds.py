@@ -60,8 +60,13 @@ class Thresholds:
     restart_fraction: float = 0.05
     # A learning rate at or below this share of its peak has decayed to about zero.
     lr_decayed_fraction: float = 0.01
-    # A spike or divergence that begins within this share of the run after the warm-up ends is related to it.
+    # A spike or divergence that begins within this share of the run after the warm-up ends (or in the
+    # warm-up's second half, where the rate is above half its peak) is related to it.
     lr_relation_window: float = 0.1
+    # Gradient explosion: the largest gradient magnitude at least this many times its start (the median of its
+    # first three points). SageMaker Debugger's ExplodingTensor rule flags only non-finite values; 100x (two
+    # decades) is beyond any swing of the healthy labelled runs, whose gradients start near their largest.
+    gradient_growth: float = 100.0
 
     def to_json(self) -> dict:
         return {f.name.replace("_", "-"): getattr(self, f.name) for f in fields(self)}
