@@ -356,11 +356,12 @@ class SoftmaxBeforeCrossEntropy(BlockHooks, Rule):
         func = call.func
         qualified = self.names.qualify(func)
         symbol = tf_symbol(qualified)
-        origin = f"`{code_of(call, 40)}`"
+        # The call's code, for a message, is rendered only for the calls that make a value
+        # this rule follows: rendering every call's would cost more than the rule itself.
         if qualified in _TORCH_PROBABILITIES:
-            return _Probability(_TORCH_PROBABILITIES[qualified], origin, call=call, logits=_first_input(call))
+            return _Probability(_TORCH_PROBABILITIES[qualified], f"`{code_of(call, 40)}`", call=call, logits=_first_input(call))
         if symbol in _TF_PROBABILITIES:
-            return _Probability(_TF_PROBABILITIES[symbol], origin, call=call, logits=_first_input(call))
+            return _Probability(_TF_PROBABILITIES[symbol], f"`{code_of(call, 40)}`", call=call, logits=_first_input(call))
         if qualified in _TORCH_PROBABILITY_MODULES:
             return _Module(_TORCH_PROBABILITY_MODULES[qualified], f"`{code_of(call, 40)}`")
         if qualified in _SEQUENTIALS and call.args:
@@ -393,7 +394,7 @@ class SoftmaxBeforeCrossEntropy(BlockHooks, Rule):
             if method in _KEEPS_VALUES and receiver is not None:
                 return receiver
             if method in _PROBABILITY_METHODS and qualified is None:
-                return _Probability(_PROBABILITY_METHODS[method], origin, call=call, logits=func.value)
+                return _Probability(_PROBABILITY_METHODS[method], f"`{code_of(call, 40)}`", call=call, logits=func.value)
         if symbol is not None and symbol.rpartition(".")[2] in _TF_KEEPS_VALUES and call.args:
             return self._value(call.args[0].value)
         callee = self._value(func)

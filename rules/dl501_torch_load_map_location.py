@@ -269,7 +269,8 @@ class TorchLoadMapLocation(Rule):
         self._saves_weights = False  # ... and one of them may be a model's (a state_dict, a parameter)
         self._saves_only_host = True  # ... and every one of them writes host memory
         self._parameters: list[set[str]] = [set()]  # parameter names, per function
-        self._assigned: list[dict[str, str]] = [{}]  # name -> the code last assigned to it, per function
+        # name -> the value last assigned to it, per function (its code is rendered when asked for)
+        self._assigned: list[dict[str, cst.BaseExpression]] = [{}]
         self._on_host: list[set[str]] = [set()]  # names known to hold host memory now, per function
         self._scopes: list[cst.CSTNode] = []  # the module, then the functions being walked
         self._offload_configs: set[str] = set()  # names bound to a CPU-offloading state-dict config
@@ -323,7 +324,7 @@ class TorchLoadMapLocation(Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            self._assigned[-1][node.targets[0].target.value] = code_of(node.value)
+            self._assigned[-1][node.targets[0].target.value] = node.value
         bound = [name for target in node.targets for name in target_names(target.target)]
         on_host = self._on_host_value(node.value)
         for name in bound:
@@ -472,7 +473,8 @@ class TorchLoadMapLocation(Rule):
             return True
         written = code_of(saved)
         if isinstance(saved, cst.Name):
-            written += " " + self._assigned[-1].get(saved.value, "")
+            assigned = self._assigned[-1].get(saved.value)
+            written += " " + (code_of(assigned) if assigned is not None else "")
         words = set(_WORD.findall(written))
         return "state_dict" in written or bool(words & self._parameters[-1])
 

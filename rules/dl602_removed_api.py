@@ -14,7 +14,6 @@ from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Applicability, Fix, Rule
 from dldoctor.lint.syntax import call_argument, catches, string_tail, string_value
 from dldoctor.lint.textscan import imports_any, uses_any
-from dldoctor.lint.walk import child_nodes
 
 
 @dataclass(frozen=True)
@@ -1268,20 +1267,40 @@ class VersionGuards:
 
 def _is_guard(test: cst.BaseExpression, flags: set[str] | frozenset[str] = frozenset()) -> bool:
     """An `if` test that checks a version, whether an attribute exists, or a flag made from those."""
+    # Asked of every assignment's value and every `if` test: node types are compared with
+    # `is` (libcst's node classes have no subclasses, and a missed `isinstance` is a Python call).
     stack = [test]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Attribute) and node.attr.value in _VERSION_ATTRIBUTES:
+        kind = type(node)
+        if kind is cst.Attribute and node.attr.value in _VERSION_ATTRIBUTES:
             return True
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("hasattr", "getattr", "dir"):
+        if kind is cst.Call and type(node.func) is cst.Name and node.func.value in ("hasattr", "getattr", "dir"):
             return True
-        if flags and isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) in flags:
+        if flags and (kind is cst.Name or kind is cst.Attribute) and dotted_name(node) in flags:
             return True
-        if isinstance(node, (cst.BooleanOperation, cst.Comparison, cst.UnaryOperation, cst.Call, cst.Attribute,
-                             cst.Subscript, cst.ComparisonTarget, cst.Arg, cst.BinaryOperation, cst.SubscriptElement,
-                             cst.Index)):
-            stack.extend(child_nodes(node))
+        parts = _GUARD_PARTS.get(kind)
+        if parts is not None:
+            stack.extend(parts(node))
     return False
+
+
+# The parts of a test `_is_guard` looks into, and their children that can make a guard
+# (those of `walk.child_nodes` but operators, commas and parentheses), read field by field:
+# the generic walk over every field costs more than the search.
+_GUARD_PARTS = {
+    cst.BooleanOperation: lambda node: (node.left, node.right),
+    cst.Comparison: lambda node: (node.left, *node.comparisons),
+    cst.UnaryOperation: lambda node: (node.expression,),
+    cst.Call: lambda node: (node.func, *node.args),
+    cst.Attribute: lambda node: (node.value, node.attr),
+    cst.Subscript: lambda node: (node.value, *node.slice),
+    cst.ComparisonTarget: lambda node: (node.comparator,),
+    cst.Arg: lambda node: (node.value,) if node.keyword is None else (node.value, node.keyword),
+    cst.BinaryOperation: lambda node: (node.left, node.right),
+    cst.SubscriptElement: lambda node: (node.slice,),
+    cst.Index: lambda node: (node.value,),
+}
 
 
 def _catches_by_name(node: cst.Try, exceptions: frozenset[str]) -> bool:

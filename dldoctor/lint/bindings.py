@@ -36,9 +36,12 @@ class _Binding:
 @dataclass
 class _Scope:
     defined_at: tuple[int, ...]  # the enclosing scope's blocks where the function was defined
-    blocks: list[int | None] = field(default_factory=list)  # None: a block that always runs
     bindings: dict[str, _Binding] = field(default_factory=dict)
     local: set[str] = field(default_factory=set)  # every name bound here so far, with a meaning or not
+    # The conditional blocks open here, kept as blocks open and close: every binding and
+    # lookup asks for it, more often than blocks change.
+    path: tuple[int, ...] = ()
+    outer_paths: list[tuple[int, ...]] = field(default_factory=list)  # `path` outside each open block
 
 
 class Bindings:
@@ -62,21 +65,25 @@ class Bindings:
     def enter_block(self, conditional: bool = True) -> None:
         """A block that may run or not (`if`, loop, `try` bodies): bindings made in it stay in it.
         A `with` body always runs: `conditional=False` keeps its bindings visible after it."""
-        self._scopes[-1].blocks.append(next(_BLOCK_IDS) if conditional else None)
+        scope = self._scopes[-1]
+        scope.outer_paths.append(scope.path)
+        if conditional:
+            scope.path = (*scope.path, next(_BLOCK_IDS))
 
     def leave_block(self) -> None:
-        self._scopes[-1].blocks.pop()
+        scope = self._scopes[-1]
+        scope.path = scope.outer_paths.pop()
 
     # -- names ---------------------------------------------------------------------------
     def bind(self, name: str, meaning: object) -> None:
         """`name` now holds `meaning` (None: nothing known, which hides any earlier meaning)."""
         scope = self._scopes[-1]
         scope.local.add(name)
-        scope.bindings[name] = _Binding(meaning, self.path())
+        scope.bindings[name] = _Binding(meaning, scope.path)
 
     def lookup(self, name: str) -> object | None:
         """What `name` holds at this point, when a dominating binding says so."""
-        path = self.path()
+        path = self._scopes[-1].path
         for index in range(len(self._scopes) - 1, -1, -1):
             scope = self._scopes[index]
             binding = scope.bindings.get(name)
@@ -89,7 +96,7 @@ class Bindings:
 
     def path(self) -> tuple[int, ...]:
         """The conditional blocks open here, in the current function."""
-        return tuple(block for block in self._scopes[-1].blocks if block is not None)
+        return self._scopes[-1].path
 
     def binding_here(self, name: str) -> bool:
         """Whether the current scope itself binds `name` (so far)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
+from functools import lru_cache
 
 import libcst as cst
 
@@ -46,16 +47,30 @@ _TF_INTERNAL_PATHS = {
 
 def dotted_name(expr: cst.BaseExpression) -> str | None:
     """`a.b.c` as a string for a chain of Names and Attributes, else None."""
+    # `type(...) is`: libcst's node classes have no subclasses, and `isinstance` against
+    # them goes through `ABCMeta.__instancecheck__`, a Python call for every miss.
+    kind = type(expr)
+    if kind is _NAME:
+        return expr.value  # type: ignore[attr-defined]
     parts: list[str] = []
-    while isinstance(expr, cst.Attribute):
-        parts.append(expr.attr.value)
-        expr = expr.value
-    if not isinstance(expr, cst.Name):
+    while kind is _ATTRIBUTE:
+        parts.append(expr.attr.value)  # type: ignore[attr-defined]
+        expr = expr.value  # type: ignore[attr-defined]
+        kind = type(expr)
+    if kind is not _NAME:
         return None
-    parts.append(expr.value)
+    parts.append(expr.value)  # type: ignore[attr-defined]
     return ".".join(reversed(parts))
 
 
+_NAME, _ATTRIBUTE = cst.Name, cst.Attribute
+_UNKNOWN = object()
+
+
+# Rules ask `tf_symbol` of every call's callee, dozens of times a node: the answer is a
+# function of the string alone, so it is kept for the names a file (and the next
+# version of it, in an editor) keeps asking about.
+@lru_cache(maxsize=4096)
 def tf_symbol(qualified: str | None) -> str | None:
     """The public TensorFlow symbol a qualified name denotes, without the module path.
 
@@ -79,11 +94,20 @@ def tf_symbol(qualified: str | None) -> str | None:
 
 
 class ImportTable:
-    """Local name -> the dotted name it was bound to by an import or a plain alias."""
+    """Local name -> the dotted name it was bound to by an import or a plain alias.
+
+    Every rule qualifies the callee of every call it visits, so the same node is
+    asked about once per rule: the answers are remembered per node (by identity,
+    holding the node so that its id cannot be reused) until the table changes,
+    which a function-local import does mid-traversal. The table, and so what it
+    remembers, lives as long as the lint of its one module.
+    """
 
     def __init__(self) -> None:
         self._aliases: dict[str, str] = {}
         self._shadowed: set[str] = set()
+        self._answers: dict[int, str | None] = {}  # id of a node -> what it qualifies to
+        self._asked: list[cst.BaseExpression] = []
 
     @classmethod
     def from_module(cls, module: cst.Module) -> ImportTable:
@@ -116,20 +140,23 @@ class ImportTable:
         targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         value = node.value
         target_names = [t.value for t in targets if isinstance(t, cst.Name)]
-        aliased = self.qualify(value) if value is not None else None
+        aliased = self._qualify(value) if value is not None else None
         for name in target_names:
             if aliased is not None and dotted_name(value) is not None:
                 # `gfile = tf.gfile`, `FastGFile = tf.gfile.FastGFile`
+                self._forget()
                 self._aliases[name] = aliased
                 self._shadowed.discard(name)
             else:
                 self._shadow(name)
 
     def _shadow(self, name: str) -> None:
+        self._forget()
         self._aliases.pop(name, None)
         self._shadowed.add(name)
 
     def add_import(self, node: cst.Import) -> None:
+        self._forget()
         for alias in node.names:
             full = dotted_name(alias.name)
             if full is None:
@@ -144,6 +171,7 @@ class ImportTable:
             self._shadowed.discard(local)
 
     def add_import_from(self, node: cst.ImportFrom) -> None:
+        self._forget()
         if node.relative or node.module is None:
             # A project-local module: its names are the project's own.
             if isinstance(node.names, Iterable):
@@ -163,6 +191,10 @@ class ImportTable:
             self._aliases[local] = f"{module}.{imported}"
             self._shadowed.discard(local)
 
+    def _forget(self) -> None:
+        self._answers.clear()
+        self._asked.clear()
+
     def qualify(self, expr: cst.BaseExpression | None) -> str | None:
         """The dotted name `expr` refers to, or None when it is not a resolvable name.
 
@@ -171,6 +203,13 @@ class ImportTable:
         """
         if expr is None:
             return None
+        answer = self._answers.get(id(expr), _UNKNOWN)
+        if answer is _UNKNOWN:
+            answer = self._answers[id(expr)] = self._qualify(expr)
+            self._asked.append(expr)  # held, so that no other node takes its id while remembered
+        return answer  # type: ignore[return-value]
+
+    def _qualify(self, expr: cst.BaseExpression) -> str | None:
         name = dotted_name(expr)
         if name is None:
             return None

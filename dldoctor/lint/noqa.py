@@ -87,20 +87,32 @@ def _normalized(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
+# The tokens of the last text tokenized: placing findings (`comment_lines`) and judging
+# the comments (`directives`) both read them, and tokenizing costs as much as a fifth
+# of the parse. One text only, so nothing accumulates in a process that lints many.
+_last_tokens: tuple[str | None, list | None] = (None, None)
+
+
 def _tokens(text: str) -> list | None:
+    global _last_tokens
     import io
     import tokenize
 
+    last_text, last = _last_tokens
+    if text is last_text or text == last_text:
+        return last
     try:
-        return list(tokenize.generate_tokens(io.StringIO(_normalized(text)).readline))
+        tokens: list | None = list(tokenize.generate_tokens(io.StringIO(_normalized(text)).readline))
     except (tokenize.TokenError, SyntaxError, ValueError):
-        return None
+        tokens = None
+    _last_tokens = (text, tokens)
+    return tokens
 
 
 def directives(text: str) -> list[Directive]:
     """Every `# noqa` with codes in the comments of `text` (bare ones are not listed)."""
-    if "noqa" not in text.lower():
-        return []
+    if "noqa" not in text.lower() or not any(match.group("codes") for match in _LINE_NOQA.finditer(text)):
+        return []  # a comment is a piece of the text: no directive with codes in the text, none in a comment
     import tokenize
 
     found = []
@@ -124,6 +136,21 @@ def directives(text: str) -> list[Directive]:
 
 def is_ours(code: str) -> bool:
     return bool(_OURS.fullmatch(code))
+
+
+def names_ours(text: str) -> bool:
+    """Whether some `# noqa: CODES` in `text` (in a comment or not) names a code of this tool.
+
+    Only those are judged by DL100, so a file without one needs no tokenizing for it
+    (`directives` reads real comments only, which are pieces of the text).
+    """
+    if "noqa" not in text.lower():
+        return False
+    for match in _LINE_NOQA.finditer(text):
+        codes = match.group("codes")
+        if codes and any(is_ours(code) for code in _CODE.findall(codes)):
+            return True
+    return False
 
 
 def comment_lines(text: str) -> dict[int, int] | None:

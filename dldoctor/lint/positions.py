@@ -47,17 +47,21 @@ class _Recording:
     def __exit__(self, *exc_info: object) -> None:
         found = self.state.found
         end = self.state.here()
-        start = found[self.start_node][0] if self.start_node in found else self.start
-        if self.end_node in found:
-            end = found[self.end_node][1]
-        found[self.node] = (start, end)
+        start_key, end_key = id(self.start_node), id(self.end_node)
+        start = found[start_key][0] if self.start_node is not None and start_key in found else self.start
+        if self.end_node is not None and end_key in found:
+            end = found[end_key][1]
+        found[id(self.node)] = (start, end)
 
 
+# Nodes are told apart by `id`: libcst's `CSTNode.__hash__` is a Python method, and
+# the code generation asks about every node of the module (the nodes asked about are
+# held by the caller for the whole pass, so their ids stay theirs).
 @dataclass
 class _PlacingState(CodegenState):
-    targets: set = field(default_factory=set)
-    found: dict = field(default_factory=dict)  # node -> (start, end)
-    starts: dict = field(default_factory=dict)  # target being generated -> where it began
+    targets: set = field(default_factory=set)  # ids of the nodes to place
+    found: dict = field(default_factory=dict)  # node id -> (start, end)
+    starts: dict = field(default_factory=dict)  # target id being generated -> where it began
     line: int = 1
     column: int = 0
     counted: int = 0  # tokens already counted into line and column
@@ -77,19 +81,20 @@ class _PlacingState(CodegenState):
         return self.line, self.column
 
     def before_codegen(self, node: cst.CSTNode) -> None:
-        if node in self.targets:
-            self.starts[node] = self.here()
+        if id(node) in self.targets:
+            self.starts[id(node)] = self.here()
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        if node in self.targets and node not in self.found:  # whitespace-inclusive, as PositionProvider's fallback
-            self.found[node] = (self.starts.pop(node), self.here())
+        key = id(node)
+        if key in self.targets and key not in self.found:  # whitespace-inclusive, as PositionProvider's fallback
+            self.found[key] = (self.starts.pop(key), self.here())
 
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):  # type: ignore[override]
-        if node not in self.targets:
+        if id(node) not in self.targets:
             return _NOTHING
         for child in (start_node, end_node):
             if child is not None:
-                self.targets.add(child)
+                self.targets.add(id(child))
         return _Recording(self, node, start_node, end_node)
 
 
@@ -100,6 +105,8 @@ def positions(
     and the module's code they are positions in (which is not always the parsed text:
     see `alignment`)."""
     state = _PlacingState(default_indent=module.default_indent, default_newline=module.default_newline)
-    state.targets = set(nodes)
+    nodes = list(nodes)
+    state.targets = {id(node) for node in nodes}
     module._codegen(state)
-    return {node: state.found[node] for node in nodes if node in state.found}, "".join(state.tokens)
+    found = state.found
+    return {node: found[id(node)] for node in nodes if id(node) in found}, "".join(state.tokens)

@@ -96,10 +96,36 @@ def method_name(call: cst.Call) -> str | None:
     return None
 
 
+# Renders nodes with libcst's default formatting, as a fresh `Module(body=[])` would.
+_RENDERER = cst.Module(body=[])
+
+
 def code_of(node: cst.CSTNode, limit: int = 60) -> str:
     """Source text of a node for a message, on one line and shortened."""
-    text = " ".join(cst.Module(body=[]).code_for_node(node).split())
+    text = _plain_dotted(node)
+    if text is None:
+        text = " ".join(_RENDERER.code_for_node(node).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _plain_dotted(node: cst.CSTNode) -> str | None:
+    """`a.b.c` written so, without parentheses or spaces: its code without a code
+    generation pass (rules name callees in messages and labels by the hundred)."""
+    parts: list[str] = []
+    while type(node) is cst.Attribute:
+        dot = node.dot
+        if node.lpar or node.rpar or node.attr.lpar or node.attr.rpar or not _tight(dot.whitespace_before) or not _tight(dot.whitespace_after):
+            return None
+        parts.append(node.attr.value)
+        node = node.value
+    if type(node) is not cst.Name or node.lpar or node.rpar:
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def _tight(whitespace: object) -> bool:
+    return type(whitespace) is cst.SimpleWhitespace and not whitespace.value  # type: ignore[attr-defined]
 
 
 def unplaceable(call: cst.Call) -> bool:
