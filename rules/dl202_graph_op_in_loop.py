@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from dldoctor.lint.bindings import Bindings
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Rule
 from dldoctor.lint.syntax import code_of, target_names
 from dldoctor.rules.dl204_session_run_config_kwarg import SessionScopes
+from dldoctor.rules.dl218_wrong_call_signature import GraphValues
 
 # Calls that add nodes to the default graph (symbols without the module path).
 GRAPH_BUILDERS = frozenset(
@@ -54,6 +56,7 @@ _VIEW_FUNCTIONS = frozenset(
     {"builtins.enumerate", "builtins.sorted", "builtins.list", "builtins.zip", "builtins.reversed",
      "six.iteritems", "six.itervalues", "six.iterkeys"}
 )
+_STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 # Evidence that a module is TensorFlow 1 graph code.
 _TF1_MARKERS = frozenset({"Session", "InteractiveSession", "placeholder", "train.MonitoredTrainingSession"})
 
@@ -67,6 +70,9 @@ class _Loop:
     counters: set[str] = field(default_factory=set)
     is_while: bool = False
     loads_weights: bool = False  # a loop over weights read from a file: it runs once, at load time
+    # Names the body binds to something not known to be a tensor: a tensor operator on
+    # one of them builds an op on the first pass only (`out = h * 2` then `h = sess.run(out)`).
+    rebound: set[str] = field(default_factory=set)
 
 
 @dataclass(eq=False)
@@ -76,6 +82,16 @@ class _Frame:
     stack: list[_Loop | None] = field(default_factory=list)  # None: a `with g.as_default():` block
     guards: list[frozenset[str]] = field(default_factory=list)  # names of the `if x == ...:` bodies open here
     loaded: set[str] = field(default_factory=set)  # names bound to weights read from a file
+    # For a function: the first op its body builds on every call (outside any `if`, loop or
+    # `try`, before any early `return`), and whether it makes a graph of its own.
+    conditional: int = 0
+    early_return: bool = False
+    generator: bool = False
+    builds: cst.CSTNode | None = None
+    own_graph: bool = False
+    # It runs the session in a loop of its own: a job (build an objective, then step it
+    # `iter_n` times) whose caller's loop goes over jobs, not over training steps.
+    runs_steps: bool = False
 
 
 @dataclass(eq=False)
@@ -83,9 +99,12 @@ class _Candidate:
     node: cst.Call
     loops: tuple[_Loop, ...]
     guards: frozenset[str] = frozenset()  # names compared with `==` by the `if`s around it
+    kind: str = "call"  # "call" (a tf.* op), "operator" (a Python operator on a tensor), "helper"
+    names: frozenset[str] = frozenset()  # an operator's tensor operands
+    within: _Candidate | None = None  # the call of a function of this module whose arguments hold it
 
 
-class GraphOpInLoop(Rule):
+class GraphOpInLoop(GraphValues, Rule):
     """
     ## What it does
     In TensorFlow 1 graph code (a module that uses `tf.Session`, `tf.compat.v1` or
@@ -97,7 +116,20 @@ class GraphOpInLoop(Rule):
     variable up), optimizers and `minimize`, and tensor ops such as
     `tf.equal`, `tf.argmax`, `tf.reduce_mean`, `tf.cast` or anything in `tf.nn`,
     `tf.image`, `tf.math`, `tf.losses`, `tf.metrics`. A nested expression is reported
-    once, at its outermost op.
+    once, at its outermost op. Two other ways of building ops are reported in such a loop
+    too:
+
+    - a Python operator or a slice on a value known to be a tensor or a variable (bound
+      to `tf.Variable(...)`, `tf.placeholder(...)`, `tf.matmul(...)` and the like):
+      `x = x + 1`, `loss = loss * 0.9`, `y[:n]`, `-y`, `step += 1`, unless the loop
+      rebinds that name to something else (`h = sess.run(out)`), after which the operator
+      works on NumPy values;
+    - a call of a function of the module that builds an op on every call (`def
+      accuracy(p, labels): return tf.reduce_mean(...)`, called as `sess.run(accuracy(
+      ytest, labels))`). Not such a function: one that builds its ops only under an `if`
+      or after a conditional `return` (a cache), makes its own graph, is decorated, is a
+      generator, or runs the session in a loop of its own (a job that builds an objective
+      and then steps it: its caller's loop goes over jobs).
 
     Not reported: eager TensorFlow 2 code (no session), a loop that builds a fresh graph
     on each pass (`with tf.Graph().as_default():` inside it, or
@@ -121,7 +153,10 @@ class GraphOpInLoop(Rule):
 
     A training script that saved sample images every k steps with a
     `tf.summary.image(...)` named after the epoch and step grew its `.meta` to 2 GB and
-    died this way, after hours of training.
+    died this way, after hours of training. `x = x + 1` on a variable also chains one
+    more op onto `x` on each pass, so each `sess.run(x)` evaluates a longer chain; a
+    function handed the array `sess.run` returned copies that array into the graph as a
+    constant on every call.
 
     ## Example
     ```python
@@ -190,23 +225,66 @@ class GraphOpInLoop(Rule):
         self._frames = [_Frame()]
         self._candidates: list[_Candidate] = []
         self._tf1 = False
-        self._outermost: cst.Call | None = None  # a reported op whose arguments are not reported again
+        self._outermost: cst.CSTNode | None = None  # a reported op whose arguments are not reported again
+        self.bindings = Bindings()  # what names hold (`GraphValues`): which operands are tensors
+        self._classes = 0
+        self._helpers: dict[str, cst.CSTNode] = {}  # module-level function -> an op it builds on every call
+        self._defined: dict[str, int] = {}  # module-level function -> how many `def`s bind the name
+        self._helper_calls: list[_Candidate] = []  # the open calls of functions of this module
         self._graph_withs: list[cst.With] = []
 
     # -- scopes ------------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
         self._sessions.enter()
         self._frames.append(_Frame())
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        super().leave_FunctionDef(original_node)
         self._sessions.leave()
-        self._frames.pop()
+        frame = self._frames.pop()
+        if len(self._frames) == 1 and not self._classes:
+            name = original_node.name.value
+            self._defined[name] = self._defined.get(name, 0) + 1
+            helper = not (original_node.decorators or frame.generator or frame.own_graph or frame.runs_steps)
+            if helper and frame.builds is not None:
+                self._helpers[name] = frame.builds
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes -= 1
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
+        super().visit_Lambda(node)
         self._frames.append(_Frame())
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        super().leave_Lambda(original_node)
         self._frames.pop()
+
+    # A function that builds an op only under an `if` (a cache, `if self._op is None:`)
+    # or after a conditional `return` does not build it on every call.
+    def visit_If(self, node: cst.If) -> None:
+        self._frames[-1].conditional += 1
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._frames[-1].conditional -= 1
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._frames[-1].conditional += 1
+
+    def leave_Try(self, original_node: cst.Try) -> None:
+        self._frames[-1].conditional -= 1
+
+    def visit_Return(self, node: cst.Return) -> None:
+        frame = self._frames[-1]
+        if frame.conditional or frame.stack:
+            frame.early_return = True
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self._frames[-1].generator = True
 
     # The iterable of a `for` is evaluated once: only the body repeats.
     def visit_For_body(self, node: cst.For) -> None:
@@ -224,10 +302,16 @@ class GraphOpInLoop(Rule):
         self._frames[-1].stack.append(_Loop(is_while=True))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        tensor = self._tensor_operands(node.target)
+        if tensor:
+            self._operator(node, tensor)
+        else:
+            self._note_rebound(node.target)
         if isinstance(node.target, cst.Name):
             for entry in self._frames[-1].stack:
                 if entry is not None and entry.is_while:
                     entry.counters.add(node.target.value)
+        super().visit_AugAssign(node)
 
     def visit_If_body(self, node: cst.If) -> None:
         self._frames[-1].guards.append(_equated_names(node.test))
@@ -239,9 +323,11 @@ class GraphOpInLoop(Rule):
         self._frames[-1].stack.pop()
 
     def visit_With(self, node: cst.With) -> None:
+        super().visit_With(node)
         if any(self._makes_graph(item.item) for item in node.items):
             self._graph_withs.append(node)
             self._frames[-1].stack.append(None)
+            self._frames[-1].own_graph = True
 
     def leave_With(self, original_node: cst.With) -> None:
         if self._graph_withs and self._graph_withs[-1] is original_node:
@@ -250,6 +336,9 @@ class GraphOpInLoop(Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._sessions.note_assign(node)
+        if not self._holds_tensor(node.value):
+            for target in node.targets:
+                self._note_rebound(target.target)
         loaded = self._frames[-1].loaded
         loads = self._is_loaded(node.value)
         for target in node.targets:
@@ -284,7 +373,87 @@ class GraphOpInLoop(Rule):
                 return False
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
+        super().visit_WithItem(node)
         self._sessions.note_with_item(node)
+        if node.asname is not None:
+            self._note_rebound(node.asname.name)
+
+    def visit_For(self, node: cst.For) -> None:
+        super().visit_For(node)
+        self._note_rebound(node.target)
+
+    # -- tensors under Python operators --------------------------------------------
+    def _tensor_operands(self, expr: cst.BaseExpression) -> frozenset[str]:
+        """The names known to hold a tensor (or a variable) among the operands of an
+        arithmetic expression: `x` in `x + 1`, `loss` and `reg` in `loss * 0.9 + reg`."""
+        if isinstance(expr, cst.BinaryOperation):
+            if any(isinstance(side, _STRINGS) for side in (expr.left, expr.right)):
+                return frozenset()  # `"step %d" % step`: string formatting, no op
+            return self._tensor_operands(expr.left) | self._tensor_operands(expr.right)
+        if isinstance(expr, cst.UnaryOperation) and not isinstance(expr.operator, cst.Not):
+            return self._tensor_operands(expr.expression)
+        if isinstance(expr, (cst.Name, cst.Attribute)):
+            value = self.value_of(expr)
+            if value is not None and (value.is_tensor or value.kind == "variable"):
+                return frozenset({dotted_name(expr)})
+        return frozenset()
+
+    def _holds_tensor(self, expr: cst.BaseExpression) -> bool:
+        value = self.value_of(expr)
+        return (value is not None and (value.is_tensor or value.kind == "variable")) or bool(
+            self._tensor_operands(expr))
+
+    def _note_rebound(self, target: cst.BaseExpression) -> None:
+        names = set(target_names(target))
+        name = dotted_name(target)
+        if name is not None:
+            names.add(name)
+        for entry in self._frames[-1].stack:
+            if entry is not None:
+                entry.rebound.update(names)
+
+    def _operator(self, node: cst.CSTNode, operands: frozenset[str]) -> None:
+        frame = self._frames[-1]
+        if len(self._frames) > 1 and frame.builds is None and self._every_call(frame):
+            frame.builds = node
+        loops = self._open_loops()
+        if not loops or self._outermost is not None:
+            return
+        self._outermost = node
+        guards = frozenset().union(*frame.guards)
+        self._candidates.append(_Candidate(node, loops, guards, kind="operator", names=operands, within=self._within()))
+
+    @staticmethod
+    def _every_call(frame: _Frame) -> bool:
+        return not frame.stack and not frame.conditional and not frame.early_return
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if self._outermost is None and (operands := self._tensor_operands(node)):
+            self._operator(node, operands)
+
+    def leave_BinaryOperation(self, original_node: cst.BinaryOperation) -> None:
+        if original_node is self._outermost:
+            self._outermost = None
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if self._outermost is None and (operands := self._tensor_operands(node)):
+            self._operator(node, operands)
+
+    def leave_UnaryOperation(self, original_node: cst.UnaryOperation) -> None:
+        if original_node is self._outermost:
+            self._outermost = None
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if self._outermost is None and (operands := self._tensor_operands(node.value)):
+            self._operator(node, operands)  # `y[:n]` on a tensor: a strided_slice op
+
+    def leave_Subscript(self, original_node: cst.Subscript) -> None:
+        if original_node is self._outermost:
+            self._outermost = None
+
+    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+        if original_node is self._outermost:
+            self._outermost = None
 
     def visit_Import(self, node: cst.Import) -> None:
         if any((dotted_name(alias.name) or "").startswith("tensorflow.compat.v1") for alias in node.names):
@@ -311,9 +480,20 @@ class GraphOpInLoop(Rule):
         symbol = tf_symbol(qualified)
         if symbol is not None and (symbol in _TF1_MARKERS or (qualified or "").startswith("tensorflow.compat.v1")):
             self._tf1 = True
+        frame = self._frames[-1]
+        if symbol in ("reset_default_graph", "Graph"):
+            frame.own_graph = True
+        elif len(self._frames) > 1 and frame.builds is None and self._every_call(frame) and self._builds_op(node, symbol):
+            frame.builds = node
         loops = self._open_loops()
         if not loops:
             return
+        if isinstance(node.func, cst.Name) and qualified is None and self._outermost is None:
+            # A call of a function of this module: judged once every `def` is known.
+            helper = _Candidate(node, loops, frozenset().union(*frame.guards), kind="helper",
+                                names=frozenset({node.func.value}), within=self._within())
+            self._candidates.append(helper)
+            self._helper_calls.append(helper)
         if symbol == "reset_default_graph":
             loops[-1].fresh_graph = True
             return
@@ -322,15 +502,21 @@ class GraphOpInLoop(Rule):
         ):
             for loop in loops:
                 loop.runs_session = True
+            frame.runs_steps = True
             return
         if self._outermost is None and self._builds_op(node, symbol):
             self._outermost = node
             guards = frozenset().union(*self._frames[-1].guards)
-            self._candidates.append(_Candidate(node, loops, guards))
+            self._candidates.append(_Candidate(node, loops, guards, within=self._within()))
 
     def leave_Call(self, original_node: cst.Call) -> None:
         if original_node is self._outermost:
             self._outermost = None
+        if self._helper_calls and self._helper_calls[-1].node is original_node:
+            self._helper_calls.pop()
+
+    def _within(self) -> _Candidate | None:
+        return self._helper_calls[-1] if self._helper_calls else None
 
     def _builds_op(self, node: cst.Call, symbol: str | None) -> bool:
         if symbol is None:
@@ -367,18 +553,56 @@ class GraphOpInLoop(Rule):
     def leave_Module(self, original_node: cst.Module) -> None:
         if not self._tf1:
             return
+        reported: set[int] = set()
         for candidate in self._candidates:
-            if not any(self._grows_per_pass(loop, candidate) for loop in candidate.loops):
-                continue
-            label = code_of(candidate.node.func)
-            self.report(
-                candidate.node,
-                f"`{label}(...)` adds a new op to the graph on every pass of a loop that runs the session: "
-                "the graph grows each step, `sess.run` slows down, each checkpoint's `.meta` is bigger than the "
-                "last, until the GraphDef passes protobuf's 2 GB limit (`libprotobuf FATAL ... CHECK failed`); "
-                "build it once before the loop (feed changing values through a placeholder) and call "
-                "`graph.finalize()` so that a stray op raises at once",
+            if candidate.within is not None and id(candidate.within) in reported:
+                continue  # inside the arguments of a reported call
+            if candidate.kind == "helper":
+                (name,) = candidate.names
+                if self._defined.get(name) != 1 or name not in self._helpers:
+                    continue
+            loops = [loop for loop in candidate.loops if self._grows_per_pass(loop, candidate)]
+            if candidate.kind == "operator":
+                loops = [loop for loop in loops if not candidate.names & loop.rebound]
+            if loops:
+                reported.add(id(candidate))
+                self.report(candidate.node, self._message(candidate))
+
+    def _message(self, candidate: _Candidate) -> str:
+        growth = (
+            "the graph grows each step, `sess.run` slows down, each checkpoint's `.meta` is bigger than the "
+            "last, until the GraphDef passes protobuf's 2 GB limit (`libprotobuf FATAL ... CHECK failed`)"
+        )
+        if candidate.kind == "operator":
+            written = code_of(candidate.node, 40)
+            operand = sorted(candidate.names)[0]
+            if isinstance(candidate.node, cst.Subscript):
+                return (
+                    f"`{written}` slices the tensor `{operand}` on every pass of a loop that runs the session: each "
+                    f"slice is a new op in the graph; {growth}; slice once before the loop, or slice the array "
+                    "`sess.run` returns"
+                )
+            return (
+                f"`{written}` applies a Python operator to the tensor `{operand}` on every pass of a loop that runs "
+                f"the session: each pass adds a new op to the graph (rebinding `{operand}` chains one more op onto it, "
+                f"so each `sess.run` also evaluates a longer chain); {growth}; build the op once before the loop "
+                "(`tf.assign_add(v, 1)` to step a variable) and run it in the loop"
             )
+        if candidate.kind == "helper":
+            (name,) = candidate.names
+            op = code_of(self._helpers[name], 40)
+            return (
+                f"`{name}(...)` builds ops each time it is called (`{op}` in its body) and is called on every pass "
+                f"of a loop that runs the session: each call adds them to the graph again, and any NumPy array it is "
+                f"handed is copied into the graph as a constant; {growth}; build its ops once before the loop, with "
+                "placeholders for what changes, and run them in the loop"
+            )
+        label = code_of(candidate.node.func)
+        return (
+            f"`{label}(...)` adds a new op to the graph on every pass of a loop that runs the session: {growth}; "
+            "build it once before the loop (feed changing values through a placeholder) and call "
+            "`graph.finalize()` so that a stray op raises at once"
+        )
 
 
 def _equated_names(test: cst.BaseExpression) -> frozenset[str]:

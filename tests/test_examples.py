@@ -61,6 +61,10 @@ EXPECTED = {
     ("tf1_wrong_arguments.py", 37, "DL218"),
     ("tf1_wrong_arguments.py", 36, "DL219"),
     ("tf1_wrong_arguments.py", 27, "DL220"),
+    ("tf1_more.py", 23, "DL221"),
+    ("tf1_more.py", 26, "DL217"),
+    ("tf1_more.py", 33, "DL222"),
+    ("tf1_more.py", 42, "DL202"),
     ("im2txt/image_embedding.py", 9, "DL601"),
     ("im2txt/image_embedding.py", 11, "DL601"),
     ("im2txt/image_embedding.py", 18, "DL601"),
@@ -174,6 +178,18 @@ MANUAL_FIXES = {
         ),
         ("tf.train.Saver()", "tf.train.Saver(max_to_keep=3)"),
         (", max_to_keep=3)", ")"),
+    ],
+    "tf1_more.py": [
+        ("softmax_cross_entropy(logits, onehot_labels)", "softmax_cross_entropy(onehot_labels=onehot_labels, logits=logits)"),
+        ("    warm_up_rate = tf.assign(learning_rate, 0.01)\n", ""),
+        ("tf.control_dependencies([warm_up_rate])", "tf.control_dependencies([tf.assign(learning_rate, 0.01)])"),
+        (
+            "    train_op = tf.train.GradientDescentOptimizer(rate).minimize(loss)\n",
+            "    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):\n"
+            "        train_op = tf.train.GradientDescentOptimizer(rate).minimize(loss)\n",
+        ),
+        ("    step = tf.Variable(0, trainable=False)\n", "    step = tf.Variable(0, trainable=False)\n    next_step = tf.assign_add(step, 1)\n"),
+        ("            step = step + 1\n            print(sess.run(step),", "            print(sess.run(next_step),"),
     ],
     "tf1_graph_order.py": [
         (

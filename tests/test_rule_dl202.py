@@ -3,6 +3,7 @@
 import pytest
 
 from lintutil import lines, lint, messages
+from tf1run import run_tf1
 
 GAN_SAMPLES = '''
 import tensorflow as tf
@@ -258,3 +259,155 @@ def test_a_training_loop_around_the_variables_loop_is_still_reported():
         "                sess.run(var.assign(var * 0.99))\n"
     )
     assert lines(source, "DL202") == [7]
+
+
+# -- growth through Python operators and through functions of the module ----------
+
+# Stack Overflow's "my variable does not increase": an operator on a variable, each step.
+COUNTER = '''
+import tensorflow.compat.v1 as tf
+
+tf.disable_v2_behavior()
+
+x = tf.Variable(0, name="x")
+model = tf.global_variables_initializer()
+with tf.Session() as session:
+    session.run(model)
+    sizes = []
+    for i in range(5):
+        x = x + 1
+        print(session.run(x))
+        sizes.append(len(session.graph.get_operations()))
+    print(sizes)
+'''
+COUNTER_FIXED = COUNTER.replace(
+    'model = tf.global_variables_initializer()\n',
+    'increment = tf.assign_add(x, 1)\nmodel = tf.global_variables_initializer()\n',
+).replace("        x = x + 1\n        print(session.run(x))\n", "        print(session.run(increment))\n")
+
+
+def test_an_operator_rebinding_a_tensor_in_the_loop_is_reported_and_really_grows_the_graph():
+    assert lint(COUNTER, "DL202") == [(12, 13, "DL202")]
+    (message,) = messages(COUNTER, "DL202")
+    assert "`x + 1`" in message and "Python operator" in message and "tf.assign_add" in message
+    done = run_tf1(COUNTER)
+    assert done.returncode == 0, done.stderr[-2000:]
+    *values, sizes = done.stdout.split("\n")[:-1]
+    assert values == ["1", "2", "3", "4", "5"]
+    sizes = eval(sizes)
+    assert sizes == sorted(sizes) and len(set(sizes)) == 5  # one op more on every pass
+
+
+def test_the_op_built_once_is_silent_and_the_graph_stays_the_same_size():
+    assert lint(COUNTER_FIXED, "DL202") == []
+    done = run_tf1(COUNTER_FIXED)
+    assert done.returncode == 0, done.stderr[-2000:]
+    sizes = eval(done.stdout.split("\n")[-2])
+    assert len(set(sizes)) == 1
+
+
+def test_operators_slices_and_augmented_assignments_on_tensors():
+    base = (
+        "import tensorflow as tf\nx = tf.placeholder(tf.float32, [None, 250])\nW = tf.Variable(tf.zeros([250, 15]))\n"
+        "y = tf.matmul(x, W)\nloss = tf.reduce_mean(y)\nsess = tf.Session()\nfor i in range(100):\n"
+    )
+    cases = {
+        "    sess.run(train_op)\n    loss = loss * 0.9\n": "`loss * 0.9`",
+        "    ytest = sess.run(y[:1000, :], feed_dict={x: X})\n": "slices the tensor `y`",
+        "    loss += 0.1\n    sess.run(loss)\n": "`loss += 0.1`",
+        "    print(sess.run(-y, feed_dict={x: X}))\n": "`-y`",
+    }
+    for body, expected in cases.items():
+        (message,) = messages(base + body, "DL202")
+        assert expected in message, body
+
+
+def test_operators_that_build_no_op_each_pass_are_fine():
+    base = "import tensorflow as tf\nloss = tf.reduce_mean(y)\nx = tf.placeholder(tf.float32)\nsess = tf.Session()\n"
+    sources = [
+        # Python numbers from the session, string formatting, a name rebound to a NumPy value.
+        base + "total = 0.0\nfor i in range(9):\n    total = total + sess.run(loss)\n",
+        base + "for i in range(9):\n    print('loss %s' % loss)\n    sess.run(loss)\n",
+        base + "for i in range(9):\n    l = sess.run(loss)\n    loss_value = l * 100\n",
+        base + "h = tf.nn.relu(x)\nfor i in range(9):\n    out = h * 2\n    h = sess.run(out)\n",
+        # Built once, before the loop.
+        base + "scaled = loss * 0.5\nfor i in range(9):\n    sess.run(scaled)\n",
+        # A loop that does not run the session: building towers.
+        base + "losses = []\nfor i in range(4):\n    losses.append(loss * i)\n",
+    ]
+    for source in sources:
+        assert lint(source, "DL202") == [], source
+
+
+# CCM-13's evaluation, with the accuracy in a function of the module called on every step.
+HELPER = '''
+import numpy as np
+import tensorflow as tf
+
+x = tf.placeholder(tf.float32, [None, 250])
+y_ = tf.placeholder(tf.float32, [None, 15])
+W = tf.Variable(tf.random_normal([250, 15]))
+y = tf.matmul(x, W)
+train_step = tf.train.GradientDescentOptimizer(0.01).minimize(tf.reduce_mean(tf.square(y - y_)))
+
+
+def accuracy(predictions, labels):
+    correct = tf.equal(tf.argmax(predictions, 1), tf.argmax(labels, 1))
+    return tf.reduce_mean(tf.cast(correct, tf.float32))
+
+
+sess = tf.Session()
+sess.run(tf.global_variables_initializer())
+for i in range(1000):
+    sess.run(train_step, feed_dict={x: X, y_: Y})
+    ytest = sess.run(y, feed_dict={x: X_test})
+    print(sess.run(accuracy(ytest, Y_test)))
+'''
+HELPER_FIXED = HELPER.replace(
+    "sess = tf.Session()\n", "test_accuracy = accuracy(y, y_)\nsess = tf.Session()\n"
+).replace(
+    "    ytest = sess.run(y, feed_dict={x: X_test})\n    print(sess.run(accuracy(ytest, Y_test)))\n",
+    "    print(sess.run(test_accuracy, feed_dict={x: X_test, y_: Y_test}))\n",
+)
+
+
+def test_a_function_that_builds_ops_called_on_every_step_is_reported():
+    assert lint(HELPER, "DL202") == [(22, 20, "DL202")]
+    (message,) = messages(HELPER, "DL202")
+    assert "`accuracy(...)` builds ops" in message and "NumPy array" in message and "tf.equal" in message
+    assert lint(HELPER_FIXED, "DL202") == []
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        # Caches its op: builds it once.
+        "_ops = {}\ndef accuracy(p, l):\n    if 'acc' not in _ops:\n        _ops['acc'] = tf.reduce_mean(p)\n"
+        "    return _ops['acc']\n",
+        "def accuracy(p, l):\n    if p is None:\n        return None\n    return tf.reduce_mean(p)\n",
+        # Its own graph on each call.
+        "def accuracy(p, l):\n    with tf.Graph().as_default():\n        return tf.reduce_mean(p)\n",
+        # A job: builds an objective, then steps it (facenet's feature visualization).
+        "def accuracy(p, l):\n    score = tf.reduce_mean(p)\n    for _ in range(20):\n        sess.run(score)\n"
+        "    return score\n",
+        # Decorated, or no op at all.
+        "@tf.function\ndef accuracy(p, l):\n    return tf.reduce_mean(p)\n",
+        "def accuracy(p, l):\n    return float((p.argmax(1) == l.argmax(1)).mean())\n",
+    ],
+)
+def test_functions_that_do_not_build_ops_on_every_call_are_fine(definition):
+    source = HELPER.replace(
+        "def accuracy(predictions, labels):\n    correct = tf.equal(tf.argmax(predictions, 1), tf.argmax(labels, 1))\n"
+        "    return tf.reduce_mean(tf.cast(correct, tf.float32))\n",
+        definition,
+    )
+    assert "def accuracy(predictions" not in source
+    assert lint(source, "DL202") == [], definition
+
+
+def test_an_op_inside_a_reported_call_is_reported_once():
+    source = (
+        "import tensorflow as tf\ndef unprocess(image):\n    return tf.multiply(image, 0.5)\n"
+        "sess = tf.Session()\nfor path in paths:\n    out = sess.run(tf.squeeze(unprocess(images), 0), {p: path})\n"
+    )
+    assert lines(source, "DL202") == [6]
