@@ -166,7 +166,8 @@ def test_rules_that_read_installed_versions_declare_them():
 
     for rule in all_rules().values():
         text = inspect.getsource(inspect.getmodule(rule))
-        reads = "installed_version" in text or "target_environment.current()" in text
+        ways = ("installed_version", "target_environment.current()", "context.target.version(", "tensorflow_release(")
+        reads = any(way in text for way in ways)
         assert bool(rule.reads_installed) == reads, rule.code
 
 
