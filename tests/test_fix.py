@@ -125,6 +125,7 @@ def test_a_fix_that_would_corrupt_the_file_is_refused(monkeypatch, tmp_path):
     catalogue = dict(registry.all_rules())
     catalogue["DL998"] = BreaksTheFile
     monkeypatch.setattr(registry, "all_rules", lambda: catalogue)
+    monkeypatch.setattr(registry, "facts", registry._facts_of_modules)  # the planted rule is in the run's facts
     path = tmp_path / "a.py"
     path.write_text(DL201_BAD)
     outcome = fixes.fix_path(str(path), frozenset({"DL998"}), unsafe=False, write=True)

@@ -22,24 +22,27 @@ new entries are recomputed next time. A cache that cannot be read or written
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import dldoctor
 from dldoctor import regular_file
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
-from dldoctor.lint import project_imports, target
+from dldoctor.lint import project_imports, registry, target
 from dldoctor.lint.installed import installed_version
+
+try:  # hashlib's own BLAKE2, without the OpenSSL library hashlib loads first (3 ms a run)
+    from _blake2 import blake2b
+except ImportError:  # another Python implementation
+    from hashlib import blake2b
 
 DIRECTORY_NAME = ".dldoctor_cache"
 
 
 def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 def _sources_fingerprint() -> list:
@@ -59,10 +62,9 @@ def _sources_fingerprint() -> list:
 
 
 def _read_by_rules() -> list[tuple[str, ...]]:
-    """The distribution groups whose versions some rule reads (`Rule.reads_installed`)."""
-    from dldoctor.lint import registry
-
-    return sorted({names for rule in registry.all_rules().values() for names in rule.reads_installed})
+    """The distribution groups whose versions some rule reads (`Rule.reads_installed`),
+    from the rules' catalogue: a cache hit imports no rule."""
+    return sorted({names for rule in registry.facts().values() for names in rule.reads_installed})
 
 
 def fingerprint() -> str:
@@ -147,6 +149,8 @@ class LintCache:
                 descriptor = os.open(gitignore, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                 with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
                     stream.write("# Created by dldoctor: the lint cache.\n*\n")
+            import tempfile
+
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as stream:

@@ -26,7 +26,7 @@ import libcst as cst
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import ImportTable
 from dldoctor.lint.target import Target, TargetVersion, current, library_of
-from dldoctor.lint.textscan import search_code
+from dldoctor.lint.triggers import hold
 
 DOC_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Fix safety")
 _CODE_PATTERN = re.compile(r"DL\d{3}")
@@ -124,11 +124,7 @@ class Rule(cst.BatchableCSTVisitor):
     def could_fire(cls, text: str, lowered: str) -> bool:
         """Whether the file could hold a finding of this rule, judged from its text
         (`lowered` is `text.lower()`, computed once for all rules)."""
-        if not any(trigger.lower() in lowered for trigger in cls.triggers):
-            return False
-        if cls.also_triggers and not any(trigger.lower() in lowered for trigger in cls.also_triggers):
-            return False
-        return cls.trigger_pattern is None or search_code(cls.trigger_pattern, text)
+        return hold(text, lowered, cls.triggers, cls.also_triggers, cls.trigger_pattern)
 
     @classmethod
     def worth_parsing(cls, text: str) -> bool:

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import os
 import re
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import libcst as cst
-
-from dldoctor.lint import cache, depth, noqa, notebook, pool, project_imports, registry, source, target
-from dldoctor.lint.alignment import TextMap
+from dldoctor.lint import cache, notebook, pool, project_imports, registry, source, target
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
-from dldoctor.lint.names import ImportTable, ImportTracker
-from dldoctor.lint.positions import positions
-from dldoctor.lint.rule import Fix, LintContext, Rule
-from dldoctor.lint.walk import BatchedWalker
+
+# The parser, the rules and what places their reports are imported where a file is
+# really linted: a run whose files all come from the cache never loads them.
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from dldoctor.lint.alignment import TextMap
+    from dldoctor.lint.rule import Fix, Rule
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # `DLDOCTOR_NO_PREFILTER=1` parses every file for every selected rule: slower, and
@@ -92,6 +93,8 @@ def lint_text(path: str, text: str, encoding: str, codes: frozenset[str], prefil
     With `prefilter` off (default: on unless `DLDOCTOR_NO_PREFILTER` is set), every
     selected rule visits the file whatever its triggers say.
     """
+    from dldoctor.lint import depth, noqa
+
     suppression = noqa.file_suppression(text)
     if suppression.everything:
         return FileResult(path)
@@ -116,6 +119,8 @@ def lint_text(path: str, text: str, encoding: str, codes: frozenset[str], prefil
         problem = source.SourceProblem("too deeply nested to lint (recursion limit reached)")
         return FileResult(path, _unreadable(path, problem, codes))
     except Exception:  # a bug in a rule must not end the run; it is reported as one
+        import traceback
+
         return FileResult(path, internal_error=traceback.format_exc(limit=-3).strip())
     return FileResult(path, findings)
 
@@ -131,21 +136,38 @@ def _lint_isolated(job: tuple) -> FileResult:
 
 
 def rules_that_could_fire(text: str, codes: frozenset[str], prefilter: bool = True) -> list[type[Rule]]:
-    """The selected rules whose triggers hold in `text` (all of them without the prefilter)."""
-    catalogue = registry.all_rules()
-    selected = [catalogue[code] for code in sorted(codes) if code in catalogue]
+    """The selected rules whose triggers hold in `text` (all of them without the prefilter).
+
+    A rule whose test is its plain triggers is tested from the catalogue and imported
+    only when they hold; the others are imported to ask their own `could_fire`.
+    """
+    from dldoctor.lint.triggers import hold
+
+    catalogue = registry.facts()
+    selected = [code for code in sorted(codes) if code in catalogue]
     if not prefilter:
-        return selected
+        return [registry.rule_class(code) for code in selected]
     if "\r" in text:  # triggers read lines ending in "\n"; the parser ends them at "\r" too
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     lowered = text.lower()
-    rules = [rule for rule in selected if rule.could_fire(text, lowered)]
+    rules = []
+    for code in selected:
+        facts = catalogue[code]
+        if facts.triggers is not None:
+            if hold(text, lowered, facts.triggers, facts.also_triggers, facts.compiled_pattern()):
+                rules.append(registry.rule_class(code))
+        elif (rule := registry.rule_class(code)).could_fire(text, lowered):
+            rules.append(rule)
     if rules and all(rule.second_look for rule in rules):  # nobody needs the parse yet
         rules = [rule for rule in rules if rule.worth_parsing(text)]
     return rules
 
 
 def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]], text: str = "") -> list:
+    from dldoctor.lint.names import ImportTable, ImportTracker
+    from dldoctor.lint.rule import LintContext
+    from dldoctor.lint.walk import BatchedWalker
+
     names = ImportTable.from_module(module)
     context = LintContext(path=path, module=module, names=names, target=_target_of(path, module, names, rules, text))
     visitors: list[cst.BatchableCSTVisitor] = [ImportTracker(names)]
@@ -158,7 +180,7 @@ def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]], text:
     return context.reports
 
 
-def _target_of(path: str, module: cst.Module, names: ImportTable, rules: Sequence[type[Rule]], text: str) -> target.Target:
+def _target_of(path: str, module: cst.Module, names, rules: Sequence[type[Rule]], text: str) -> target.Target:
     """The versions this file is judged against: the project's, then the file's own checks
     (`assert tf.__version__.startswith("1.")`), read only when a rule needs versions."""
     if not any(rule.reads_installed for rule in rules):
@@ -175,6 +197,10 @@ def _place(path: str, module: cst.Module, text: str, reports: list, noqa_codes: 
     With `noqa_codes` (the codes that ran on the file, DL100 among them), the `# noqa`
     comments that suppressed nothing are reported too (`_unused_noqa`).
     """
+    from dldoctor.lint import noqa
+    from dldoctor.lint.alignment import TextMap
+    from dldoctor.lint.positions import positions
+
     nodes = [report.node for report in reports]
     nodes += [old for report in reports if report.fix is not None for old, _ in report.fix.replacements]
     placed, generated = positions(module, nodes)
@@ -224,8 +250,10 @@ def _unused_noqa(path: str, text: str, lines: list[str], codes: frozenset[str], 
     """DL100: each `# noqa: DL...` naming a code that ran here and reported nothing on its
     line, or a code that is no rule. Other tools' codes, bare `# noqa`, codes of rules that
     did not run, and DL000/DL100 themselves are not judged."""
-    rule = registry.all_rules()[noqa.UNUSED_NOQA_CODE]
-    known = set(registry.all_rules()) | {registry.UNREADABLE_CODE}
+    from dldoctor.lint import noqa
+
+    rule = registry.rule_class(noqa.UNUSED_NOQA_CODE)
+    known = set(registry.facts()) | {registry.UNREADABLE_CODE}
     found = []
     for directive in noqa.directives(text):
         unused, unknown = [], []

@@ -8,17 +8,16 @@ anything else for bad input.
 
 from __future__ import annotations
 
-import ast
 import errno
-import io
+import os
 import re
 import stat
-import tokenize
-import warnings
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from dldoctor import regular_file
+
+if TYPE_CHECKING:  # imported where a file is decoded or parsed: a cached file is only read
+    import libcst as cst
 
 _BINARY_SNIFF_BYTES = 8192
 
@@ -132,6 +131,9 @@ def decode(data: bytes) -> tuple[str, str]:
     nul = data.find(b"\0", 0, _BINARY_SNIFF_BYTES)
     if nul != -1:
         raise SourceProblem(f"binary file, not Python source (NUL byte at offset {nul})")
+    import io
+    import tokenize
+
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
@@ -153,9 +155,29 @@ def decode(data: bytes) -> tuple[str, str]:
         ) from None
 
 
+# `DLDOCTOR_WHOLE_PARSE=1` parses huge files whole, as small ones: more memory, and by
+# design the same findings (benchmarks/startup_vs_peers.py checks that on torch).
+WHOLE_PARSE = os.environ.get("DLDOCTOR_WHOLE_PARSE", "") not in ("", "0")
+
+
 def parse(text: str, encoding: str) -> cst.Module:
-    """Parse with libcst; a syntax error becomes a `SourceProblem` at CPython's position."""
+    """Parse with libcst; a syntax error becomes a `SourceProblem` at CPython's position.
+
+    A huge file is parsed a few statements at a time (`piecewise`), into the same
+    tree, so that the parser's peak memory follows its largest statement, not the file.
+    """
+    import libcst as cst
+
+    from dldoctor.lint import piecewise
+
     try:
+        if len(text) >= piecewise.HUGE_TEXT and not WHOLE_PARSE:
+            try:
+                module = piecewise.parse(text, encoding)
+            except cst.ParserSyntaxError:
+                module = None  # the whole parse places the error as it always does
+            if module is not None:
+                return module
         return cst.parse_module(text, cst.PartialParserConfig(encoding=encoding))
     except cst.ParserSyntaxError as error:
         raise _syntax_problem(text, error) from None
@@ -166,6 +188,9 @@ def parse(text: str, encoding: str) -> cst.Module:
 def _syntax_problem(text: str, libcst_error: cst.ParserSyntaxError) -> SourceProblem:
     # libcst's native parser places some errors loosely; CPython's compiler
     # names the exact place and says "Missing parentheses in call to 'print'".
+    import ast
+    import warnings
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -37,8 +37,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import libcst as cst
-
 from dldoctor import regular_file
 from dldoctor.lint import installed
 
@@ -414,147 +412,13 @@ def project_directories(directory: str) -> list[str]:
 
 # -- a file's own version checks -------------------------------------------------------------------
 
-_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
-_EXITS = frozenset({"sys.exit", "exit", "quit", "os._exit", "builtins.exit", "builtins.quit"})
 
+def asserted(module, qualify, name: str) -> dict[str, TargetVersion]:
+    """The versions a file's own checks require, by library (see the module docstring); read
+    from its libcst tree by `dldoctor.lint.version_checks`, imported only when a file is parsed."""
+    from dldoctor.lint import version_checks
 
-def _version_of(expr: cst.BaseExpression, qualify) -> str | None:
-    """The library whose version string `expr` is (`tf.__version__`, `torch.version.__version__`)."""
-    qualified = qualify(expr) if isinstance(expr, cst.Attribute) else None
-    if not qualified:
-        return None
-    for attribute in _VERSION_ATTRIBUTES:
-        if qualified.endswith("." + attribute):
-            return _MODULES.get(qualified[: -len(attribute) - 1])
-    return None
-
-
-def _operand(expr: cst.BaseExpression, qualify) -> tuple[str, str] | None:
-    """(library, "full" | "major") for a version expression or its major part."""
-    if isinstance(expr, cst.Call) and len(expr.args) == 1 and not expr.args[0].keyword:
-        name = expr.func.attr.value if isinstance(expr.func, cst.Attribute) else getattr(expr.func, "value", "")
-        inner = _operand(expr.args[0].value, qualify)
-        if inner and name == "int":
-            return inner[0], "major" if inner[1] == "major" else ""
-        if inner and inner[1] == "full" and (name.endswith("Version") or name in ("parse", "parse_version")):
-            return inner
-        return None
-    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
-        index = expr.slice[0].slice.value
-        if isinstance(index, cst.Integer) and index.value == "0":
-            base = expr.value
-            if isinstance(base, cst.Call) and isinstance(base.func, cst.Attribute) and base.func.attr.value == "split":
-                base = base.func.value
-            library = _version_of(base, qualify)
-            return (library, "major") if library else None
-        return None
-    library = _version_of(expr, qualify)
-    return (library, "full") if library else None
-
-
-def _literal(expr: cst.BaseExpression) -> str | None:
-    if isinstance(expr, cst.Call) and len(expr.args) == 1:
-        expr = expr.args[0].value  # LooseVersion("2.0")
-    if isinstance(expr, cst.SimpleString):
-        return expr.evaluated_value if isinstance(expr.evaluated_value, str) else None
-    if isinstance(expr, cst.Integer):
-        return expr.value
-    return None
-
-
-def _constraints(test: cst.BaseExpression, qualify, negate: bool = False) -> list[tuple[str, str, str]]:
-    """(library, operator, version) that `test` being true (false, with `negate`) requires."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return _constraints(test.expression, qualify, not negate)
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) and not negate:
-        return _constraints(test.left, qualify) + _constraints(test.right, qualify)
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or) and negate:
-        return _constraints(test.left, qualify, True) + _constraints(test.right, qualify, True)
-    if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "startswith":
-        library = _version_of(test.func.value, qualify)
-        prefix = _literal(test.args[0].value) if len(test.args) == 1 else None
-        if library and prefix and not negate and re.fullmatch(r"\d+(\.\d+)*\.?", prefix):
-            return [(library, "=", prefix.rstrip("."))]
-        return []
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-        operand = _operand(test.left, qualify)
-        target = test.comparisons[0]
-        value = _literal(target.comparator)
-        operators = {cst.LessThan: "<", cst.LessThanEqual: "<=", cst.GreaterThan: ">", cst.GreaterThanEqual: ">=",
-                     cst.Equal: "==", cst.NotEqual: "!="}
-        operator = operators.get(type(target.operator))
-        if not operand or value is None or operator is None or not re.fullmatch(r"\d+(\.\d+)*", value):
-            return []
-        library, kind = operand
-        if negate:
-            operator = _NEGATED[operator]
-        if kind == "major":
-            major = int(value.split(".")[0])
-            if operator == "==":
-                return [(library, "=", str(major))]
-            if operator in ("<", "<="):
-                return [(library, "<", str(major + (operator == "<=")))]
-            return []
-        return [(library, operator, value)] if kind == "full" else []
-    return []
-
-
-def _stops(block: cst.BaseSuite, qualify) -> bool:
-    """Whether a block ends by raising or exiting: an `if` around it refuses the version."""
-    body = block.body if isinstance(block, cst.IndentedBlock) else [block]
-    last = body[-1] if body else None
-    small = last.body[-1] if isinstance(last, cst.SimpleStatementLine) and last.body else last
-    if isinstance(small, cst.Raise):
-        return True
-    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-        return qualify(small.value.func) in _EXITS or getattr(small.value.func, "value", "") in ("exit", "quit")
-    return False
-
-
-def asserted(module: cst.Module, qualify, name: str) -> dict[str, TargetVersion]:
-    """The versions a file's own checks require, by library (see the module docstring)."""
-    required: dict[str, list[tuple[str, str]]] = {}
-    checks: dict[str, str] = {}
-    stack: list[cst.CSTNode] = list(reversed(module.body))
-    while stack:
-        statement = stack.pop()
-        found: list[tuple[str, str, str]] = []
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, cst.Assert):
-                    found += [(c, module.code_for_node(statement).strip()) for c in _constraints(small.test, qualify)]
-        elif isinstance(statement, cst.If):
-            if statement.orelse is None and _stops(statement.body, qualify):
-                shown = f"if {module.code_for_node(statement.test)}: ..."
-                found += [(c, shown) for c in _constraints(statement.test, qualify, negate=True)]
-            else:
-                stack.extend(reversed(list(_blocks(statement))))
-        elif isinstance(statement, (cst.FunctionDef, cst.ClassDef, cst.With, cst.Try, cst.For, cst.While)):
-            stack.extend(reversed(list(_blocks(statement))))
-        for (library, operator, version), code in found:
-            required.setdefault(library, []).append((operator, version))
-            checks.setdefault(library, code)
-    result = {}
-    for library, specifiers in required.items():
-        try:
-            point = from_specifiers(specifiers)
-        except BadPin:
-            continue
-        if point is not None:
-            result[library] = TargetVersion(library, point[0], point[1], f"`{checks[library]}` in {name}", FILE)
-    return result
-
-
-def _blocks(statement: cst.CSTNode):
-    """The statements inside a compound statement, all branches."""
-    for child in statement.children:
-        if isinstance(child, cst.IndentedBlock):
-            yield from child.body
-        elif isinstance(child, (cst.If, cst.Else, cst.ExceptHandler, cst.Finally, cst.ExceptStarHandler)):
-            if isinstance(child, cst.If):
-                yield child
-            else:
-                yield from _blocks(child)
+    return version_checks.asserted(module, qualify, name)
 
 
 MENTIONS_VERSION = re.compile(r"__version__|\bVERSION\b")

@@ -119,8 +119,7 @@ def rule_url(code: str) -> str:
 def rule_name(code: str) -> str:
     from dldoctor.lint import registry
 
-    catalogue = registry.all_rules()
-    return catalogue[code].name if code in catalogue else registry.UNREADABLE_NAME
+    return registry.name_of(code)
 
 
 def statistics(findings: list[Finding], summary: RunSummary) -> list[dict]:

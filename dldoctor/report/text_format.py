@@ -96,12 +96,11 @@ def _summary(findings: list[Finding], summary) -> list[Line]:
         (f"Found {total} finding{'s' if total != 1 else ''} in {files} file{'s' if files != 1 else ''}", "bold"),
         (f" ({checked}):", ""),
     ])
-    catalogue = registry.all_rules()
     counts = Counter(f.code for f in findings)
     width = len(str(max(counts.values())))
-    name_width = max(len(catalogue[code].name if code in catalogue else registry.UNREADABLE_NAME) for code in counts)
+    name_width = max(len(registry.name_of(code)) for code in counts)
     for code, count in sorted(counts.items()):
-        name = catalogue[code].name if code in catalogue else registry.UNREADABLE_NAME
+        name = registry.name_of(code)
         lines.append([(f"  {count:>{width}}  {code}  {name:<{name_width}}  ", ""), (rule_url(code), "dim")])
     hint = fix_summary(findings, summary)
     if hint and hint.startswith("[*]"):
