@@ -136,7 +136,7 @@ class BinaryReadInTextMode(Rule):
 
     - the path ends in an image or binary extension (`.jpg`, `.png`, `.npy`,
       `.tfrecord`, `.pb`, `.pt`, `.ckpt`, `.h5`, `.pkl`, ...): a literal, an f-string,
-      `dir + ".jpg"` or `os.path.join(dir, "x.jpg")`, or a name followed to its value
+      `"{:04d}.png".format(i)`, `dir + ".jpg"` or `os.path.join(dir, "x.jpg")`, or a name followed to its value
       where the file is opened: `path = os.path.join(root, "0001.jpg")`, a loop over
       `glob.glob(os.path.join(d, "*.jpg"))` / `tf.gfile.Glob` / `Path.glob`, over a
       list of such paths, or over names filtered by `.endswith(".jpg")`;

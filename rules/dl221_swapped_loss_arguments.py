@@ -6,6 +6,7 @@ import libcst as cst
 
 from dldoctor.lint.bindings import Bindings
 from dldoctor.lint.finding import Severity
+from dldoctor.lint.names import dotted_name
 from dldoctor.lint.rule import Rule
 from dldoctor.lint.syntax import code_of, unplaceable
 from dldoctor.rules.dl218_wrong_call_signature import TENSORFLOW, GraphValues, target_phrase, tensorflow_release
@@ -23,6 +24,23 @@ _LABELS_FIRST = {
 # `(weights, biases, inputs, labels, ...)` before.
 _SAMPLED = frozenset({"nn.sampled_softmax_loss", "nn.nce_loss"})
 _INTEGER = frozenset({"int32", "int64", "int16", "int8", "uint8"})
+# What a model's output is made by when it is probabilities: passed first, with the fed
+# labels second, it is in the logits' place just as much as the logits are.
+_PROBABILITIES = frozenset({"nn.softmax", "nn.sigmoid", "sigmoid", "math.sigmoid", "layers.dense"})
+
+
+def _says(expr: cst.BaseExpression, word: str, other: str) -> bool:
+    """Whether the name `expr` is (`logits`, `self.one_hot_labels`) names `word` and not `other`.
+
+    An argument called after the parameter of the other slot is what code moved from the
+    old order looks like (`softmax_cross_entropy(logits, one_hot_labels)`): the names are
+    the author's own statement of which is which.
+    """
+    name = dotted_name(expr)
+    if name is None:
+        return False
+    last = name.rsplit(".", 1)[-1].lower()
+    return word in last and other not in last
 
 
 class SwappedLossArguments(GraphValues, Rule):
@@ -36,11 +54,16 @@ class SwappedLossArguments(GraphValues, Rule):
       labels)`, `hinge_loss(logits, labels)` (also through `tf.compat.v1.losses`): the
       labels come first, and the first argument here is known to be the logits (the
       output of `tf.matmul`, `tf.layers.dense` without activation, `xw_plus_b`, `matmul(...)
-      + b`);
+      + b`), or a softmax/sigmoid of the model with a placeholder or one-hot (the fed
+      labels) second, or the arguments are named after each other's parameters
+      (`softmax_cross_entropy(logits, one_hot_labels)`, where the model comes from
+      another module);
     - `tf.nn.sampled_softmax_loss(weights, biases, inputs, labels, ...)` and
       `tf.nn.nce_loss(...)` in the same TensorFlow 0.x order, on a target TensorFlow 1.0 or
       later: the third argument is known to be the logits-like input (a linear layer's
-      output or a float placeholder) or the fourth an integer placeholder (the class ids).
+      output or a float placeholder) or the fourth an integer placeholder (the class ids),
+      or they are named `inputs` and `labels` (a `sampled_loss(inputs, labels)` callback
+      handing its parameters on in the 0.x places).
 
     Not reported: keyword arguments, `tf.contrib.losses` (whose order was logits first),
     arguments whose values the module does not show, and the sampled losses on a target
@@ -117,13 +140,22 @@ class SwappedLossArguments(GraphValues, Rule):
 
     def _check_labels_first(self, node: cst.Call, symbol: str, positional: list[cst.BaseExpression]) -> None:
         first, second = (self.value_of(expr) for expr in positional[:2])
-        if first is None or first.kind != "linear" or (second is not None and second.kind == "linear"):
+        second_is_logits = second is not None and second.kind == "linear"
+        linear_first = first is not None and first.kind == "linear" and not second_is_logits
+        # `tf.losses.softmax_cross_entropy(y_conv, y_)`: a softmax of the model, then the fed labels.
+        output_first = (
+            first is not None and first.made_by in _PROBABILITIES and first.kind != "placeholder"
+            and second is not None and second.kind in ("placeholder", "onehot")
+        )
+        named = _says(positional[0], "logit", "label") and _says(positional[1], "label", "logit")
+        if not (linear_first or output_first or named):
             return
+        what = "the model's output" if output_first and not (linear_first or named) else "the logits"
         labels = _LABELS_FIRST[symbol]
         logits, given = code_of(positional[0], 30), code_of(positional[1], 30)
         self.report(
             node,
-            f"`tf.{symbol}({logits}, {given})` passes the logits first: the signature is `({labels}, logits, ...)` "
+            f"`tf.{symbol}({logits}, {given})` passes {what} first: the signature is `({labels}, logits, ...)` "
             f"(the logits-first order was `tf.contrib.losses`'), so `{logits}` is taken as the labels and `{given}` "
             "as the logits; no gradient reaches the model through the labels (`ValueError: No gradients provided "
             "for any variable`, or, with another term in the loss, training on that term alone, silently); write "
@@ -139,7 +171,9 @@ class SwappedLossArguments(GraphValues, Rule):
             third.kind == "linear" or (third.kind == "placeholder" and third.dtype in ("float32", "float16", "float64")))
         labels_fourth = fourth is not None and fourth.kind == "placeholder" and fourth.dtype in _INTEGER
         labels_third = third is not None and third.kind == "placeholder" and third.dtype in _INTEGER
-        if not (inputs_third or labels_fourth) or labels_third:
+        # `sampled_loss(inputs, labels)` handing its parameters on in their 0.x places
+        named = _says(positional[2], "input", "label") and _says(positional[3], "label", "input")
+        if not (inputs_third or labels_fourth or named) or labels_third:
             return
         inputs, labels = code_of(positional[2], 30), code_of(positional[3], 30)
         function = symbol.rsplit(".", 1)[-1]

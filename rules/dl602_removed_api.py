@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -24,6 +24,10 @@ class Removed:
     (same module, new attribute), `builtin:NAME` (a builtin), `tf:SYMBOL` (another
     TensorFlow symbol, under the module path the code used). `safe` is False where
     the replacement behaves differently in some detail (`note` says how).
+    `deprecated_in`: the first release that warned about the name (the removal itself
+    where none warned). On an older target the name is current API and its use is
+    fine there (`np.float` on NumPy 1.14: deprecated only in 1.20); None: reported
+    whatever the target.
     """
 
     package: str
@@ -38,6 +42,7 @@ class Removed:
     # `tf.compat.v1` (or, for the summary ops, under the same name with other semantics).
     in_compat_v1: bool = False
     v1_replacement: bool = False
+    deprecated_in: str | None = None
 
 
 _SUMMARY_NOTE = "the first argument becomes the summary's name, prefixed by the name scope, instead of its tag"
@@ -49,8 +54,8 @@ _SUMMARY_NOTE = "the first argument becomes the summary's name, prefixed by the 
 # against `tensorflow.compat.v1` of TensorFlow 2.21). Keys are symbols without the
 # module path.
 def _tf(removed_in: str, replacement: str, fix: str | None = None, safe: bool = True, note: str = "",
-        in_compat_v1: bool = False, v1_replacement: bool = False) -> Removed:
-    return Removed("TensorFlow", removed_in, replacement, fix, safe, note, in_compat_v1, v1_replacement)
+        in_compat_v1: bool = False, v1_replacement: bool = False, deprecated_in: str | None = None) -> Removed:
+    return Removed("TensorFlow", removed_in, replacement, fix, safe, note, in_compat_v1, v1_replacement, deprecated_in)
 
 
 TF_REMOVED = {
@@ -103,11 +108,12 @@ TF_REMOVED = {
     # 1.0 final"); `tf.nn.rnn` went to `tf.contrib.rnn.static_rnn` in 1.0 (release notes:
     # "most functions in tf.nn.rnn.* ... are temporarily in tf.contrib.rnn"), and came back
     # as `tf.nn.static_rnn` in 1.2.
-    "concat_v2": _tf("1.0", "`tf.concat` (the same arguments: values, then axis)", "tf:concat"),
+    # Both are current API in 0.12, without a deprecation there.
+    "concat_v2": _tf("1.0", "`tf.concat` (the same arguments: values, then axis)", "tf:concat", deprecated_in="1.0"),
     "inv": _tf("1.0", "`tf.reciprocal` (the element-wise reciprocal)", "tf:reciprocal", v1_replacement=True),
     "nn.rnn": _tf(
         "1.0", "`tf.nn.static_rnn` (TensorFlow 1.2 and later; `tf.contrib.rnn.static_rnn` in 1.0 and 1.1)",
-        v1_replacement=True,
+        v1_replacement=True, deprecated_in="1.0",
     ),
     # TensorFlow 0.12's release notes: "Renamed `tf.image.per_image_whitening()` to
     # `tf.image.per_image_standardization()`", and "Combined `batch_*` and regular version of
@@ -131,46 +137,65 @@ for _old, _new in (
     TF_REMOVED[_old] = _tf("0.12", f"`tf.{_new}` (which batches)", f"tf:{_new}", v1_replacement=True)
 
 _BUILTIN_ALIAS = "NumPy's alias was the builtin itself"
+
+
+def _np(removed_in: str, replacement: str, fix: str | None = None, deprecated_in: str | None = None) -> Removed:
+    """A NumPy name; `deprecated_in` defaults to the removal (no release warned before it)."""
+    return Removed("NumPy", removed_in, replacement, fix, deprecated_in=deprecated_in or removed_in)
+
+
 # Full dotted names (after the module's imports) of other packages' removed APIs.
 QUALIFIED_REMOVED = {
     # Pillow 10 removed the old resampling constants (deprecated in 9.1).
-    "PIL.Image.ANTIALIAS": Removed("Pillow", "10.0", "`Image.LANCZOS` (the same filter)", "attr:LANCZOS"),
-    "PIL.Image.LINEAR": Removed("Pillow", "10.0", "`Image.BILINEAR` (the same filter)", "attr:BILINEAR"),
-    "PIL.Image.CUBIC": Removed("Pillow", "10.0", "`Image.BICUBIC` (the same filter)", "attr:BICUBIC"),
-    # NumPy 1.24 removed the aliases of builtins deprecated in 1.20.
-    "numpy.int": Removed("NumPy", "1.24", "the builtin `int` (or `np.int64` for a fixed width)", "builtin:int"),
-    "numpy.float": Removed("NumPy", "1.24", "the builtin `float` (or `np.float64`)", "builtin:float"),
-    "numpy.bool": Removed("NumPy", "1.24", "the builtin `bool` (or `np.bool_`)", "builtin:bool"),
-    "numpy.object": Removed("NumPy", "1.24", "the builtin `object`", "builtin:object"),
-    "numpy.str": Removed("NumPy", "1.24", "the builtin `str`", "builtin:str"),
-    "numpy.complex": Removed("NumPy", "1.24", "the builtin `complex`", "builtin:complex"),
-    # NumPy 2.0 removed these aliases (NEP 52).
-    "numpy.unicode": Removed("NumPy", "2.0", "the builtin `str`", "builtin:str"),
-    "numpy.float_": Removed("NumPy", "2.0", "`np.float64`", "attr:float64"),
-    "numpy.complex_": Removed("NumPy", "2.0", "`np.complex128`", "attr:complex128"),
-    "numpy.cfloat": Removed("NumPy", "2.0", "`np.complex128`", "attr:complex128"),
-    "numpy.singlecomplex": Removed("NumPy", "2.0", "`np.complex64`", "attr:complex64"),
-    "numpy.longfloat": Removed("NumPy", "2.0", "`np.longdouble`", "attr:longdouble"),
-    "numpy.longcomplex": Removed("NumPy", "2.0", "`np.clongdouble`", "attr:clongdouble"),
-    "numpy.clongfloat": Removed("NumPy", "2.0", "`np.clongdouble`", "attr:clongdouble"),
-    "numpy.string_": Removed("NumPy", "2.0", "`np.bytes_`", "attr:bytes_"),
-    "numpy.unicode_": Removed("NumPy", "2.0", "`np.str_`", "attr:str_"),
-    "numpy.NaN": Removed("NumPy", "2.0", "`np.nan`", "attr:nan"),
-    "numpy.NAN": Removed("NumPy", "2.0", "`np.nan`", "attr:nan"),
-    "numpy.Inf": Removed("NumPy", "2.0", "`np.inf`", "attr:inf"),
-    "numpy.Infinity": Removed("NumPy", "2.0", "`np.inf`", "attr:inf"),
-    "numpy.infty": Removed("NumPy", "2.0", "`np.inf`", "attr:inf"),
-    "numpy.PINF": Removed("NumPy", "2.0", "`np.inf`", "attr:inf"),
-    "numpy.NINF": Removed("NumPy", "2.0", "`-np.inf`"),
-    "numpy.product": Removed("NumPy", "2.0", "`np.prod`", "attr:prod"),
-    "numpy.cumproduct": Removed("NumPy", "2.0", "`np.cumprod`", "attr:cumprod"),
-    "numpy.sometrue": Removed("NumPy", "2.0", "`np.any`", "attr:any"),
-    "numpy.alltrue": Removed("NumPy", "2.0", "`np.all`", "attr:all"),
-    "numpy.round_": Removed("NumPy", "2.0", "`np.round`", "attr:round"),
-    "numpy.mat": Removed("NumPy", "2.0", "`np.asmatrix`", "attr:asmatrix"),
-    "numpy.asfarray": Removed("NumPy", "2.0", "`np.asarray(a, dtype=np.float64)`"),
-    "numpy.msort": Removed("NumPy", "2.0", "`np.sort(a, axis=0)`"),
-    "numpy.find_common_type": Removed("NumPy", "2.0", "`np.result_type` or `np.promote_types`"),
+    "PIL.Image.ANTIALIAS": Removed(
+        "Pillow", "10.0", "`Image.LANCZOS` (the same filter)", "attr:LANCZOS", deprecated_in="9.1"
+    ),
+    "PIL.Image.LINEAR": Removed(
+        "Pillow", "10.0", "`Image.BILINEAR` (the same filter)", "attr:BILINEAR", deprecated_in="9.1"
+    ),
+    "PIL.Image.CUBIC": Removed(
+        "Pillow", "10.0", "`Image.BICUBIC` (the same filter)", "attr:BICUBIC", deprecated_in="9.1"
+    ),
+    # NumPy 1.20 deprecated the aliases of builtins ("Using the aliases of builtin types
+    # like `np.int` is deprecated") and 1.24 removed them, but for `np.unicode`, which
+    # lived on, deprecated, until 2.0.
+    "numpy.int": _np("1.24", "the builtin `int` (or `np.int64` for a fixed width)", "builtin:int", "1.20"),
+    "numpy.float": _np("1.24", "the builtin `float` (or `np.float64`)", "builtin:float", "1.20"),
+    "numpy.bool": _np("1.24", "the builtin `bool` (or `np.bool_`)", "builtin:bool", "1.20"),
+    "numpy.object": _np("1.24", "the builtin `object`", "builtin:object", "1.20"),
+    "numpy.str": _np("1.24", "the builtin `str`", "builtin:str", "1.20"),
+    "numpy.complex": _np("1.24", "the builtin `complex`", "builtin:complex", "1.20"),
+    "numpy.unicode": _np("2.0", "the builtin `str`", "builtin:str", "1.20"),
+    # NumPy 2.0 removed these aliases (NEP 52; its release notes, "NumPy 2.0 Python API
+    # removals"), with no deprecation in any 1.x release: 1.x has them as current API.
+    "numpy.float_": _np("2.0", "`np.float64`", "attr:float64"),
+    "numpy.complex_": _np("2.0", "`np.complex128`", "attr:complex128"),
+    "numpy.cfloat": _np("2.0", "`np.complex128`", "attr:complex128"),
+    "numpy.singlecomplex": _np("2.0", "`np.complex64`", "attr:complex64"),
+    "numpy.longfloat": _np("2.0", "`np.longdouble`", "attr:longdouble"),
+    "numpy.longcomplex": _np("2.0", "`np.clongdouble`", "attr:clongdouble"),
+    "numpy.clongfloat": _np("2.0", "`np.clongdouble`", "attr:clongdouble"),
+    "numpy.string_": _np("2.0", "`np.bytes_`", "attr:bytes_"),
+    "numpy.unicode_": _np("2.0", "`np.str_`", "attr:str_"),
+    "numpy.NaN": _np("2.0", "`np.nan`", "attr:nan"),
+    "numpy.NAN": _np("2.0", "`np.nan`", "attr:nan"),
+    "numpy.Inf": _np("2.0", "`np.inf`", "attr:inf"),
+    "numpy.Infinity": _np("2.0", "`np.inf`", "attr:inf"),
+    "numpy.infty": _np("2.0", "`np.inf`", "attr:inf"),
+    "numpy.PINF": _np("2.0", "`np.inf`", "attr:inf"),
+    "numpy.NINF": _np("2.0", "`-np.inf`"),
+    "numpy.mat": _np("2.0", "`np.asmatrix`", "attr:asmatrix"),
+    "numpy.asfarray": _np("2.0", "`np.asarray(a, dtype=np.float64)`"),
+    # Deprecated first: NumPy 1.25 (`np.product`, `np.cumproduct`, `np.sometrue`,
+    # `np.alltrue`, `np.round_`, `np.find_common_type`) and 1.24 (`np.msort`, which 2.0's
+    # notes list among the expired deprecations).
+    "numpy.product": _np("2.0", "`np.prod`", "attr:prod", "1.25"),
+    "numpy.cumproduct": _np("2.0", "`np.cumprod`", "attr:cumprod", "1.25"),
+    "numpy.sometrue": _np("2.0", "`np.any`", "attr:any", "1.25"),
+    "numpy.alltrue": _np("2.0", "`np.all`", "attr:all", "1.25"),
+    "numpy.round_": _np("2.0", "`np.round`", "attr:round", "1.25"),
+    "numpy.msort": _np("2.0", "`np.sort(a, axis=0)`", deprecated_in="1.24"),
+    "numpy.find_common_type": _np("2.0", "`np.result_type` or `np.promote_types`", deprecated_in="1.25"),
     # SciPy 1.3 removed the image helpers of scipy.misc (deprecated in 1.0), and 1.2 ndimage.imread.
     "scipy.misc.imread": Removed("SciPy", "1.3", "`imageio.v2.imread` (or `np.asarray(PIL.Image.open(path))`)"),
     "scipy.misc.imsave": Removed("SciPy", "1.3", "`imageio.imwrite` (or `PIL.Image.fromarray(arr).save(path)`)"),
@@ -190,6 +215,10 @@ QUALIFIED_REMOVED = {
     "scipy.misc.factorial": Removed("SciPy", "1.3", "`scipy.special.factorial`"),
     "scipy.ndimage.imread": Removed("SciPy", "1.2", "`imageio.v2.imread`"),
 }
+# SciPy 1.0 deprecated the image helpers ("`scipy.misc.imread` is deprecated in SciPy 1.0.0").
+for _name in ("imread", "imsave", "imresize", "imrotate", "imfilter", "toimage", "fromimage", "bytescale", "imshow"):
+    QUALIFIED_REMOVED[f"scipy.misc.{_name}"] = replace(QUALIFIED_REMOVED[f"scipy.misc.{_name}"], deprecated_in="1.0")
+QUALIFIED_REMOVED["scipy.ndimage.imread"] = replace(QUALIFIED_REMOVED["scipy.ndimage.imread"], deprecated_in="1.0")
 # Whole modules that a release removed: an import of the module or of anything in it,
 # or an attribute use of the module itself (`torch._six.inf`), is reported once.
 REMOVED_MODULES = {
@@ -400,6 +429,15 @@ def version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
 
 
+def _in_effect(removed: Removed) -> bool:
+    """Whether the target has deprecated or removed the name: on a target older than its
+    deprecation it is current API (or the target is unknown, and it is reported)."""
+    if removed.deprecated_in is None:
+        return True
+    version = installed_version(removed.package)
+    return version is None or version_tuple(version) >= version_tuple(removed.deprecated_in)
+
+
 def _installed_note(removed: Removed) -> str:
     version = installed_version(removed.package)
     if version is None:
@@ -409,9 +447,13 @@ def _installed_note(removed: Removed) -> str:
         if here:
             return f" ({removed.package} {version} is installed here)"
         return f" (the target is {removed.package} {target_environment.shown(version)}, {target_environment.source(version)})"
+    since = f" since {removed.package} {removed.deprecated_in}" if removed.deprecated_in else ""
     if here:
-        return f" (the installed {removed.package} {version} still has it, deprecated)"
-    return f" (the target {removed.package} {target_environment.shown(version)}, {target_environment.source(version)}, still has it, deprecated)"
+        return f" (the installed {removed.package} {version} still has it, deprecated{since})"
+    return (
+        f" (the target {removed.package} {target_environment.shown(version)}, {target_environment.source(version)}, "
+        f"still has it, deprecated{since})"
+    )
 
 
 def _int_literal(expr: cst.BaseExpression) -> bool:
@@ -441,6 +483,11 @@ class RemovedApi(Rule):
       and `tf.batch_matrix_inverse`/`tf.batch_svd`/`tf.batch_fft` and the other `batch_*` ops;
       the old argument order `tf.concat(0, values)` / `tf.split(0, n, value)` and the
       keywords `concat_dim`, `split_dim`, `num_split`;
+    - on a TensorFlow 0.x target, the reverse: TensorFlow 1.0's `tf.concat(values, 1)`,
+      `tf.split(value, n, 1)` and keywords `axis`, `num_or_size_splits`,
+      `sigmoid_cross_entropy_with_logits(labels=...)` (0.12's keyword is `targets`), and
+      `tf.strided_slice(x, begin, end)` without the `strides` 0.x requires; on TensorFlow
+      1.0 and 1.1, `tf.nn.rnn_cell` (in `tf.contrib.rnn` there, back in 1.2);
     - Pillow 10: `Image.ANTIALIAS`, `Image.LINEAR`, `Image.CUBIC`;
     - NumPy 1.24: `np.int`, `np.float`, `np.bool`, `np.object`, `np.str`, `np.complex`;
       NumPy 2.0: `np.float_`, `np.NaN`, `np.Inf`, `np.string_`, `np.unicode_`, `np.product`, ...;
@@ -524,6 +571,15 @@ class RemovedApi(Rule):
     tensorflow.compat.v1 as tf`). Merely mentioning `tf.__version__` (printing it,
     writing it to a log) guards nothing; a test of it does. `np.bool` is not reported
     when the target is NumPy 2, where it exists again (as `np.bool_`).
+
+    **Names are reported from their deprecation on.** On a known target older than the
+    release that deprecated a name, the name is current API and is not reported:
+    `np.float`/`np.int` and the other builtin aliases before NumPy 1.20, `np.NaN`/`np.Inf`/
+    `np.float_` and the rest of NumPy 2.0's removals (which no 1.x release deprecated)
+    before 2.0, `np.product`/`np.round_` before 1.25, `Image.ANTIALIAS` before Pillow 9.1,
+    `scipy.misc.imread` and its kin before SciPy 1.0, `tf.concat_v2`/`tf.nn.rnn` on
+    TensorFlow 0.12. Between deprecation and removal the message says "deprecated since"
+    that release. When the target is unknown, every name is reported.
 
     **TensorFlow 1 names `tf.compat.v1` keeps.** TensorFlow 1.0 removed `tf.scalar_summary`,
     `tf.mul` and their kin outright; the variable initializers renamed in 0.12
@@ -791,9 +847,12 @@ class RemovedApi(Rule):
 
     def _handled(self, removed: Removed) -> bool:
         """Whether the code around this use already handles the name being gone."""
+        return self._handled_by(_replacement_key(removed))
+
+    def _handled_by(self, key: str | None) -> bool:
+        """Whether the use is guarded, or the other side of a `try` that uses `key` (the replacement)."""
         if self._is_guarded():
             return True
-        key = _replacement_key(removed)
         if key is None:
             return False
         # the fallback of a try that used the replacement, or a try whose handler uses it
@@ -820,6 +879,8 @@ class RemovedApi(Rule):
             if id(node) not in self._targets and not self._handled(removed):
                 self.report(node, self._message(qualified, removed, root=root), self._rename_fix(node, qualified, removed))
             return
+        if tf_symbol(qualified) in _ABSENT_IN:
+            self._check_absent(node, tf_symbol(qualified))
         if self._tf1_chain is None and qualified.startswith("tensorflow.") and not qualified.startswith(
             ("tensorflow.compat.", "tensorflow.python.", "tensorflow.core.", "tensorflow.contrib")
         ):
@@ -844,6 +905,8 @@ class RemovedApi(Rule):
             self._check_concat(node)
         elif symbol == "split":
             self._check_split(node)
+        elif symbol in _BEFORE_1_0_CALLS:
+            self._check_before_1_0_call(node, symbol)
         elif qualified == "numpy.fromstring":
             self._check_fromstring(node)
         elif qualified in _VARIABLE:
@@ -971,6 +1034,8 @@ class RemovedApi(Rule):
             version = installed_version(removed.package)
             if version is not None and version_tuple(version) >= _BACK_IN[qualified]:
                 return None
+        if removed is not None and not _in_effect(removed):
+            return None  # current API on the target
         return removed
 
     def _compat_replacement(self, qualified: str, removed: Removed, root: str | None) -> bool:
@@ -1052,6 +1117,8 @@ class RemovedApi(Rule):
     # -- calls whose form a release removed --------------------------------------
     def _report_method(self, node: cst.Call, removed: Removed, owner: str, fix: str | None = None) -> None:
         assert isinstance(node.func, cst.Attribute)
+        if not _in_effect(removed):
+            return
         method = node.func.attr.value
         written = cst.Module(body=[]).code_for_node(node.func.value)
         rename = None
@@ -1073,6 +1140,8 @@ class RemovedApi(Rule):
         sep = self._keyword(node, "sep")
         if sep is not None and string_value(sep.value) != "":
             return  # text mode, which NumPy 2 keeps
+        if not _in_effect(_FROMSTRING):
+            return
         assert isinstance(node.func, (cst.Attribute, cst.Name))
         fix = None
         if isinstance(node.func, cst.Attribute) and sep is None:
@@ -1146,6 +1215,10 @@ class RemovedApi(Rule):
         positional = _positional(node)
         if positional is None:
             return
+        before = _before_1_0()
+        if before is not None:
+            self._check_new_style_call(node, positional, before, "concat")
+            return
         old = self._keyword(node, "concat_dim")
         if old is not None:
             fix = Fix("rename `concat_dim` to `axis`", Applicability.SAFE, ((old.keyword, cst.Name("axis")),))
@@ -1162,6 +1235,10 @@ class RemovedApi(Rule):
     def _check_split(self, node: cst.Call) -> None:
         positional = _positional(node)
         if positional is None:
+            return
+        before = _before_1_0()
+        if before is not None:
+            self._check_new_style_call(node, positional, before, "split")
             return
         renames = [(arg, new) for old, new in (("split_dim", "axis"), ("num_split", "num_or_size_splits"))
                    if (arg := self._keyword(node, old)) is not None]
@@ -1183,6 +1260,72 @@ class RemovedApi(Rule):
             self.report(
                 node, _order_message("split", "`tf.split(0, n, value)` is now `tf.split(value, n, 0)`"), fix
             )
+
+    def _check_absent(self, node: cst.Attribute, symbol: str) -> None:
+        """A TensorFlow name missing from a range of releases, used on a target in that range."""
+        first, back, replacement, why, error = _ABSENT_IN[symbol]
+        version = installed_version("TensorFlow")
+        if version is None or not version_tuple(first) <= version_tuple(version)[:2] < version_tuple(back):
+            return
+        if id(node) in self._targets or self._handled_by(_IDENTIFIER.findall(replacement)[-1]):
+            return
+        self.report(
+            node,
+            f"`tf.{symbol}` does not exist in TensorFlow {first} to {_before(back)}, and the code runs on "
+            f"{_under(version)}: {why}: `{error}`; use {replacement} there",
+        )
+
+    def _check_before_1_0_call(self, node: cst.Call, symbol: str) -> None:
+        """Calls whose TensorFlow 1.0 form fails on a 0.x target: a new keyword, a newly optional argument."""
+        version = _before_1_0()
+        if version is None or _positional(node) is None:
+            return
+        if symbol == "strided_slice":
+            if len(_positional(node)) == 3 and self._keyword(node, "strides") is None:
+                self.report(
+                    node,
+                    f"`tf.strided_slice(input_, begin, end)` without `strides`: the code runs on {_under(version)}, "
+                    "whose `strided_slice(input_, begin, end, strides, ...)` requires them: `TypeError: "
+                    "strided_slice() missing 1 required positional argument: 'strides'`; pass the strides (`[1]` "
+                    "per dimension for a plain slice)",
+                )
+            return
+        new, old = _NEW_KEYWORDS[symbol]
+        arg = self._keyword(node, new)
+        if arg is None or self._handled_by(old):
+            return
+        function = symbol.rsplit(".", 1)[-1]
+        fix = Fix(f"rename `{new}` to `{old}`", Applicability.SAFE, ((arg.keyword, cst.Name(old)),))
+        self.report(
+            node,
+            f"`tf.{symbol}({new}=...)` is TensorFlow 1.0's keyword, and the code runs on {_under(version)}, where it "
+            f"is `{old}`: `TypeError: {function}() got an unexpected keyword argument '{new}'`; write `{old}=`",
+            fix,
+        )
+
+    def _check_new_style_call(self, node: cst.Call, positional: list[cst.Arg], version: str, function: str) -> None:
+        """On a TensorFlow 0.x target the old order is the right one, and TensorFlow 1.0's fails."""
+        renames = [(arg, old) for new, old in _OLD_KEYWORDS[function]
+                   if (arg := self._keyword(node, new)) is not None]
+        if renames:
+            fix = Fix(
+                "rename the keywords to " + " / ".join(f"`{old}`" for _, old in renames),
+                Applicability.SAFE,
+                tuple((arg.keyword, cst.Name(old)) for arg, old in renames),
+            )
+            arg, old = renames[0]
+            self.report(node, _new_keyword_message(function, arg.keyword.value, old, version), fix)
+            return
+        axis_at = 1 if function == "concat" else 2
+        if (len(positional) == axis_at + 1 and _int_literal(positional[axis_at].value)
+                and not _int_literal(positional[0].value)):
+            first, last = positional[0], positional[axis_at]
+            fix = Fix(
+                "put the axis first and the " + ("values" if function == "concat" else "value") + " last",
+                Applicability.SAFE,
+                ((first.value, last.value), (last.value, first.value)),
+            )
+            self.report(node, _new_order_message(function, version), fix)
 
     @staticmethod
     def _keyword(node: cst.Call, keyword: str) -> cst.Arg | None:
@@ -1462,10 +1605,12 @@ def _reduces(call: cst.Call) -> bool:
     return True
 
 
+# NumPy 1.14 deprecated the binary mode of `fromstring`, 1.19 `tostring`; 2.3 removed both.
 _FROMSTRING = Removed(
-    "NumPy", "2.3", "`np.frombuffer(data, dtype)` (the same values, as a read-only view: add `.copy()` to write to them)"
+    "NumPy", "2.3", "`np.frombuffer(data, dtype)` (the same values, as a read-only view: add `.copy()` to write to them)",
+    deprecated_in="1.14",
 )
-_TOSTRING = Removed("NumPy", "2.3", "`.tobytes()` (the same bytes)")
+_TOSTRING = Removed("NumPy", "2.3", "`.tobytes()` (the same bytes)", deprecated_in="1.19")
 _TOSTRING_RGB = Removed(
     "matplotlib", "3.10",
     "`np.asarray(canvas.buffer_rgba())` (RGBA, shaped (height, width, 4); take `[..., :3]` for RGB)",
@@ -1523,6 +1668,69 @@ def _keyword_message(function: str, old: str, new: str) -> str:
     return (
         f"old `tf.{function}` keyword: TensorFlow 1.0 renamed `{old}` to `{new}`; written the TF 0.x way it fails "
         f"with `TypeError: {function}() got an unexpected keyword argument '{old}'`"
+    )
+
+
+# TensorFlow 1.0's keywords of `tf.concat` / `tf.split`, and those of 0.x they replaced.
+_OLD_KEYWORDS = {
+    "concat": (("axis", "concat_dim"),),
+    "split": (("axis", "split_dim"), ("num_or_size_splits", "num_split")),
+}
+_OLD_SIGNATURES = {"concat": "tf.concat(concat_dim, values)", "split": "tf.split(split_dim, num_split, value)"}
+
+
+# TensorFlow names some releases lacked: the first release without it, the first with it
+# again, the replacement there, why, and the error. TensorFlow 1.0's release notes: "tf.nn.rnn_cell.*
+# and most functions in tf.nn.rnn.* ... are temporarily in tf.contrib.rnn. They will be
+# moved back into core for TF 1.2"; 1.2's: the cells "now reside in `tf.nn.rnn_cell`".
+_ABSENT_IN = {
+    "nn.rnn_cell": (
+        "1.0", "1.2", "`tf.contrib.rnn` (`tf.contrib.rnn.LSTMCell`, ...)",
+        "TensorFlow 1.0 moved the RNN cells to `tf.contrib.rnn`, and 1.2 moved them back",
+        "AttributeError: module 'tensorflow.python.ops.nn' has no attribute 'rnn_cell'",
+    ),
+}
+# Calls that TensorFlow 1.0 changed so that its form fails on 0.x: `tf.strided_slice`'s
+# `strides` (required in 0.12's `strided_slice(input_, begin, end, strides, ...)`), and the
+# keywords 1.0 renamed (its release notes: `sigmoid_cross_entropy_with_logits` takes
+# `labels`, 0.12's `(logits, targets)`).
+_NEW_KEYWORDS = {"nn.sigmoid_cross_entropy_with_logits": ("labels", "targets")}
+_BEFORE_1_0_CALLS = frozenset({"strided_slice", *_NEW_KEYWORDS})
+
+
+def _before(version: str) -> str:
+    """The release before `version` in TensorFlow's numbering: `1.2` -> `1.1`."""
+    major, minor = version_tuple(version)[:2]
+    return f"{major}.{minor - 1}" if minor else f"{major - 1}.x"
+
+
+def _before_1_0() -> str | None:
+    """The target TensorFlow when it is a 0.x release (`tf.concat(0, values)` is its order), else None."""
+    version = installed_version("TensorFlow")
+    return version if version is not None and version_tuple(version)[:1] < (1,) else None
+
+
+def _new_order_message(function: str, version: str) -> str:
+    error = (
+        "`TypeError: Expected int32, got list containing Tensors of type '_Message' instead.`"
+        if function == "concat"
+        else "a `TypeError`/`ValueError`"
+    )
+    example = "tf.concat(values, axis)" if function == "concat" else "tf.split(value, n, axis)"
+    text = (
+        f"`{example}` is TensorFlow 1.0's order, and the code runs on {_under(version)}, whose signature is "
+        f"`{_OLD_SIGNATURES[function]}`: the axis comes first, and this call fails with {error}"
+    )
+    if function == "concat" and version_tuple(version)[:2] == (0, 12):
+        text += "; write the axis first, or call `tf.concat_v2(values, axis)` (TensorFlow 0.12 only)"
+    return text
+
+
+def _new_keyword_message(function: str, new: str, old: str, version: str) -> str:
+    return (
+        f"`tf.{function}({new}=...)` is TensorFlow 1.0's keyword, and the code runs on {_under(version)}, where it is "
+        f"`{old}` (`{_OLD_SIGNATURES[function]}`): `TypeError: {function}() got an unexpected keyword argument "
+        f"'{new}'`; write `{old}=`"
     )
 
 

@@ -296,3 +296,19 @@ def test_readers_that_do_not_need_a_binary_handle():
     ]
     for source in sources:
         assert lint(source, "DL101") == [], source
+
+
+def test_a_format_template_says_what_the_file_is():
+    # bamos/dcgan-completion.tensorflow: one text log per image index, `img` an int.
+    log = '''
+        import os
+
+        def start_logs(out_dir, batch_size):
+            for img in range(batch_size):
+                with open(os.path.join(out_dir, 'logs/hats_{:02d}.log'.format(img)), 'a') as f:
+                    f.write('iter loss\\n')
+    '''
+    assert lint(log, "DL101") == []
+    # The template's extension is evidence the other way too.
+    image = "import os\nwith open(os.path.join(d, '{:04d}.png'.format(i)), 'w') as f:\n    f.write(data)\n"
+    assert lines(image, "DL101") == [2]

@@ -95,3 +95,85 @@ def test_a_project_on_tensorflow_0_keeps_its_order(tmp_path):
     run = run_dldoctor("lint", "--no-cache", "--select", "DL221", "seq2seq.py", cwd=tmp_path)
     run.assert_no_traceback()
     assert "DL221" not in run.stdout
+
+
+# Stack Overflow 43601526: a softmax output first, the labels placeholder second.
+SOFTMAX_FIRST = '''
+import tensorflow.compat.v1 as tf
+
+tf.disable_v2_behavior()
+
+x = tf.placeholder(tf.float32, shape=[None, 784])
+y_ = tf.placeholder(tf.float32, shape=[None, 10])
+W = tf.get_variable("W", [784, 10])
+b = tf.get_variable("b", [10], initializer=tf.zeros_initializer())
+y_conv = tf.nn.softmax(tf.matmul(x, W) + b)
+tf.losses.softmax_cross_entropy(y_conv, y_)
+total_loss = tf.losses.get_total_loss()
+try:
+    train_op = tf.train.AdamOptimizer(0.01).minimize(total_loss)
+    print("built")
+except ValueError as error:
+    print(str(error).split(",")[0])
+'''
+
+
+def test_a_softmax_output_before_the_fed_labels():
+    assert lines(SOFTMAX_FIRST, "DL221") == [11]
+    (message,) = messages(SOFTMAX_FIRST, "DL221")
+    assert "passes the model's output first" in message and "onehot_labels=y_, logits=y_conv" in message
+    done = run_tf1(SOFTMAX_FIRST)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "No gradients provided for any variable"
+    fixed = SOFTMAX_FIRST.replace("(y_conv, y_)", "(logits=y_conv, onehot_labels=y_)")
+    assert lint(fixed, "DL221") == []
+    # The fed labels first is the right order, whatever the second is.
+    assert lint(SOFTMAX_FIRST.replace("(y_conv, y_)", "(y_, y_conv)"), "DL221") == []
+
+
+# google/spatially-adaptive-computation-time's cifar_main.py: the model comes from another
+# module, and the names say which is which.
+NAMED = '''
+import tensorflow as tf
+
+def train(images, one_hot_labels, labels, num_classes):
+    logits, end_points = cifar_model.resnet(images, num_classes=num_classes)
+    tf.losses.softmax_cross_entropy(logits, one_hot_labels)
+    tf.losses.softmax_cross_entropy(logits, labels, label_smoothing=0.1, weights=1.0)
+'''
+
+
+def test_arguments_named_after_the_other_parameter():
+    assert lines(NAMED, "DL221") == [6, 7]
+    for right in ("(one_hot_labels, logits)", "(onehot_labels=one_hot_labels, logits=logits)"):
+        assert lint(NAMED.replace("(logits, one_hot_labels)", right).replace(
+            "(logits, labels, ", "(labels, logits, "), "DL221") == [], right
+    silent = [
+        # Names that say nothing, or both things.
+        "import tensorflow as tf\ntf.losses.softmax_cross_entropy(out, y)\n",
+        "import tensorflow as tf\ntf.losses.softmax_cross_entropy(logits, label_logits)\n",
+        # tf.contrib.losses took the logits first.
+        "import tensorflow as tf\ntf.contrib.losses.softmax_cross_entropy(logits, one_hot_labels)\n",
+    ]
+    for source in silent:
+        assert lint(source, "DL221") == [], source
+
+
+# tensorflow/models textsum: the sampled loss function hands its parameters on in the 0.x order.
+TEXTSUM = '''
+import tensorflow as tf
+
+def sampled_loss_func(inputs, labels):
+    labels = tf.reshape(labels, [-1, 1])
+    return tf.nn.sampled_softmax_loss(w_t, v, inputs, labels, hps.num_softmax_samples, vsize)
+'''
+
+
+def test_sampled_loss_parameters_passed_in_the_0_x_places(tmp_path):
+    assert lines(TEXTSUM, "DL221") == [6]
+    assert lint(TEXTSUM.replace("v, inputs, labels,", "v, labels, inputs,"), "DL221") == []
+    write(tmp_path / "requirements.txt", "tensorflow==0.12.1\n")
+    write(tmp_path / "model.py", TEXTSUM)
+    run = run_dldoctor("lint", "--no-cache", "--select", "DL221", "model.py", cwd=tmp_path)
+    run.assert_no_traceback()
+    assert "DL221" not in run.stdout

@@ -733,3 +733,149 @@ def test_the_removed_names_are_really_gone_and_their_replacements_there():
     for module, name in ((v1, "concat"), (v1, "reciprocal"), (v1.nn, "static_rnn"),
                          (v1.image, "per_image_standardization"), (v1, "matrix_inverse"), (v1, "svd"), (v1, "fft")):
         assert hasattr(module, name), name
+
+
+def test_numpy_names_only_from_their_deprecation_on(versions):
+    # DCGAN-tensorflow's utils.py, run in 2017 on NumPy 1.14: `np.float` was current API there.
+    source = "import numpy as np\nimg = scipy_imread(path).astype(np.float)\nlabels = y.astype(np.int)\n"
+    versions["NumPy"] = "1.14"
+    assert lint(source, "DL602") == []
+    versions["NumPy"] = "1.21.6"
+    assert lines(source, "DL602") == [2, 3]
+    assert "still has it, deprecated since NumPy 1.20" in messages(source, "DL602")[0]
+    versions["NumPy"] = "1.24.0"
+    assert "NumPy 1.24.0 is installed here" in messages(source, "DL602")[0]
+    del versions["NumPy"]
+    assert lines(source, "DL602") == [2, 3]  # the target unknown: reported, as the name is gone today
+
+
+def test_numpy_2_removals_without_a_deprecation_are_current_in_1_x(versions):
+    source = "import numpy as np\nbest = np.Inf\nmissing = np.NaN\nx = np.float_(1)\n"
+    for version in ("1.14", "1.26.4"):
+        versions["NumPy"] = version
+        assert lint(source, "DL602") == [], version
+    versions["NumPy"] = "2.0.0"
+    assert lines(source, "DL602") == [2, 3, 4]
+    # Deprecated first in 1.25: reported from there, as deprecated.
+    product = "import numpy as np\nn = np.product(shape)\n"
+    versions["NumPy"] = "1.24.4"
+    assert lint(product, "DL602") == []
+    versions["NumPy"] = "1.25.2"
+    assert "still has it, deprecated since NumPy 1.25" in messages(product, "DL602")[0]
+
+
+def test_pillow_and_scipy_names_before_their_deprecation(versions):
+    versions["Pillow"] = "5.1.0"
+    assert lint("from PIL import Image\nimg.thumbnail(size, Image.ANTIALIAS)\n", "DL602") == []
+    versions["SciPy"] = "0.19.1"
+    assert lint("import scipy.misc\nimg = scipy.misc.imread(path)\n", "DL602") == []
+    versions["SciPy"] = "1.0.0"
+    (message,) = messages("import scipy.misc\nimg = scipy.misc.imread(path)\n", "DL602")
+    assert "still has it, deprecated since SciPy 1.0" in message
+
+
+# carpedm20/DCGAN-tensorflow of December 2016, on TensorFlow 0.12: the 0.x order is right there.
+DCGAN_0_12 = '''
+import tensorflow as tf
+
+def generator(z, y, h0, h1):
+    z = tf.concat([z, y], 1)
+    h0 = tf.concat(1, [h0, y])
+    h1 = tf.concat(concat_dim=3, values=[h1, y])
+    h2 = tf.concat(axis=3, values=[h1, y])
+    a, b = tf.split(h2, 2, 3)
+    c, d = tf.split(3, 2, h2)
+    e, f = tf.split(split_dim=3, num_split=2, value=h2)
+    g, h = tf.split(value=h2, num_or_size_splits=2, axis=3)
+'''
+
+
+def test_concat_and_split_on_tensorflow_0_x(versions):
+    versions["TensorFlow"] = "0.12.1"
+    assert lines(DCGAN_0_12, "DL602") == [5, 8, 9, 12]
+    found = messages(DCGAN_0_12, "DL602")
+    assert "TensorFlow 1.0's order" in found[0] and "`tf.concat(concat_dim, values)`" in found[0]
+    assert "Expected int32, got list containing Tensors of type '_Message'" in found[0]
+    assert "`tf.concat_v2(values, axis)`" in found[0]  # 0.12 has it
+    assert "unexpected keyword argument 'axis'" in found[1]
+    result = fixed(DCGAN_0_12)
+    assert "z = tf.concat(1, [z, y])" in result
+    assert "h2 = tf.concat(concat_dim=3, values=[h1, y])" in result
+    assert "a, b = tf.split(3, 2, h2)" in result
+    assert "g, h = tf.split(value=h2, num_split=2, split_dim=3)" in result
+    assert lint(result, "DL602") == []
+    # On TensorFlow 1.x the same file is the other way round.
+    versions["TensorFlow"] = "1.8.0"
+    assert lines(DCGAN_0_12, "DL602") == [6, 7, 10, 11]
+    # `tf.concat_v2` is 0.12's own name for the new order, not deprecated there.
+    versions["TensorFlow"] = "0.12.1"
+    assert lint("import tensorflow as tf\nx = tf.concat_v2([a, b], 1)\n", "DL602") == []
+
+
+def test_rnn_cells_on_tensorflow_1_0_and_1_1(versions):
+    # tensorflow/models textsum, run on TensorFlow 1.0.
+    source = '''
+        import tensorflow as tf
+
+        cell_fw = tf.nn.rnn_cell.LSTMCell(num_hidden, initializer=init, state_is_tuple=False)
+        cell = tf.contrib.rnn.LSTMCell(num_hidden)
+    '''
+    for version in ("1.0.1", "1.1.0"):
+        versions["TensorFlow"] = version
+        assert lint(source, "DL602") == [(4, 11, "DL602")], version
+    (message,) = messages(source, "DL602")
+    assert "does not exist in TensorFlow 1.0 to 1.1" in message and "`tf.contrib.rnn`" in message
+    assert "has no attribute 'rnn_cell'" in message
+    for version in ("0.12.1", "1.2.0", "1.15.0", None):
+        versions["TensorFlow"] = version
+        assert lint(source, "DL602") == [], version
+    versions["TensorFlow"] = "1.0.1"
+    guarded = '''
+        import tensorflow as tf
+        try:
+            cell = tf.nn.rnn_cell.LSTMCell(64)
+        except AttributeError:
+            cell = tf.contrib.rnn.LSTMCell(64)
+    '''
+    assert lint(guarded, "DL602") == []
+
+
+def test_strided_slice_without_strides_on_tensorflow_0_x(versions):
+    # Stack Overflow 41195121: the CIFAR-10 reader of TensorFlow 1.0's tutorial on 0.12.
+    source = "import tensorflow as tf\nlabel = tf.cast(tf.strided_slice(record, [0], [label_bytes]), tf.int32)\n"
+    versions["TensorFlow"] = "0.12.1"
+    assert lint(source, "DL602") == [(2, 17, "DL602")]
+    assert "missing 1 required positional argument: 'strides'" in messages(source, "DL602")[0]
+    for right in ("[label_bytes], [1])", "[label_bytes], strides=[1])"):
+        assert lint(source.replace("[label_bytes])", right), "DL602") == [], right
+    for version in ("1.8.0", None):
+        versions["TensorFlow"] = version
+        assert lint(source, "DL602") == [], version
+
+
+def test_sigmoid_cross_entropy_labels_keyword_on_tensorflow_0_x(versions):
+    # carpedm20/DCGAN-tensorflow after its 1.0 update, run on 0.12.
+    source = '''
+        import tensorflow as tf
+
+        d_loss_real = tf.reduce_mean(
+            tf.nn.sigmoid_cross_entropy_with_logits(logits=D_logits, labels=tf.ones_like(D)))
+    '''
+    versions["TensorFlow"] = "0.12.1"
+    assert lines(source, "DL602") == [5]
+    assert "unexpected keyword argument 'labels'" in messages(source, "DL602")[0]
+    assert "(logits=D_logits, targets=tf.ones_like(D))" in fixed(source)
+    # The project's own fix: try the 1.0 keyword, fall back to 0.12's.
+    both = '''
+        import tensorflow as tf
+
+        def sigmoid_cross_entropy_with_logits(x, y):
+            try:
+                return tf.nn.sigmoid_cross_entropy_with_logits(logits=x, labels=y)
+            except:
+                return tf.nn.sigmoid_cross_entropy_with_logits(logits=x, targets=y)
+    '''
+    assert lint(both, "DL602") == []
+    for version in ("1.8.0", None):
+        versions["TensorFlow"] = version
+        assert lint(source, "DL602") == [], version

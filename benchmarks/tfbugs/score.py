@@ -277,8 +277,11 @@ def score(show_all: bool = False) -> int:
     if not subjects:
         raise SystemExit(f"no subjects in {SUBJECTS}: run `score.py extract` first")
     reviewed = {row["subject"]: row for row in read_tsv(REVIEW, REVIEW_COLUMNS)}
-    judged = {(r["subject"], r["version"], r["path"], int(r["line"]), r["code"]): r
-              for r in read_tsv(FINDINGS, FINDING_COLUMNS)}
+    # One row per finding: two findings of one rule on one line have two rows, in the
+    # order lint reports them (by column), and are matched to them in that order.
+    judged: dict[tuple, list[dict]] = defaultdict(list)
+    for r in read_tsv(FINDINGS, FINDING_COLUMNS):
+        judged[(r["subject"], r["version"], r["path"], int(r["line"]), r["code"])].append(r)
     results = run_all(subjects, reviewed)
 
     unjudged, false_alarms, changes = [], [], []
@@ -290,9 +293,12 @@ def score(show_all: bool = False) -> int:
         total_lines += result["lines"]
         row = reviewed.get(name)
         for version in VERSIONS:
+            seen: Counter = Counter()
             for finding in result["findings"][version]:
                 key = (name, version, finding["path"], finding["line"], finding["code"])
-                judgement = judged.get(key)
+                rows = judged.get(key, [])
+                judgement = rows[seen[key]] if seen[key] < len(rows) else None
+                seen[key] += 1
                 if judgement is None:
                     unjudged.append((key, finding, result["roots"][version]))
                     continue

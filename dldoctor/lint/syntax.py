@@ -53,8 +53,8 @@ def string_tail(expr: cst.BaseExpression | None) -> str | None:
     """The literal text a string-valued expression is known to end with, else None.
 
     `"a/b.jpg"` -> `a/b.jpg`; `f"{d}/{n}.jpg"` -> `.jpg`; `d + ".jpg"` -> `.jpg`;
-    `"%s.jpg" % n` -> `.jpg`; `os.path.join(d, "x.jpg")` is handled by the caller,
-    which knows how `join` was imported.
+    `"%s.jpg" % n` -> `.jpg`; `"{:04d}.jpg".format(i)` -> the template; `os.path.join(d,
+    "x.jpg")` is handled by the caller, which knows how `join` was imported.
     """
     if expr is None:
         return None
@@ -74,6 +74,10 @@ def string_tail(expr: cst.BaseExpression | None) -> str | None:
             template = string_value(expr.left)
             if template is not None and not template.rstrip().endswith(("%s", "%d", "%r")):
                 return template
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format":
+        template = string_value(expr.func.value)
+        if template is not None and not template.rstrip().endswith("}"):
+            return template
     return None
 
 
