@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from dldoctor.lint.branches import Branch, BranchPath, exclusive, within
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Rule
@@ -63,7 +64,6 @@ _COVERING_SESSIONS = frozenset(
 
 
 # -- the timeline ----------------------------------------------------------------
-Branch = tuple[int, str]  # (id of an `if`/`try`, which part of it)
 
 
 @dataclass(eq=False)
@@ -93,24 +93,13 @@ class Frame:
     reuse: bool = False  # `reuse_variables()` was called: `get_variable` may only look variables up
 
 
-def exclusive(first: tuple[Branch, ...], second: tuple[Branch, ...]) -> bool:
-    """Whether two points can never both run: the body and the `else` of one `if`, or
-    a `try` body and one of its handlers."""
-    for (first_id, first_part), (second_id, second_part) in zip(first, second):
-        if first_id != second_id:
-            return False
-        if first_part != second_part:
-            return {first_part, second_part} in ({"body", "orelse"}, {"body", "handlers"})
-    return False
-
-
 def always_after(earlier: Event, later: Event) -> bool:
     """Whether `later` runs whenever `earlier` has run: it comes after it in the code and
     sits in no `if`/`try` branch that `earlier` is not in too."""
-    return later.order > earlier.order and later.branches == earlier.branches[: len(later.branches)]
+    return later.order > earlier.order and within(later.branches, earlier.branches)
 
 
-class GraphTimeline:
+class GraphTimeline(BranchPath):
     """Collects each function's graph events in source order; the rules that mix it in
     judge them in `judge`, once the module has been read.
 
@@ -125,7 +114,6 @@ class GraphTimeline:
         self.sessions = SessionScopes(self.names)
         self.frames: list[Frame] = [Frame()]
         self.finished: list[Frame] = []
-        self._branches: list[Branch] = []
         self._graph_withs: list[cst.With] = []
         self._reuse_withs: list[cst.With] = []
         self._order = 0
@@ -140,32 +128,6 @@ class GraphTimeline:
         self.sessions.leave()
         self.finished.append(self.frames.pop())
 
-    def _push(self, node: cst.CSTNode, part: str) -> None:
-        self._branches.append((id(node), part))
-
-    def _pop(self, *_args) -> None:
-        self._branches.pop()
-
-    def visit_If_body(self, node: cst.If) -> None:
-        self._push(node, "body")
-
-    def visit_If_orelse(self, node: cst.If) -> None:
-        self._push(node, "orelse")
-
-    def visit_Try_body(self, node: cst.Try) -> None:
-        self._push(node, "body")
-
-    def visit_Try_orelse(self, node: cst.Try) -> None:
-        self._push(node, "body")  # runs when the body did
-
-    def visit_Try_handlers(self, node: cst.Try) -> None:
-        self._push(node, "handlers")
-
-    def visit_Try_finalbody(self, node: cst.Try) -> None:
-        self._push(node, "finally")
-
-    leave_If_body = leave_If_orelse = _pop
-    leave_Try_body = leave_Try_orelse = leave_Try_handlers = leave_Try_finalbody = _pop
 
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
@@ -203,7 +165,7 @@ class GraphTimeline:
         self._order += 1
         frame = self.frames[-1]
         graph = (id(self._graph_withs[-1]) if self._graph_withs else 0, frame.resets)
-        event = Event(kind, node, self._order, tuple(self._branches), graph, label, name)
+        event = Event(kind, node, self._order, self.branch_path(), graph, label, name)
         frame.events.append(event)
         return event
 

@@ -11,7 +11,8 @@ from dldoctor.lint.names import dotted_name
 from dldoctor.lint.rule import Rule
 from dldoctor.lint.syntax import code_of, keyword_argument
 from dldoctor.rules.dl202_graph_op_in_loop import _BUILDER_METHODS, _BUILDER_MODULES, _NOT_BUILDERS, GRAPH_BUILDERS
-from dldoctor.rules.dl208_initializer_before_variables import Event, Frame, GraphTimeline, exclusive
+from dldoctor.lint.branches import exclusive
+from dldoctor.rules.dl208_initializer_before_variables import Event, Frame, GraphTimeline
 
 # Sessions whose construction finalizes the default graph (or the one they are given).
 FINALIZING_SESSIONS = frozenset(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from dldoctor.lint.branches import Branch, BranchPath, within
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import dotted_name, tf_symbol
 from dldoctor.lint.rule import Rule
@@ -19,7 +20,6 @@ _SCOPE = "variable_scope"
 _GET_SCOPE = "get_variable_scope"
 _AUTO_REUSE = frozenset({"AUTO_REUSE", "compat.v1.AUTO_REUSE"})
 
-Branch = tuple[int, str]
 
 
 @dataclass(eq=False)
@@ -43,7 +43,7 @@ class _Function:
     resets: int = 0
 
 
-class ReuseBeforeSlotVariables(Rule):
+class ReuseBeforeSlotVariables(BranchPath, Rule):
     """
     ## What it does
     In TensorFlow 1 graph code, finds `tf.get_variable_scope().reuse_variables()` called
@@ -140,7 +140,6 @@ class ReuseBeforeSlotVariables(Rule):
         self._scopes: list[list[int]] = [[]]  # open variable-scope and graph blocks, per function
         self._kinds: dict[int, str] = {}  # block id -> "scope", "auto" (AUTO_REUSE or unknown) or "graph"
         self._withs: list[list[int]] = []  # the blocks each open `with` opened
-        self._branches: list[list[Branch]] = [[]]
         self._order = 0
 
     # -- structure -----------------------------------------------------------------------
@@ -163,39 +162,13 @@ class ReuseBeforeSlotVariables(Rule):
             self._defined[key] = function
         self._functions.append(function)
         self._scopes.append([])
-        self._branches.append([])
+        self.open_branch_scope()
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._finished.append(self._functions.pop())
         self._scopes.pop()
-        self._branches.pop()
+        self.close_branch_scope()
 
-    def _push(self, node: cst.CSTNode, part: str) -> None:
-        self._branches[-1].append((id(node), part))
-
-    def _pop(self, *_args) -> None:
-        self._branches[-1].pop()
-
-    def visit_If_body(self, node: cst.If) -> None:
-        self._push(node, "body")
-
-    def visit_If_orelse(self, node: cst.If) -> None:
-        self._push(node, "orelse")
-
-    def visit_Try_body(self, node: cst.Try) -> None:
-        self._push(node, "body")
-
-    def visit_Try_orelse(self, node: cst.Try) -> None:
-        self._push(node, "body")
-
-    def visit_Try_handlers(self, node: cst.Try) -> None:
-        self._push(node, "handlers")
-
-    def visit_Try_finalbody(self, node: cst.Try) -> None:
-        self._push(node, "finally")
-
-    leave_If_body = leave_If_orelse = _pop
-    leave_Try_body = leave_Try_orelse = leave_Try_handlers = leave_Try_finalbody = _pop
 
     def visit_With(self, node: cst.With) -> None:
         opened = []
@@ -257,7 +230,7 @@ class ReuseBeforeSlotVariables(Rule):
         self._order += 1
         function = self._functions[-1]
         function.events.append(
-            _Event(kind, node, self._order, scopes, tuple(self._branches[-1]), function.resets, label)
+            _Event(kind, node, self._order, scopes, self.branch_path(), function.resets, label)
         )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -358,7 +331,7 @@ class ReuseBeforeSlotVariables(Rule):
     def _affects(self, reuse: _Event, slots: _Event) -> bool:
         if reuse.order >= slots.order or reuse.resets != slots.resets:
             return False
-        if slots.branches[: len(reuse.branches)] != reuse.branches:
+        if not within(reuse.branches, slots.branches):
             return False  # the reuse runs only on a path the optimizer may not be on
         if slots.scopes[: len(reuse.scopes)] != reuse.scopes:
             return False  # the reuse ended with its block

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from dldoctor.lint.branches import Branch, BranchPath, within
 from dldoctor.lint.finding import Severity
 from dldoctor.lint.names import tf_symbol
 from dldoctor.lint.rule import Rule
@@ -22,7 +23,6 @@ _STARTING_SESSIONS = frozenset(
 )
 _STARTING_METHODS = frozenset({"start_queue_runners", "managed_session", "create_threads", "prepare_or_wait_for_session"})
 
-Branch = tuple[int, str]
 
 
 @dataclass(eq=False)
@@ -42,7 +42,7 @@ class _Function:
     resets: int = 0
 
 
-class QueueRunnersStartedEarly(Rule):
+class QueueRunnersStartedEarly(BranchPath, Rule):
     """
     ## What it does
     In TensorFlow 1 graph code, finds a queue-based input (`tf.train.string_input_producer`,
@@ -121,7 +121,6 @@ class QueueRunnersStartedEarly(Rule):
         self._finished: list[_Function] = []
         self._builders: set[str] = set()  # functions of the module that build a queue
         self._starters: set[str] = set()  # functions of the module that start runners
-        self._branches: list[list[Branch]] = [[]]
         self._graph_withs: list[list[int]] = [[]]
         self._withs: list[int] = []
         self._order = 0
@@ -130,41 +129,15 @@ class QueueRunnersStartedEarly(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._sessions.enter()
         self._functions.append(_Function(node.name.value if len(self._functions) == 1 else None))
-        self._branches.append([])
+        self.open_branch_scope()
         self._graph_withs.append([])
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._sessions.leave()
         self._finished.append(self._functions.pop())
-        self._branches.pop()
+        self.close_branch_scope()
         self._graph_withs.pop()
 
-    def _push(self, node: cst.CSTNode, part: str) -> None:
-        self._branches[-1].append((id(node), part))
-
-    def _pop(self, *_args) -> None:
-        self._branches[-1].pop()
-
-    def visit_If_body(self, node: cst.If) -> None:
-        self._push(node, "body")
-
-    def visit_If_orelse(self, node: cst.If) -> None:
-        self._push(node, "orelse")
-
-    def visit_Try_body(self, node: cst.Try) -> None:
-        self._push(node, "body")
-
-    def visit_Try_orelse(self, node: cst.Try) -> None:
-        self._push(node, "body")
-
-    def visit_Try_handlers(self, node: cst.Try) -> None:
-        self._push(node, "handlers")
-
-    def visit_Try_finalbody(self, node: cst.Try) -> None:
-        self._push(node, "finally")
-
-    leave_If_body = leave_If_orelse = _pop
-    leave_Try_body = leave_Try_orelse = leave_Try_handlers = leave_Try_finalbody = _pop
 
     def visit_With(self, node: cst.With) -> None:
         graph = any(self._makes_graph(item.item) for item in node.items)
@@ -194,7 +167,7 @@ class QueueRunnersStartedEarly(Rule):
         self._order += 1
         function = self._functions[-1]
         graph = (self._graph_withs[-1][-1] if self._graph_withs[-1] else 0, function.resets)
-        function.events.append(_Event(kind, node, self._order, tuple(self._branches[-1]), graph, label))
+        function.events.append(_Event(kind, node, self._order, self.branch_path(), graph, label))
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -256,5 +229,5 @@ def _surely_before(start: _Event, queue: _Event) -> bool:
     return (
         start.order < queue.order
         and start.graph == queue.graph
-        and queue.branches[: len(start.branches)] == start.branches
+        and within(start.branches, queue.branches)
     )
