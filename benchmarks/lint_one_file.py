@@ -6,9 +6,13 @@ r"""How long does one lint of one file take in a warm process (what the language
 The language server keeps libcst and the rules imported and lints the changed document
 again on every keystroke, so its latency is the lint of one text with every rule selected
 (`select = ["ALL"]`), in a process that has linted before. This script times exactly that:
-`api.Linter(select=["ALL"]).lint(text, path)`, once to warm up, then `--runs` times, and
-reports the median and the spread of the wall and CPU times (on a busy machine the CPU time
-is what the lint costs; the wall time also holds the wait for a CPU).
+`api.Linter(select=["ALL"], incremental=True).lint(text, path)` (the server's linter, which
+re-parses only the statements that changed since the versions it linted before), once to
+warm up, then `--runs` times, and reports the median and the spread of the wall and CPU
+times (on a busy machine the CPU time is what the lint costs; the wall time also holds the
+wait for a CPU). Beside it, the same with a linter that parses every version whole (the
+command line's), and, for the incremental one, the parse alone (`source.parse` of each
+version with the linter's reparser), so that what the rest of a lint costs is read off.
 
 The files are the two the latency goal (100 ms) is judged on: YOLOv5's `train.py` (975
 lines of real PyTorch training code, from the reviewed corpus in `realcode/.repos/`) and
@@ -51,13 +55,21 @@ def texts(files: list[str]) -> list[tuple[str, str]]:
     return found
 
 
+def variants(text: str, runs: int) -> list[str]:
+    """The versions an editor sends: a comment typed on a line in the middle of the file, a
+    character more each time (so no version repeats an earlier one), then taken back."""
+    lines = text.split("\n")
+    middle = len(lines) // 2
+    while middle < len(lines) - 1 and lines[middle].strip() and not lines[middle].startswith(" "):
+        middle += 1
+    typed = [lines[:middle] + [lines[middle] + "  # " + "x" * number] + lines[middle + 1:] for number in range(1, runs)]
+    return ["\n".join(version) for version in typed] + [text]
+
+
 def time_lint(linter, text: str, path: str, runs: int) -> tuple[list[float], list[float], int]:
     findings = len(linter.lint(text, path))  # warm-up: rule modules imported, caches filled
     wall, cpu = [], []
-    for number in range(runs):
-        # Every run lints another version of the text, as an editor sends them (a comment
-        # typed at the end, then taken back), so nothing kept for the previous text helps.
-        variant = text + ("#7\n" if number % 2 == 0 else "")
+    for variant in variants(text, runs):
         start, start_cpu = time.perf_counter(), time.process_time()
         linter.lint(variant, path)
         wall.append(time.perf_counter() - start)
@@ -65,11 +77,23 @@ def time_lint(linter, text: str, path: str, runs: int) -> tuple[list[float], lis
     return wall, cpu, findings
 
 
+def time_parse(reparser, text: str, runs: int) -> list[float]:
+    from dldoctor.lint import source
+
+    source.parse(text, "utf-8", reparser)
+    cpu = []
+    for variant in variants(text, runs):
+        start = time.process_time()
+        source.parse(variant, "utf-8", reparser)
+        cpu.append(time.process_time() - start)
+    return cpu
+
+
 def profile(linter, text: str, path: str, entries: int) -> str:
     profiler = cProfile.Profile()
     profiler.enable()
-    for number in range(3):
-        linter.lint(text + ("#7\n" if number % 2 == 0 else ""), path)
+    for variant in variants(text, 4):
+        linter.lint(variant, path)
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(entries)
@@ -85,24 +109,27 @@ def main() -> int:
     args = parser.parse_args()
     from dldoctor import api
 
-    linter = api.Linter(select=["ALL"])
     report = []
     for label, text in texts(args.file):
         path = str(REPO / "train.py")
-        wall, cpu, findings = time_lint(linter, text, path, args.runs)
-        row = {
-            "file": label,
-            "lines": text.count("\n"),
-            "findings": findings,
-            "runs": args.runs,
-            "wall_ms": {"median": statistics.median(wall) * 1000, "min": min(wall) * 1000, "max": max(wall) * 1000},
-            "cpu_ms": {"median": statistics.median(cpu) * 1000, "min": min(cpu) * 1000},
-        }
+        row = {"file": label, "lines": text.count("\n"), "runs": args.runs}
+        for mode, linter in (("incremental", api.Linter(select=["ALL"], incremental=True)), ("whole", api.Linter(select=["ALL"]))):
+            wall, cpu, findings = time_lint(linter, text, path, args.runs)
+            row["findings"] = findings
+            row[mode] = {
+                "wall_ms": {"median": statistics.median(wall) * 1000, "min": min(wall) * 1000, "max": max(wall) * 1000},
+                "cpu_ms": {"median": statistics.median(cpu) * 1000, "min": min(cpu) * 1000},
+            }
+            if mode == "incremental":
+                row[mode]["parse_cpu_ms"] = {"median": statistics.median(time_parse(linter._reparser, text, args.runs)) * 1000}
+            figures = row[mode]
+            print(f"{label}: {row['lines']} lines, {findings} findings; {mode} lint median {figures['wall_ms']['median']:.1f} ms wall "
+                  f"(min {figures['wall_ms']['min']:.1f}, max {figures['wall_ms']['max']:.1f}), {figures['cpu_ms']['median']:.1f} ms CPU"
+                  + (f", of which parse {figures['parse_cpu_ms']['median']:.1f} ms CPU" if "parse_cpu_ms" in figures else "")
+                  + f", {args.runs} runs")
+            if args.profile and mode == "incremental":
+                print(profile(linter, text, path, args.profile))
         report.append(row)
-        print(f"{label}: {row['lines']} lines, {findings} findings; lint median {row['wall_ms']['median']:.1f} ms wall "
-              f"(min {row['wall_ms']['min']:.1f}, max {row['wall_ms']['max']:.1f}), {row['cpu_ms']['median']:.1f} ms CPU, {args.runs} runs")
-        if args.profile:
-            print(profile(linter, text, path, args.profile))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -7,13 +7,16 @@ Starts `python -m dldoctor.server` (what `dldoctor server` runs) and drives it o
 with pygls' LSP client, as an editor does: `initialize` on a temporary workspace whose
 `pyproject.toml` selects every rule (`select = ["ALL"]`), `didOpen` of a 1,000-line file,
 then `--changes` incremental `didChange`s, one at a time, on a blank line in the middle
-of the file (`#7` typed, then taken back: valid Python either way, so every change is
-linted in full). Each latency runs from just before
+of the file, where a comment is typed one character per change (`#`, then `7`, `7`, ...:
+valid Python wherever the line falls, so every change is linted in full, and no version
+repeats an earlier one, so nothing kept for an earlier text is the whole answer). Each latency runs from just before
 the `didChange` is written to the arrival of the `publishDiagnostics` for that
 document version: the JSON-RPC round trip, the lint of the whole document with every
 rule, and the conversion of its findings to LSP diagnostics.
 
-The server's debounce (0.2 s by default: a change waits that long for the next keystroke
+The server re-parses only the statements a change touched (`api.Linter(incremental=True)`);
+`DLDOCTOR_WHOLE_PARSE=1` in the environment makes it parse every version whole, as the
+command line does, for a comparison. The server's debounce (0.2 s by default: a change waits that long for the next keystroke
 before it is linted) is set to 0 through `initializationOptions`, so what is measured is
 the work, not the wait; in an editor add the debounce to these figures. Beside the
 server's figures the script times `api.Linter.lint` of the same text in this process
@@ -144,18 +147,16 @@ async def measure(text: str, changes: int) -> dict:
         first = await wait_for(1) - sent
         ready = await wait_for(1) - started
 
-        # The blank line nearest the middle: a comment typed there and taken back keeps the
-        # file valid Python wherever it falls (code, brackets, a docstring).
+        # The blank line nearest the middle: a comment typed there keeps the file valid
+        # Python wherever it falls (code, brackets, a docstring).
         lines = text.split("\n")
         middle = min((index for index, line in enumerate(lines[:-1]) if not line.strip()),
                      key=lambda index: abs(index - len(lines) // 2), default=len(lines) // 2)
         latencies = []
         for number in range(changes):
             version = number + 2
-            at = types.Position(line=middle, character=0)
-            change = (types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text="#7")
-                      if number % 2 == 0 else
-                      types.TextDocumentContentChangePartial(range=types.Range(start=at, end=types.Position(line=middle, character=2)), text=""))
+            at = types.Position(line=middle, character=number)
+            change = types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text="7" if number else "#")
             sent = time.perf_counter()
             client.text_document_did_change(types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
@@ -169,20 +170,21 @@ async def measure(text: str, changes: int) -> dict:
             "edited_line": middle + 1}
 
 
-def lint_alone(text: str, runs: int) -> tuple[list[float], list[float]]:
-    """`api.Linter.lint` of the same text, every rule, in this process (libcst warm): wall
-    and CPU seconds of each run. On a machine other work keeps busy, the CPU time is what
+def lint_alone(text: str, runs: int, line: int) -> tuple[list[float], list[float]]:
+    """`api.Linter.lint` of the same versions (the comment typed on `line`), every rule, in
+    this process (libcst warm, the server's incremental linter): wall and CPU seconds of each run. On a machine other work keeps busy, the CPU time is what
     the lint costs; the wall time is what the user waits."""
     from dldoctor import api
 
     with tempfile.TemporaryDirectory() as workspace:
         (Path(workspace) / "pyproject.toml").write_text('[tool.dldoctor]\nselect = ["ALL"]\n', encoding="utf-8")
-        linter = api.Linter(root=workspace)
+        linter = api.Linter(root=workspace, incremental=True)  # as the server's
         path = os.path.join(workspace, "train.py")
         linter.lint(text, path)
         wall, cpu = [], []
+        lines = text.split("\n")
         for number in range(runs):
-            variant = text + ("#7" if number % 2 else "")
+            variant = "\n".join([*lines[:line], lines[line] + "#" + "7" * number, *lines[line + 1:]])
             start, start_cpu = time.perf_counter(), time.process_time()
             linter.lint(variant, path)
             wall.append(time.perf_counter() - start)
@@ -211,7 +213,7 @@ def main() -> int:
         # An error answered with empty diagnostics would time nothing: no figures then.
         print(f"the server logged {len(result['errors']) + len(floor['errors'])} errors (above): no figures", file=sys.stderr)
         return 2
-    alone, alone_cpu = lint_alone(text, args.changes)
+    alone, alone_cpu = lint_alone(text, args.changes, result["edited_line"] - 1)
     ms = [value * 1000 for value in result["latencies"]]
     floor_ms = [value * 1000 for value in floor["latencies"]]
     alone_ms = [value * 1000 for value in alone]

@@ -121,6 +121,7 @@ class Linter:
         unfixable: Sequence[str] = (),
         max_file_size_mb: float = 10,
         root: str | os.PathLike | None = None,
+        incremental: bool = False,
     ) -> None:
         """The command line's options as keywords (`select=["DL1"]` is `--select DL1`).
 
@@ -128,7 +129,10 @@ class Linter:
         overrides; `target_versions` are `library=version` (`torch=2.5`); `python` an
         interpreter whose installed libraries are the target; `root` the directory a
         file without a configuration of its own takes its settings from (default: the
-        current directory). Raises `ConfigurationError`.
+        current directory). `incremental` keeps the statements of the texts linted (4 MB
+        of text at most) so that the next version of a text re-parses only the statements
+        that changed: for a process that lints the same documents again and again (an
+        editor's); the findings are the same. Raises `ConfigurationError`.
         """
         from dldoctor.lint import config as config_module
         from dldoctor.lint import registry, target
@@ -164,6 +168,8 @@ class Linter:
                 raise ConfigurationError([str(problem)]) from None
         self.max_file_bytes = int(max_file_size_mb * 1024 * 1024)
         self._configured_settings = -1
+        self.incremental = incremental
+        self._reparser = None  # made at the first lint: it needs libcst
 
     # Settings ---------------------------------------------------------------------------------
 
@@ -225,7 +231,11 @@ class Linter:
         selected = self.rules_for(path, codes)
         self._activate()
         data = text.encode("utf-8") if isinstance(text, str) else text
-        result = runner.lint_bytes(path, data, selected)
+        if self.incremental and self._reparser is None:
+            from dldoctor.lint.reparse import Reparser
+
+            self._reparser = Reparser()
+        result = runner.lint_bytes(path, data, selected, self._reparser)
         if result.internal_error:
             raise InternalError(path, result.internal_error)
         return result

@@ -141,16 +141,41 @@ def _indents(statement: cst.CSTNode) -> bool:
     return False
 
 
-def parse(text: str, encoding: str, piece_text: int | None = None) -> cst.Module | None:
+class Parser:
+    """How a piece becomes libcst nodes: libcst itself here; `reparse` keeps what it gave for
+    each piece's text, so that a document linted again re-parses only the pieces that changed."""
+
+    def module(self, source: str, config: cst.PartialParserConfig) -> cst.Module:
+        return cst.parse_module(source, config)
+
+    def expression(self, source: str, config: cst.PartialParserConfig) -> cst.BaseExpression:
+        return cst.parse_expression(source, config)
+
+
+_LIBCST = Parser()
+
+
+def parse(
+    text: str,
+    encoding: str,
+    piece_text: int | None = None,
+    element_text: int | None = None,
+    parser: Parser = _LIBCST,
+    found: _Layout | None = None,
+) -> cst.Module | None:
     """The module libcst's whole parse of `text` gives, parsed piece by piece; None when
     the text is not cut (see the module docstring). A piece libcst refuses raises its
-    `ParserSyntaxError`, as the whole parse would (the caller parses whole to place it)."""
+    `ParserSyntaxError`, as the whole parse would (the caller parses whole to place it).
+    `piece_text` sizes the runs of statements, `element_text` (by default the same) the
+    runs of a display's elements; every piece goes through `parser`. `found` is the layout
+    when the caller has one (else CPython's parse says where statements begin)."""
     if "\r" in text:
         return None
-    found = layout(text)
+    found = layout(text) if found is None else found
     if found is None or not found.starts:
         return None
     piece_text = PIECE_TEXT if piece_text is None else piece_text
+    element_text = piece_text if element_text is None else element_text
     pieces = _pieces(text, found.starts, piece_text, frozenset(found.displays))
     if len(pieces) < 2:
         return None
@@ -164,18 +189,20 @@ def parse(text: str, encoding: str, piece_text: int | None = None) -> cst.Module
     for number, (first_line, piece) in enumerate(pieces):
         display = found.displays.get(first_line)
         next_line = pieces[number + 1][0] if number + 1 < len(pieces) else len(lines)
-        cuts = _element_cuts(lines, first_line, next_line, display, found.starts, piece_text) if display else []
+        cuts = _element_cuts(lines, first_line, next_line, display, found.starts, element_text) if display else []
         source = piece if not cuts else piece[: cuts[0]] + _placeholder(display) + piece[display_close(lines, first_line, display) :]
         if default_indent is None:
-            module = cst.parse_module(source, config)
+            module = parser.module(source, config)
             statements = list(module.body)
         else:  # a block's indentation is kept relative to the file's: a statement first sets it
-            module = cst.parse_module(f"if 1:\n{default_indent}pass\n{source}", config)
+            module = parser.module(f"if 1:\n{default_indent}pass\n{source}", config)
             statements = list(module.body[1:])
         if not statements:
             return None
         if cuts:
-            statements[0] = _with_all_elements(statements[0], piece, cuts, display, display_close(lines, first_line, display), config)
+            statements[0] = _with_all_elements(
+                statements[0], piece, cuts, display, display_close(lines, first_line, display), config, parser
+            )
             if statements[0] is None:
                 return None
         if number == 0:
@@ -240,7 +267,7 @@ def _element_cuts(
     return cuts
 
 
-def _with_all_elements(statement, piece: str, cuts: list[int], display: _Display, close: int, config):
+def _with_all_elements(statement, piece: str, cuts: list[int], display: _Display, close: int, config, parser: Parser):
     """The display statement parsed with its first run of elements and a placeholder, given
     all its elements: each later run parsed as a display of its own, the placeholder that
     follows it dropped, the last run with the real closing bracket."""
@@ -253,7 +280,7 @@ def _with_all_elements(statement, piece: str, cuts: list[int], display: _Display
     ends = [*cuts[1:], None]
     for start, end in zip(cuts, ends):
         run = piece[start:end] + _placeholder(display) + closing if end is not None else piece[start : close + 1]
-        parsed = cst.parse_expression(opening + run, config)
+        parsed = parser.expression(opening + run, config)
         if type(parsed) is not display.kind:
             return None
         if end is not None:

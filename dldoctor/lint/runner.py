@@ -23,6 +23,7 @@ from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 if TYPE_CHECKING:
     import libcst as cst
 
+    from dldoctor.lint import reparse
     from dldoctor.lint.alignment import TextMap
     from dldoctor.lint.rule import Fix, Rule
 
@@ -51,18 +52,19 @@ def lint_path(path: str, codes: frozenset[str]) -> FileResult:
     return lint_bytes(path, data, codes)
 
 
-def lint_bytes(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
-    """Lint the raw bytes of a file (or of stdin) reported under the name `path`."""
+def lint_bytes(path: str, data: bytes, codes: frozenset[str], reparser: reparse.Reparser | None = None) -> FileResult:
+    """Lint the raw bytes of a file (or of stdin) reported under the name `path`; a `reparser`
+    keeps the statements parsed, for a process that lints the same documents again and again."""
     if path.endswith(".ipynb"):
-        return lint_notebook(path, data, codes)
+        return lint_notebook(path, data, codes, reparser)
     try:
         text, encoding = source.decode(data)
     except source.SourceProblem as problem:
         return FileResult(path, _unreadable(path, problem, codes))
-    return lint_text(path, text, encoding, codes)
+    return lint_text(path, text, encoding, codes, reparser=reparser)
 
 
-def lint_notebook(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
+def lint_notebook(path: str, data: bytes, codes: frozenset[str], reparser: reparse.Reparser | None = None) -> FileResult:
     """Lint a notebook's code cells; findings carry their cell and the line in it."""
     try:
         book = notebook.load(data.decode("utf-8-sig"))
@@ -71,11 +73,11 @@ def lint_notebook(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
     except notebook.NotebookError as problem:
         return FileResult(path, _unreadable(path, source.SourceProblem(str(problem)), codes))
     with_unreadable = codes | {registry.UNREADABLE_CODE}  # to know the text could not be linted
-    result = lint_text(path, book.text, "utf-8", with_unreadable)
+    result = lint_text(path, book.text, "utf-8", with_unreadable, reparser=reparser)
     if any(finding.code == registry.UNREADABLE_CODE for finding in result.findings):
         # Jupyter compiles cells one by one: a cell that is not Python hides no other.
         broken = notebook.broken_cells(book)
-        retry = lint_text(path, notebook.without_cells(book, broken), "utf-8", with_unreadable) if broken else None
+        retry = lint_text(path, notebook.without_cells(book, broken), "utf-8", with_unreadable, reparser=reparser) if broken else None
         if retry is not None and retry.internal_error is None and not any(
             finding.code == registry.UNREADABLE_CODE for finding in retry.findings
         ):
@@ -87,7 +89,10 @@ def lint_notebook(path: str, data: bytes, codes: frozenset[str]) -> FileResult:
     return result
 
 
-def lint_text(path: str, text: str, encoding: str, codes: frozenset[str], prefilter: bool | None = None) -> FileResult:
+def lint_text(
+    path: str, text: str, encoding: str, codes: frozenset[str], prefilter: bool | None = None,
+    reparser: reparse.Reparser | None = None,
+) -> FileResult:
     """Lint source text that claims to come from `path` (stdin, a file already read).
 
     With `prefilter` off (default: on unless `DLDOCTOR_NO_PREFILTER` is set), every
@@ -108,7 +113,7 @@ def lint_text(path: str, text: str, encoding: str, codes: frozenset[str], prefil
             return FileResult(path, _unreadable(path, problem, codes, text))
         return pool.run_isolated(_lint_isolated, (path, codes, text, encoding, prefilter), crashed)
     try:
-        module = source.parse(text, encoding)
+        module = source.parse(text, encoding, reparser)
     except source.SourceProblem as problem:
         return FileResult(path, _unreadable(path, problem, codes, text))
     try:

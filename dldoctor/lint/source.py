@@ -19,6 +19,8 @@ from dldoctor import regular_file
 if TYPE_CHECKING:  # imported where a file is decoded or parsed: a cached file is only read
     import libcst as cst
 
+    from dldoctor.lint import reparse
+
 _BINARY_SNIFF_BYTES = 8192
 
 # CPython's messages for Python 2 constructs, and the statement that gives most away.
@@ -160,17 +162,21 @@ def decode(data: bytes) -> tuple[str, str]:
 WHOLE_PARSE = os.environ.get("DLDOCTOR_WHOLE_PARSE", "") not in ("", "0")
 
 
-def parse(text: str, encoding: str) -> cst.Module:
+def parse(text: str, encoding: str, reparser: reparse.Reparser | None = None) -> cst.Module:
     """Parse with libcst; a syntax error becomes a `SourceProblem` at CPython's position.
 
     A huge file is parsed a few statements at a time (`piecewise`), into the same
     tree, so that the parser's peak memory follows its largest statement, not the file.
+    With a `reparser` (a process that lints the same documents again and again), the
+    statements whose text it has seen are not parsed again (`reparse`), into the same tree.
     """
     import libcst as cst
 
     from dldoctor.lint import piecewise
 
     try:
+        if reparser is not None and not WHOLE_PARSE:
+            return reparser.parse(text, encoding)  # its syntax error is the whole text's
         if len(text) >= piecewise.HUGE_TEXT and not WHOLE_PARSE:
             try:
                 module = piecewise.parse(text, encoding)

@@ -108,7 +108,7 @@ class DoctorServer(LanguageServer):
         containing = [root for root in self._roots() if absolute == root or absolute.startswith(root.rstrip(os.sep) + os.sep)]
         root = max(containing, key=len) if containing else (self.workspace.root_path or os.getcwd())
         if root not in self._linters:
-            self._linters[root] = api.Linter(root=root)
+            self._linters[root] = api.Linter(root=root, incremental=True)
         return self._linters[root]
 
     # The worker thread ------------------------------------------------------------------------------
