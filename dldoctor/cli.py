@@ -191,6 +191,8 @@ def lint(
                 done = linter.fix(data, name, unsafe=unsafe_fixes)
                 findings = done.findings
                 outcomes = [done]
+                if done.refused:
+                    _warning(f"{name}: {done.refused}")
             else:
                 findings = linter.lint(data, name)
         except api.InternalError as problem:

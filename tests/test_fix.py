@@ -135,6 +135,26 @@ def test_a_fix_that_would_corrupt_the_file_is_refused(monkeypatch, tmp_path):
     assert [f.code for f in outcome.result.findings] == ["DL998"]
 
 
+def test_the_command_says_why_a_fix_was_refused_for_a_file_and_for_stdin(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from dldoctor.cli import app
+
+    catalogue = dict(registry.all_rules())
+    catalogue["DL998"] = BreaksTheFile
+    monkeypatch.setattr(registry, "all_rules", lambda: catalogue)
+    monkeypatch.setattr(registry, "facts", registry._facts_of_modules)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.py").write_text(DL201_BAD)
+    on_file = CliRunner().invoke(app, ["lint", "--no-cache", "--select", "DL998", "--fix", "a.py"])
+    on_stdin = CliRunner().invoke(app, ["lint", "--select", "DL998", "--fix", "--stdin-filename", "a.py", "-"],
+                                  input=DL201_BAD)
+    for run in (on_file, on_stdin):
+        assert "a.py: a fix would leave the file unparsable" in run.output, run.output
+    assert (tmp_path / "a.py").read_text() == DL201_BAD
+    assert on_stdin.output.startswith(DL201_BAD)  # the source echoed unchanged
+
+
 def test_overlapping_fixes_converge_over_rounds():
     # Two DL102 elements and one DL201 keyword in one statement: every fix lands, in rounds.
     source = (
