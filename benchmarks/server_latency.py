@@ -48,7 +48,6 @@ import statistics
 import sys
 import tempfile
 import time
-import typing
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,38 +73,17 @@ def built_file() -> str:
             total += count
 
 
-def converter():
-    """pygls' converter, plus the structure hook lsprotocol lacks for a notebook filter's
-    `notebook` field, without which the client cannot read the server's capabilities."""
-    from lsprotocol import types
-    from pygls.protocol import default_converter
-
-    made = default_converter()
-    field = typing.Union[str, types.NotebookDocumentFilterNotebookType, types.NotebookDocumentFilterScheme,
-                         types.NotebookDocumentFilterPattern, None]
-
-    def structure(value, _):
-        if value is None or isinstance(value, str):
-            return value
-        for kind, key in ((types.NotebookDocumentFilterNotebookType, "notebookType"),
-                          (types.NotebookDocumentFilterScheme, "scheme"), (types.NotebookDocumentFilterPattern, "pattern")):
-            if key in value:
-                return made.structure(value, kind)
-        return value
-
-    made.register_structure_hook(field, structure)
-    return made
-
-
 async def measure(text: str, changes: int) -> dict:
     from lsprotocol import types
     from pygls.lsp.client import LanguageClient
+
+    from dldoctor.server.protocol import client_converter
 
     arrivals: dict[int | None, float] = {}
     findings: dict[int | None, int] = {}
     arrived = asyncio.Event()
 
-    client = LanguageClient("server-latency", "1", converter_factory=converter)
+    client = LanguageClient("server-latency", "1", converter_factory=client_converter)
 
     @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     def published(params: types.PublishDiagnosticsParams) -> None:

@@ -253,10 +253,10 @@ class Linter:
         A notebook (`path` ending in `.ipynb`) is its JSON, fixed cell by cell."""
         from dldoctor.lint import fixes
 
-        selected = self.rules_for(path, codes)
+        every = self.rules_for(path)
+        selected = every if codes is None else every & frozenset(code.upper() for code in codes)
         self._activate()
         data = text.encode("utf-8") if isinstance(text, str) else text
-        every = self.rules_for(path)
         unfixable = self.unfixable | (every - selected)  # the other rules' findings stay, unfixed
         outcome = fixes.fix_bytes(path, data, every, unsafe, unfixable)
         if outcome.result.internal_error:

@@ -11,42 +11,21 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-import typing
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
+from dldoctor.server.protocol import client_converter
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER = [sys.executable, "-m", "dldoctor.server"]
 TIMEOUT = 20.0  # a loaded CI machine; a passing test never waits this long
 
 
-def converter():
-    """pygls' converter, plus the structure hook lsprotocol lacks for a notebook filter's
-    `notebook` field (a string or a filter), without which the client cannot read the
-    server's notebook capabilities."""
-    made = default_converter()
-    field = typing.Union[str, types.NotebookDocumentFilterNotebookType, types.NotebookDocumentFilterScheme,
-                         types.NotebookDocumentFilterPattern, None]
-
-    def structure(value, _):
-        if value is None or isinstance(value, str):
-            return value
-        for kind, key in ((types.NotebookDocumentFilterNotebookType, "notebookType"),
-                          (types.NotebookDocumentFilterScheme, "scheme"), (types.NotebookDocumentFilterPattern, "pattern")):
-            if key in value:
-                return made.structure(value, kind)
-        return value
-
-    made.register_structure_hook(field, structure)
-    return made
-
-
 def make_client() -> LanguageClient:
-    client = LanguageClient(converter_factory=converter)
+    client = LanguageClient(converter_factory=client_converter)
     client.published = []  # every PublishDiagnosticsParams, in arrival order
 
     def publish(client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:

@@ -15,6 +15,7 @@ line after one.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -208,3 +209,26 @@ def hover_markdown(codes: Iterable[str]) -> str:
         except KeyError:
             continue
     return "\n---\n\n".join(pages)
+
+
+def client_converter():
+    """pygls' converter for a Python client of this server (the tests, the latency benchmark),
+    plus the structure hook lsprotocol lacks for a notebook filter's `notebook` field (a string
+    or a filter), without which a client cannot read the server's notebook capabilities."""
+    from pygls.protocol import default_converter
+
+    made = default_converter()
+    field = typing.Union[str, types.NotebookDocumentFilterNotebookType, types.NotebookDocumentFilterScheme,
+                         types.NotebookDocumentFilterPattern, None]
+
+    def structure(value, _):
+        if value is None or isinstance(value, str):
+            return value
+        for kind, key in ((types.NotebookDocumentFilterNotebookType, "notebookType"),
+                          (types.NotebookDocumentFilterScheme, "scheme"), (types.NotebookDocumentFilterPattern, "pattern")):
+            if key in value:
+                return made.structure(value, kind)
+        return value
+
+    made.register_structure_hook(field, structure)
+    return made
