@@ -122,6 +122,7 @@ class Linter:
         max_file_size_mb: float = 10,
         root: str | os.PathLike | None = None,
         incremental: bool = False,
+        processes: int = 1,
     ) -> None:
         """The command line's options as keywords (`select=["DL1"]` is `--select DL1`).
 
@@ -132,8 +133,14 @@ class Linter:
         current directory). `incremental` keeps the statements of the texts linted (4 MB
         of text at most) so that the next version of a text re-parses only the statements
         that changed: for a process that lints the same documents again and again (an
-        editor's); the findings are the same. Raises `ConfigurationError`.
+        editor's); the findings are the same. `processes=2` has `lint` share a Python file's
+        rules with a helper process holding the same settings (`dldoctor.lint.helper_process`):
+        about half the wait for a document linted after every keystroke, at the cost of a
+        second interpreter; the findings are the same. Call `close()` to end the helper.
+        Raises `ConfigurationError`.
         """
+        # The helper process makes a Linter of its own from the same options.
+        options = {name: value for name, value in locals().items() if name not in ("self", "processes")}
         from dldoctor.lint import config as config_module
         from dldoctor.lint import registry, target
 
@@ -170,6 +177,19 @@ class Linter:
         self._configured_settings = -1
         self.incremental = incremental
         self._reparser = None  # made at the first lint: it needs libcst
+        if processes < 1:
+            raise ConfigurationError([f"processes must be at least 1, not {processes}"])
+        self._helper = None
+        if processes > 1:
+            from dldoctor.lint.helper_process import HelperProcess
+
+            self._helper = HelperProcess(options)
+
+    def close(self) -> None:
+        """End the helper process (`processes=2`); the linter goes on in this process alone."""
+        if self._helper is not None:
+            self._helper.close()
+            self._helper = None
 
     # Settings ---------------------------------------------------------------------------------
 
@@ -235,10 +255,54 @@ class Linter:
             from dldoctor.lint.reparse import Reparser
 
             self._reparser = Reparser()
-        result = runner.lint_bytes(path, data, selected, self._reparser)
+        if self._helper is not None and self._helper.gone():
+            self.close()  # this process lints everything from now on
+        if self._helper is not None and not path.endswith(".ipynb") and self._helper.ready():
+            result = self._lint_shared(path, data, selected)
+        else:
+            result = runner.lint_bytes(path, data, selected, self._reparser)
         if result.internal_error:
             raise InternalError(path, result.internal_error)
         return result
+
+    def _lint_shared(self, path: str, data: bytes, selected: frozenset[str]):
+        """`runner.lint_bytes` of every rule in `selected`, half of them in the helper process."""
+        from dldoctor.lint import runner
+        from dldoctor.lint.helper_process import HelperGone
+
+        mine, theirs = _shares(selected)
+        if not theirs:
+            return runner.lint_bytes(path, data, selected, self._reparser)
+        try:
+            self._helper.submit(path, data, theirs)
+        except HelperGone:
+            self.close()
+            return runner.lint_bytes(path, data, selected, self._reparser)
+        own = runner.lint_bytes(path, data, mine, self._reparser, as_part=True)
+        try:
+            other = self._helper.result()
+        except HelperGone:
+            self.close()
+            other = runner.lint_bytes(path, data, theirs, self._reparser, as_part=True)
+        error = own.internal_error or other.internal_error
+        if error:
+            return runner.FileResult(path, internal_error=error)
+        findings = runner.judged_against(own.findings + other.findings, own.consulted | other.consulted)
+        if own.reported_at is not None:  # the text was checked (DL100 goes with this part)
+            findings += runner.judge_noqa(
+                path, data, selected, own.reported_at | (other.reported_at or frozenset()), self._reparser)
+        return runner.FileResult(path, sorted(findings, key=Finding.sort_key))
+
+    def lint_part(self, path: str, data: bytes, codes: frozenset[str]):
+        """The helper process's half of `_lint_shared`: these rules, `# noqa` comments not judged."""
+        from dldoctor.lint import runner
+
+        self._activate()
+        if self.incremental and self._reparser is None:
+            from dldoctor.lint.reparse import Reparser
+
+            self._reparser = Reparser()
+        return runner.lint_bytes(path, data, codes, self._reparser, as_part=True)
 
     def lint_cells(self, cells: Sequence[tuple[str, str]], path: str, *, codes: Iterable[str] | None = None) -> list[Finding]:
         """A notebook given as its cells, `(kind, source)` with kind `code` or `markdown`: linted as
@@ -394,6 +458,16 @@ def _run_of(found: Files, results: list, notes: list[str], linter: Linter) -> Li
         internal_errors=[(result.path, result.internal_error) for result in results if result.internal_error],
         notes=notes,
     )
+
+
+def _shares(selected: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The rules this process lints and those the helper lints: every other rule in code order
+    (rules of one family, which cost alike, fall on both sides), DL000 and DL100 here."""
+    mine, theirs = set(), set()
+    for index, code in enumerate(sorted(selected - {"DL000", "DL100"})):
+        (theirs if index % 2 == 0 else mine).add(code)
+    mine |= selected & {"DL000", "DL100"}
+    return frozenset(mine), frozenset(theirs)
 
 
 def _strings(values: Iterable[str]) -> list[str]:

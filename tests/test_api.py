@@ -198,3 +198,67 @@ def test_excluded_follows_the_configuration(tmp_path):
     assert linter.excluded(str(tmp_path / "generated" / "ops.py"))
     assert linter.excluded(str(tmp_path / ".venv" / "lib" / "site.py"))  # a default-skipped directory
     assert not linter.excluded(str(tmp_path / "train.py"))
+
+
+# -- a document's rules shared with a helper process ---------------------------------------------
+
+NOQA_MIX = (
+    "import tensorflow.compat.v1 as tf\n"
+    "first = tf.image.decode_jpeg(open(path).read())  # noqa: DL101\n"  # used
+    "cfg = tf.ConfigProto(log_device_placement=True)  # noqa: DL101, DL999\n"  # unused and unknown, DL201 stays
+    "ok = 1  # noqa: DL201, E501\n"  # unused, another tool's code not judged
+    "bare = open(p).read()  # noqa\n"
+    "img = tf.image.decode_jpeg(open(q).read())\n"
+)
+
+
+@pytest.fixture(scope="module")
+def shared_and_alone(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shared")
+    (root / "pyproject.toml").write_text('[tool.dldoctor]\nselect = ["ALL"]\n', encoding="utf-8")
+    shared = api.Linter(root=root, incremental=True, processes=2)
+    alone = api.Linter(root=root)
+    import time
+
+    deadline = time.monotonic() + 120
+    while not shared._helper.ready():
+        assert time.monotonic() < deadline, "the helper process never became ready"
+        time.sleep(0.05)
+    yield root, shared, alone
+    shared.close()
+
+
+def test_rules_shared_with_a_helper_find_what_one_process_finds(shared_and_alone):
+    """Every example, a text whose `# noqa` comments DL100 judges, an unparsable text: the same
+    findings (messages, fixes, the versions they were judged against) as one process's lint."""
+    root, shared, alone = shared_and_alone
+    path = str(root / "train.py")
+    texts = [p.read_text(encoding="utf-8") for p in sorted((Path(__file__).resolve().parent.parent / "examples").rglob("*.py"))]
+    texts += [NOQA_MIX, NOQA_MIX + "x = (\n", "# dldoctor: noqa: DL100\n" + NOQA_MIX]
+    for text in texts:
+        assert shared.lint(text, path) == alone.lint(text, path), text[:200]
+    found = {finding.code for finding in shared.lint(NOQA_MIX, path)}
+    assert {"DL100", "DL201"} <= found and "DL101" in found  # the unsilenced decode_jpeg read
+    assert sum(finding.code == "DL100" for finding in shared.lint(NOQA_MIX, path)) == 2
+
+
+def test_a_helper_that_dies_leaves_the_lint_to_this_process(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.dldoctor]\nselect = ["ALL"]\n', encoding="utf-8")
+    path = str(tmp_path / "train.py")
+    shared = api.Linter(root=tmp_path, incremental=True, processes=2)
+    import time
+
+    while not shared._helper.ready():
+        time.sleep(0.05)
+    expected = api.Linter(root=tmp_path).lint(NOQA_MIX, path)
+    shared._helper._process.kill()
+    shared._helper._process.wait()
+    assert shared.lint(NOQA_MIX, path) == expected  # its part linted here
+    assert shared._helper is None
+    assert shared.lint(NOQA_MIX, path) == expected
+    shared.close()  # nothing left to end
+
+
+def test_processes_must_be_positive():
+    with pytest.raises(api.ConfigurationError, match="processes must be at least 1"):
+        api.Linter(processes=0)

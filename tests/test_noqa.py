@@ -6,11 +6,15 @@ looks at its own file's findings.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import BAD, BAD_COLUMN, BAD_LINE, run_dldoctor, write
+from dldoctor.lint import noqa
 
 CALL = "tf.ConfigProto(log_device_placement=True)"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 HEADER = "import tensorflow.compat.v1 as tf\n"
 
 # name -> (source, lines DL201 must still be reported on)
@@ -78,3 +82,56 @@ def test_line_noqa_on_stdin(tmp_path):
     assert silenced.returncode == 0, silenced.stdout
     kept = run_dldoctor("lint", "-", cwd=tmp_path, stdin=f"{HEADER}{CALL}  # noqa: DL101\n")
     assert kept.returncode == 1
+
+
+# -- comments tokenized statement by statement (the language server's path) ------------------
+
+PIECES = (
+    'import os  # noqa: DL101\n'
+    'HELP = """\n'
+    'usage: # noqa: DL999 in a string, not a comment\n'
+    '"""  # noqa: DL102\n'
+    'x = os.path.join("a",\n'
+    '                 "b")  # noqa\n'
+    'y = 1 + \\\n'
+    '    2  # noqa: DL301, E501\n'
+    '\n'
+    '\n'
+    'def f():\n'
+    '    s = """a\n'
+    'b"""  # noqa: DL104\n'
+    '    # noqa: DL105 on a line of its own\n'
+    '    return s\n'
+    '# trailing comment\n'
+)
+
+
+@pytest.mark.parametrize("text", [PIECES, PIECES.replace("\n\n", "\n\n\n# between\n"), PIECES.rstrip("\n")]
+                         + [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.rglob("*.py")) if "noqa" in p.read_text(encoding="utf-8")])
+def test_comments_tokenized_by_statement_are_the_whole_texts(text):
+    """Cut where top-level statements begin (as the re-parser proves), each piece tokenized on
+    its own and kept: the directives and the lines comments move to are the whole text's."""
+    from dldoctor.lint import reparse
+
+    reparser = reparse.Reparser()
+    reparser.parse(text, "utf-8")
+    cuts = reparser.cuts(text)
+    assert cuts, "the text was cut into statements"
+    whole_directives, whole_lines = noqa.directives(text), noqa.comment_lines(text)
+    noqa._last = (None, None)  # forget the whole text's tokens
+    assert noqa.directives(text, cuts) == whole_directives
+    noqa._last = (None, None)
+    assert noqa.comment_lines(text, cuts) == whole_lines
+    assert whole_directives or "noqa:" not in text
+    edited = text.replace("\n", "\n# typed\n", 1)  # the next version: the other pieces are kept ones
+    reparser.parse(edited, "utf-8")
+    assert noqa.comment_lines(edited, reparser.cuts(edited)) == _whole_comment_lines(edited)
+    assert reparser.cuts(text) is None  # the cuts are the last text's only
+
+
+def _whole_comment_lines(text):
+    noqa._last = (None, None)
+    try:
+        return noqa.comment_lines(text)
+    finally:
+        noqa._last = (None, None)

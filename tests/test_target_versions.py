@@ -424,3 +424,18 @@ def test_a_file_that_requires_tf2_is_judged_against_tf2(tmp_path):
     root = project_with(tmp_path, {"requirements.txt": "tensorflow==1.15.5\n", "train.py": source})
     [finding] = findings(root / "train.py", "DL602")
     assert "TensorFlow 2.* (the target, from `assert tf.__version__.startswith(\"2.\")` in train.py)" in finding.message
+
+
+def test_the_versions_a_finding_names_do_not_depend_on_the_other_rules_selected(tmp_path):
+    """A rule whose lookup comes after some reports in the traversal (DL219 reads TensorFlow's
+    version through DL218's helpers), alone or beside every rule: its findings name the same
+    versions, those of its libraries that were looked up anywhere in the file."""
+    from dldoctor import api
+
+    (tmp_path / "requirements.txt").write_text("tensorflow==1.15.5\n", encoding="utf-8")
+    text = (Path(__file__).resolve().parent.parent / "examples" / "tf1_wrong_arguments.py").read_text(encoding="utf-8")
+    path = str(tmp_path / "train.py")
+    alone = [f.assumed for f in api.Linter(root=tmp_path, select=["DL219"]).lint(text, path)]
+    beside = [f.assumed for f in api.Linter(root=tmp_path, select=["ALL"]).lint(text, path) if f.code == "DL219"]
+    assert alone and alone == beside
+    assert [entry.describe() for entry in alone[0]] == [f"TensorFlow 1.15.5 from {_label(tmp_path / 'requirements.txt')}:1"]

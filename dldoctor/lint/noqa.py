@@ -17,6 +17,7 @@ real comments only (`directives`), never text inside a string.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 
 _LINE_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -87,50 +88,109 @@ def _normalized(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-# The tokens of the last text tokenized: placing findings (`comment_lines`) and judging
-# the comments (`directives`) both read them, and tokenizing costs as much as a fifth
-# of the parse. One text only, so nothing accumulates in a process that lints many.
-_last_tokens: tuple[str | None, list | None] = (None, None)
+@dataclass(frozen=True)
+class _Comments:
+    """What tokenizing a text tells about its comments: each comment's (line, column, text),
+    and the (first, last) lines of each token that spans lines (a multi-line string)."""
+
+    comments: tuple[tuple[int, int, str], ...]
+    spans: tuple[tuple[int, int], ...]
+
+    def shifted(self, lines: int) -> _Comments:
+        return _Comments(
+            tuple((line + lines, column, comment) for line, column, comment in self.comments),
+            tuple((first + lines, last + lines) for first, last in self.spans),
+        )
 
 
-def _tokens(text: str) -> list | None:
-    global _last_tokens
+def _tokenized(text: str) -> _Comments | None:
     import io
     import tokenize
 
-    last_text, last = _last_tokens
+    comments, spans = [], []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(_normalized(text)).readline):
+            if token.type == tokenize.COMMENT:
+                comments.append((token.start[0], token.start[1], token.string))
+            elif token.start[0] < token.end[0] and token.type not in (tokenize.NL, tokenize.NEWLINE):
+                spans.append((token.start[0], token.end[0]))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None
+    return _Comments(tuple(comments), tuple(spans))
+
+
+# The last text scanned: placing findings (`comment_lines`) and judging the comments
+# (`directives`) both read it, and tokenizing costs as much as a fifth of the parse.
+_last: tuple[str | None, _Comments | None] = (None, None)
+# Pieces of texts cut between top-level statements, by their text: a document linted
+# again after a keystroke tokenizes the statement that changed only. Bounded by text.
+_PIECES_TEXT = 4 * 1024 * 1024
+_pieces: OrderedDict[str, _Comments | None] = OrderedDict()
+_pieces_text = 0
+
+
+def _scan(text: str, cuts: list[int] | None = None) -> _Comments | None:
+    """The comments of `text`, tokenized whole, or piece by piece where `cuts` (0-based
+    lines where top-level statements begin, as a parse found them) say the tokenizer's
+    state is its initial one; None when the text cannot be tokenized."""
+    global _last
+    last_text, last = _last
     if text is last_text or text == last_text:
         return last
-    try:
-        tokens: list | None = list(tokenize.generate_tokens(io.StringIO(_normalized(text)).readline))
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        tokens = None
-    _last_tokens = (text, tokens)
-    return tokens
+    found = _by_pieces(text, cuts) if cuts and "\r" not in text else None
+    if found is None:
+        found = _tokenized(text)
+    _last = (text, found)
+    return found
 
 
-def directives(text: str) -> list[Directive]:
-    """Every `# noqa` with codes in the comments of `text` (bare ones are not listed)."""
+def _by_pieces(text: str, cuts: list[int]) -> _Comments | None:
+    global _pieces_text
+    lines = text.split("\n")
+    comments: list = []
+    spans: list = []
+    for first, end in zip([0, *cuts], [*cuts, len(lines)]):
+        piece = "\n".join(lines[first:end]) + ("\n" if end < len(lines) else "")
+        found = _pieces.get(piece, _MISSING)
+        if found is _MISSING:
+            found = _tokenized(piece)
+            _pieces[piece] = found
+            _pieces_text += len(piece)
+            while _pieces_text > _PIECES_TEXT:
+                dropped, _ = _pieces.popitem(last=False)
+                _pieces_text -= len(dropped)
+        else:
+            _pieces.move_to_end(piece)
+        if found is None:
+            return None  # the whole text's tokenizing says what is wrong
+        found = found.shifted(first) if first else found
+        comments += found.comments
+        spans += found.spans
+    return _Comments(tuple(comments), tuple(spans))
+
+
+_MISSING = object()
+
+
+def directives(text: str, cuts: list[int] | None = None) -> list[Directive]:
+    """Every `# noqa` with codes in the comments of `text` (bare ones are not listed).
+    `cuts`: where top-level statements begin, when the caller knows (see `_scan`)."""
     if "noqa" not in text.lower() or not any(match.group("codes") for match in _LINE_NOQA.finditer(text)):
         return []  # a comment is a piece of the text: no directive with codes in the text, none in a comment
-    import tokenize
-
+    scanned = _scan(text, cuts)
     found = []
-    for token in _tokens(text) or []:
-        if token.type != tokenize.COMMENT or "noqa" not in token.string.lower():
+    for line, base, comment in scanned.comments if scanned is not None else ():
+        if "noqa" not in comment.lower():
             continue
-        for match in _LINE_NOQA.finditer(token.string):
+        for match in _LINE_NOQA.finditer(comment):
             if not match.group("codes"):
                 continue
-            base = token.start[1]
             codes_at = match.start("codes")
             codes = tuple(
                 (code.group(0), base + codes_at + code.start(), base + codes_at + code.end())
                 for code in _CODE.finditer(match.group("codes"))
             )
-            found.append(
-                Directive(token.start[0], base + match.start(), base + match.end(), codes, base, token.string)
-            )
+            found.append(Directive(line, base + match.start(), base + match.end(), codes, base, comment))
     return found
 
 
@@ -153,25 +213,23 @@ def names_ours(text: str) -> bool:
     return False
 
 
-def comment_lines(text: str) -> dict[int, int] | None:
+def comment_lines(text: str, cuts: list[int] | None = None) -> dict[int, int] | None:
     """Physical line -> the line whose end may carry its `# noqa`.
 
     A line that ends inside a multi-line string, or with a backslash continuation,
     cannot take a comment at its end: its `# noqa` goes where that string or
     statement line ends (as ruff reads it). None when the text cannot be tokenized.
+    `cuts`: where top-level statements begin, when the caller knows (see `_scan`).
     """
-    import tokenize
-
-    tokens = _tokens(text)
-    if tokens is None:
+    scanned = _scan(text, cuts)
+    if scanned is None:
         return None
     lines = _normalized(text).split("\n")
-    commented = {token.start[0] for token in tokens if token.type == tokenize.COMMENT}
+    commented = {line for line, _, _ in scanned.comments}
     moved: dict[int, int] = {}
-    for token in tokens:
-        if token.start[0] < token.end[0] and token.type not in (tokenize.NL, tokenize.NEWLINE):
-            for line in range(token.start[0], token.end[0]):
-                moved[line] = token.end[0]
+    for first, last in scanned.spans:
+        for line in range(first, last):
+            moved[line] = last
     in_string = set(moved)
     for number in range(len(lines), 0, -1):  # a backslash continues onto the next line
         if number not in in_string and number not in commented and lines[number - 1].endswith("\\"):

@@ -31,6 +31,7 @@ from collections import OrderedDict
 import libcst as cst
 
 from dldoctor.lint import piecewise
+from dldoctor.lint.positions import StatementCode
 
 DEFAULT_MAX_TEXT = 4 * 1024 * 1024  # characters of piece text kept
 # One top-level statement a piece: an edit re-parses the statement it falls in, and a
@@ -52,6 +53,11 @@ class Reparser:
         self._kept: OrderedDict[tuple[str, str, str, int], cst.CSTNode | _Refused] = OrderedDict()
         self.parsed = 0  # pieces libcst parsed (misses), for the benchmarks
         self.reused = 0  # pieces taken from here (hits)
+        # The code of the statements kept, for placing findings without generating them again.
+        self.statement_code = StatementCode(max_text)
+        # The last text parsed in pieces cut by its lines, and those cuts (0-based lines where
+        # top-level statements begin: libcst accepted every piece, which proves them).
+        self._cut: tuple[str | None, list[int] | None] = (None, None)
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -70,10 +76,18 @@ class Reparser:
             except cst.ParserSyntaxError:
                 module = None  # a piece libcst refuses: a wrong cut, or a syntax error
             if module is not None:
+                self._cut = (text, [line for line, _ in found.starts] if found is not None else None)
                 return module
+        self._cut = (None, None)
         # Not cut (one statement, `\r` line ends, a syntax error): the whole text is one piece,
         # and libcst's error for it is the one reported.
         return _Session(self).module(text, cst.PartialParserConfig(encoding=encoding))
+
+    def cuts(self, text: str) -> list[int] | None:
+        """The lines where top-level statements begin in `text`, when it is the last text parsed
+        here and was cut by its lines (`noqa` tokenizes it piece by piece then)."""
+        cut_text, cuts = self._cut
+        return cuts if text is cut_text or text == cut_text else None
 
     def _get(self, key: tuple[str, str, str, int]) -> cst.CSTNode | _Refused | None:
         found = self._kept.get(key)

@@ -135,9 +135,10 @@ class Rule(cst.BatchableCSTVisitor):
         self, node: cst.CSTNode, message: str, fix: Fix | None = None, severity: Severity | None = None
     ) -> None:
         """Report a finding at `node`. `severity` overrides the rule's own for this finding
-        (DL502: an explicit `weights_only=False` is an error, a missing one a warning)."""
-        assumed = self.context.target.assumed(_libraries_read(type(self))) if self.reads_installed else ()
-        self.context.reports.append(Report(type(self), node, message, fix, severity, assumed))
+        (DL502: an explicit `weights_only=False` is an error, a missing one a warning). The
+        versions it was judged against are added once the whole file has been traversed
+        (`libraries_read`): the libraries of the rule that some rule looked up in the file."""
+        self.context.reports.append(Report(type(self), node, message, fix, severity))
 
     @classmethod
     def documentation(cls) -> str:
@@ -167,6 +168,6 @@ class Rule(cst.BatchableCSTVisitor):
         return found
 
 
-def _libraries_read(rule: type[Rule]) -> frozenset[str]:
+def libraries_read(rule: type[Rule]) -> frozenset[str]:
     """The libraries (`dldoctor.lint.target.LIBRARIES`) whose versions a rule reads."""
     return frozenset(library for group in rule.reads_installed if group and (library := library_of(group[0])))

@@ -41,6 +41,13 @@ class FileResult:
     # Other files the findings rest on (a project module's re-export of OpenCV), as
     # (path, size, mtime_ns): the cache lints the file again when one changes.
     dependencies: tuple[tuple[str, int, int], ...] = ()
+    # A part's lint (`as_part`) of a text that was parsed and checked: (code, line) of every
+    # report, suppressed or not, and each line its `# noqa` may sit on, for `judge_noqa` to
+    # see what the comments suppressed. None when the text was not checked (unreadable).
+    reported_at: frozenset[tuple[str, int]] | None = None
+    # A part's lint: the libraries its rules looked up; its findings name the versions of all
+    # their rule's libraries, for `judged_against` to keep those some part looked up.
+    consulted: frozenset[str] = frozenset()
 
 
 def lint_path(path: str, codes: frozenset[str]) -> FileResult:
@@ -52,16 +59,23 @@ def lint_path(path: str, codes: frozenset[str]) -> FileResult:
     return lint_bytes(path, data, codes)
 
 
-def lint_bytes(path: str, data: bytes, codes: frozenset[str], reparser: reparse.Reparser | None = None) -> FileResult:
+def lint_bytes(
+    path: str, data: bytes, codes: frozenset[str], reparser: reparse.Reparser | None = None, as_part: bool = False
+) -> FileResult:
     """Lint the raw bytes of a file (or of stdin) reported under the name `path`; a `reparser`
-    keeps the statements parsed, for a process that lints the same documents again and again."""
+    keeps the statements parsed, for a process that lints the same documents again and again.
+
+    `as_part`: `codes` are part of the rules a file is linted with, the others linted
+    elsewhere (another process): its `# noqa` comments are not judged here (DL100 needs
+    every rule's reports), but where the reports fell is returned for `judge_noqa`. Not
+    for notebooks."""
     if path.endswith(".ipynb"):
         return lint_notebook(path, data, codes, reparser)
     try:
         text, encoding = source.decode(data)
     except source.SourceProblem as problem:
         return FileResult(path, _unreadable(path, problem, codes))
-    return lint_text(path, text, encoding, codes, reparser=reparser)
+    return lint_text(path, text, encoding, codes, reparser=reparser, as_part=as_part)
 
 
 def lint_notebook(path: str, data: bytes, codes: frozenset[str], reparser: reparse.Reparser | None = None) -> FileResult:
@@ -91,12 +105,12 @@ def lint_notebook(path: str, data: bytes, codes: frozenset[str], reparser: repar
 
 def lint_text(
     path: str, text: str, encoding: str, codes: frozenset[str], prefilter: bool | None = None,
-    reparser: reparse.Reparser | None = None,
+    reparser: reparse.Reparser | None = None, as_part: bool = False,
 ) -> FileResult:
     """Lint source text that claims to come from `path` (stdin, a file already read).
 
     With `prefilter` off (default: on unless `DLDOCTOR_NO_PREFILTER` is set), every
-    selected rule visits the file whatever its triggers say.
+    selected rule visits the file whatever its triggers say. `as_part`: see `lint_bytes`.
     """
     from dldoctor.lint import depth, noqa
 
@@ -111,15 +125,22 @@ def lint_text(
         problem = depth.cpython_refusal(text)
         if problem is not None:
             return FileResult(path, _unreadable(path, problem, codes, text))
-        return pool.run_isolated(_lint_isolated, (path, codes, text, encoding, prefilter), crashed)
+        return pool.run_isolated(_lint_isolated, (path, codes, text, encoding, prefilter, as_part), crashed)
     try:
         module = source.parse(text, encoding, reparser)
     except source.SourceProblem as problem:
         return FileResult(path, _unreadable(path, problem, codes, text))
     try:
-        reports = _run_rules(path, module, rules, text)
+        if as_part:
+            rules = [rule for rule in rules if rule.code != noqa.UNUSED_NOQA_CODE]
+        consulted: set[str] | None = set() if as_part else None
+        reports = _run_rules(path, module, rules, text, consulted)
         judging_noqa = noqa.UNUSED_NOQA_CODE in codes and any(rule.code == noqa.UNUSED_NOQA_CODE for rule in rules)
-        findings = _place(path, module, text, reports, codes if judging_noqa else None) if reports or judging_noqa else []
+        reported_at: set[tuple[str, int]] = set()
+        findings = (
+            _place(path, module, text, reports, codes if judging_noqa else None, reparser, reported_at)
+            if reports or judging_noqa else []
+        )
     except RecursionError:
         problem = source.SourceProblem("too deeply nested to lint (recursion limit reached)")
         return FileResult(path, _unreadable(path, problem, codes))
@@ -127,7 +148,48 @@ def lint_text(
         import traceback
 
         return FileResult(path, internal_error=traceback.format_exc(limit=-3).strip())
-    return FileResult(path, findings)
+    if not as_part:
+        return FileResult(path, findings)
+    return FileResult(path, findings, reported_at=frozenset(reported_at), consulted=frozenset(consulted or ()))
+
+
+def judged_against(findings: list[Finding], consulted: frozenset[str]) -> list[Finding]:
+    """The findings of parts' lints (`as_part`) with the versions of the libraries that some part
+    looked up in the file, as one lint of every rule would name them."""
+    import dataclasses
+
+    return [
+        dataclasses.replace(finding, assumed=tuple(entry for entry in finding.assumed if entry.library in consulted))
+        if finding.assumed else finding
+        for finding in findings
+    ]
+
+
+def judge_noqa(
+    path: str, data: bytes, codes: frozenset[str], reported_at: frozenset[tuple[str, int]],
+    reparser: reparse.Reparser | None = None,
+) -> list[Finding]:
+    """DL100's findings for a file whose rules (`codes`, all of them) were linted in parts
+    (`lint_bytes(as_part=True)`), given where the parts' reports fell: what a lint of the
+    whole selection at once finds of DL100."""
+    from dldoctor.lint import noqa
+
+    if noqa.UNUSED_NOQA_CODE not in codes:
+        return []
+    try:
+        text, _ = source.decode(data)
+    except source.SourceProblem:
+        return []  # each part reported the file unreadable
+    suppression = noqa.file_suppression(text)
+    if suppression.everything or suppression.suppresses(noqa.UNUSED_NOQA_CODE):
+        return []
+    codes = frozenset(code for code in codes if not suppression.suppresses(code))
+    if not rules_that_could_fire(text, frozenset({noqa.UNUSED_NOQA_CODE}), PREFILTER):
+        return []
+    if "noqa" not in text.lower():
+        return []
+    lines = _LINE_BREAK.split(text)
+    return _unused_noqa(path, text, lines, codes, set(reported_at), reparser.cuts(text) if reparser is not None else None)
 
 
 _isolated = False  # this process lints one risky file for a parent (see `depth`)
@@ -136,8 +198,8 @@ _isolated = False  # this process lints one risky file for a parent (see `depth`
 def _lint_isolated(job: tuple) -> FileResult:
     global _isolated
     _isolated = True
-    path, codes, text, encoding, prefilter = job
-    return lint_text(path, text, encoding, codes, prefilter)
+    path, codes, text, encoding, prefilter, as_part = job
+    return lint_text(path, text, encoding, codes, prefilter, as_part=as_part)
 
 
 def rules_that_could_fire(text: str, codes: frozenset[str], prefilter: bool = True) -> list[type[Rule]]:
@@ -168,9 +230,15 @@ def rules_that_could_fire(text: str, codes: frozenset[str], prefilter: bool = Tr
     return rules
 
 
-def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]], text: str = "") -> list:
+def _run_rules(
+    path: str, module: cst.Module, rules: Sequence[type[Rule]], text: str = "", consulted: set[str] | None = None
+) -> list:
+    """The rules' reports, each with the target versions of its rule's libraries that some rule
+    looked up in the file (after the traversal, so whatever the order of the lookups). With
+    `consulted`, the reports get the entries of all their rule's libraries instead, and the
+    libraries looked up are added to `consulted`: a part's lint, whose other part looks up others."""
     from dldoctor.lint.names import ImportTable, ImportTracker
-    from dldoctor.lint.rule import LintContext
+    from dldoctor.lint.rule import LintContext, libraries_read
     from dldoctor.lint.walk import BatchedWalker
 
     names = ImportTable.from_module(module)
@@ -182,6 +250,12 @@ def _run_rules(path: str, module: cst.Module, rules: Sequence[type[Rule]], text:
         BatchedWalker(visitors).walk(module)
     finally:
         target.set_current(None)
+    for report in context.reports:
+        if report.rule.reads_installed:
+            libraries = libraries_read(report.rule)
+            report.assumed = context.target.assumed(libraries, libraries if consulted is not None else None)
+    if consulted is not None:
+        consulted |= context.target.consulted
     return context.reports
 
 
@@ -196,11 +270,16 @@ def _target_of(path: str, module: cst.Module, names, rules: Sequence[type[Rule]]
     return found
 
 
-def _place(path: str, module: cst.Module, text: str, reports: list, noqa_codes: frozenset[str] | None = None) -> list[Finding]:
+def _place(
+    path: str, module: cst.Module, text: str, reports: list, noqa_codes: frozenset[str] | None = None,
+    reparser: reparse.Reparser | None = None, reported_at: set[tuple[str, int]] | None = None,
+) -> list[Finding]:
     """Positions for the reported nodes only (in the user's text), then `# noqa` on those lines.
 
     With `noqa_codes` (the codes that ran on the file, DL100 among them), the `# noqa`
-    comments that suppressed nothing are reported too (`_unused_noqa`).
+    comments that suppressed nothing are reported too (`_unused_noqa`). A `reparser` lends
+    what it keeps of earlier versions: the code of unchanged statements, the cuts between them.
+    `reported_at` collects the (code, line) of every report and of its `# noqa` line.
     """
     from dldoctor.lint import noqa
     from dldoctor.lint.alignment import TextMap
@@ -208,7 +287,7 @@ def _place(path: str, module: cst.Module, text: str, reports: list, noqa_codes: 
 
     nodes = [report.node for report in reports]
     nodes += [old for report in reports if report.fix is not None for old, _ in report.fix.replacements]
-    placed, generated = positions(module, nodes)
+    placed, generated = positions(module, nodes, reparser.statement_code if reparser is not None else None)
     # Identical texts need no map for the findings, but fixes are checked through one.
     has_fix = any(report.fix is not None for report in reports)
     text_map = TextMap(generated, text) if has_fix or generated != text else None
@@ -217,7 +296,9 @@ def _place(path: str, module: cst.Module, text: str, reports: list, noqa_codes: 
     seen = set()
     has_noqa = "noqa" in text.lower()
     moved: dict[int, int] | None = None  # where a line's `# noqa` goes, computed once if needed
-    reported_at: set[tuple[str, int]] = set()  # (code, line of its noqa) of every report, suppressed or not
+    cuts = reparser.cuts(text) if reparser is not None else None
+    if reported_at is None:
+        reported_at = set()  # (code, line of its noqa) of every report, suppressed or not
     for report in reports:
         (line, column), (end_line, end_column) = _in_text(placed[report.node], text_map)
         key = (report.rule.code, line, column)
@@ -226,7 +307,7 @@ def _place(path: str, module: cst.Module, text: str, reports: list, noqa_codes: 
         seen.add(key)
         if has_noqa:
             if moved is None:
-                moved = noqa.comment_lines(text) or {}
+                moved = noqa.comment_lines(text, cuts) or {}
             reported_at |= {(report.rule.code, line), (report.rule.code, moved.get(line, line))}
             if noqa.suppressed_at(lines, line, report.rule.code, moved):
                 continue
@@ -247,11 +328,13 @@ def _place(path: str, module: cst.Module, text: str, reports: list, noqa_codes: 
             )
         )
     if noqa_codes is not None and has_noqa:
-        findings += _unused_noqa(path, text, lines, noqa_codes, reported_at)
+        findings += _unused_noqa(path, text, lines, noqa_codes, reported_at, cuts)
     return sorted(findings, key=Finding.sort_key)
 
 
-def _unused_noqa(path: str, text: str, lines: list[str], codes: frozenset[str], reported_at: set) -> list[Finding]:
+def _unused_noqa(
+    path: str, text: str, lines: list[str], codes: frozenset[str], reported_at: set, cuts: list[int] | None = None
+) -> list[Finding]:
     """DL100: each `# noqa: DL...` naming a code that ran here and reported nothing on its
     line, or a code that is no rule. Other tools' codes, bare `# noqa`, codes of rules that
     did not run, and DL000/DL100 themselves are not judged."""
@@ -260,7 +343,7 @@ def _unused_noqa(path: str, text: str, lines: list[str], codes: frozenset[str], 
     rule = registry.rule_class(noqa.UNUSED_NOQA_CODE)
     known = set(registry.facts()) | {registry.UNREADABLE_CODE}
     found = []
-    for directive in noqa.directives(text):
+    for directive in noqa.directives(text, cuts):
         unused, unknown = [], []
         for code, _, _ in directive.codes:
             code = code.upper()

@@ -503,8 +503,12 @@ class Target:
         self.consulted: set[str] = set()
 
     def get(self, library: str) -> TargetVersion | None:
-        """The entry for `library` (None: nothing knows it)."""
+        """The entry for `library` (None: nothing knows it); a rule's lookup, recorded in `consulted`."""
         self.consulted.add(library)
+        return self.entry(library)
+
+    def entry(self, library: str) -> TargetVersion | None:
+        """`get` without recording a lookup."""
         entry = self.entries.get(library)
         if entry is None and library not in self.fixed and library in LIBRARIES:
             version = installed.installed_version(*LIBRARIES[library][1])
@@ -532,11 +536,11 @@ class Target:
                 entries[library] = entry
         return Target(entries, self.fixed, self.notes)
 
-    def assumed(self, libraries: frozenset[str]) -> tuple[TargetVersion, ...]:
-        """The entries of `libraries` that rules looked up in this file."""
+    def assumed(self, libraries: frozenset[str], consulted: frozenset[str] | set[str] | None = None) -> tuple[TargetVersion, ...]:
+        """The entries of `libraries` that rules looked up in this file (or in `consulted`)."""
         found = []
-        for library in sorted(libraries & self.consulted):
-            entry = self.get(library)
+        for library in sorted(libraries & (self.consulted if consulted is None else consulted)):
+            entry = self.entry(library)
             if entry is not None:
                 found.append(entry)
         return tuple(found)

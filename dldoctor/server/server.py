@@ -11,6 +11,10 @@ client's messages while a document is linted (a newer change, a cancelled reques
 wait; a lint already running when the document changes has its result dropped, since
 its version is no longer the document's. Opening and saving lint at once.
 
+A document's rules are shared with a second process (`api.Linter(processes=2)`) where the
+machine has two cores or more, so a keystroke waits for about half of them;
+`initializationOptions` `{"processes": 1}` keeps everything in this one.
+
 Settings come from the files, as on the command line: each file's nearest
 `pyproject.toml` / `dldoctor.toml`, its per-file ignores and its target versions, with
 one `api.Linter` per workspace folder. When the client watches files for the server,
@@ -43,6 +47,7 @@ from dldoctor.server import protocol
 logger = logging.getLogger(__name__)
 
 DEFAULT_DEBOUNCE = 0.2  # seconds a change waits for the next keystroke before it is linted
+DEFAULT_PROCESSES = 2 if (os.cpu_count() or 1) >= 2 else 1  # processes a document's rules are shared by
 CONFIG_FILES = ("pyproject.toml", "dldoctor.toml")
 PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")
 
@@ -73,6 +78,7 @@ class DoctorServer(LanguageServer):
             ),
         )
         self.debounce = DEFAULT_DEBOUNCE
+        self.processes = DEFAULT_PROCESSES
         self.linted: dict[str, Linted] = {}  # by document or cell URI
         self._pending: dict[str, asyncio.Task] = {}  # by document or notebook URI
         self._linters: dict[str, api.Linter] = {}  # by workspace folder
@@ -108,7 +114,7 @@ class DoctorServer(LanguageServer):
         containing = [root for root in self._roots() if absolute == root or absolute.startswith(root.rstrip(os.sep) + os.sep)]
         root = max(containing, key=len) if containing else (self.workspace.root_path or os.getcwd())
         if root not in self._linters:
-            self._linters[root] = api.Linter(root=root, incremental=True)
+            self._linters[root] = api.Linter(root=root, incremental=True, processes=self.processes)
         return self._linters[root]
 
     # The worker thread ------------------------------------------------------------------------------
@@ -264,7 +270,8 @@ class DoctorServer(LanguageServer):
 
     def relint_all(self) -> None:
         """Settings changed on disk: forget them and lint every open document and notebook again."""
-        self._linters.clear()
+        old, self._linters = list(self._linters.values()), {}
+        self._worker.submit(_close_all, old)  # after any lint that is using them
         self._shown.clear()
         for uri in list(self.workspace.notebook_documents):
             self.schedule(uri, 0)
@@ -356,13 +363,23 @@ class DoctorServer(LanguageServer):
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown), range=hit[0][1].range)
 
     def warm_up(self) -> None:
-        """Import libcst and every rule now, before the first document needs them."""
+        """Import libcst and every rule now, before the first document needs them, and start the
+        workspace folders' linters (their helper processes warm up meanwhile)."""
         api.Linter(select=["ALL"], isolated=True).lint('data = open("warm-up.jpg").read()\n', "warm-up.py")
+        for root in self._roots():
+            self.linter_for(root)
 
     def close(self) -> None:
         for task in self._pending.values():
             task.cancel()
         self._worker.shutdown(wait=False, cancel_futures=True)
+        _close_all(list(self._linters.values()))
+        self._linters = {}
+
+
+def _close_all(linters: list[api.Linter]) -> None:
+    for linter in linters:
+        linter.close()
 
 
 class _OneLine(logging.Formatter):
@@ -394,6 +411,8 @@ def build() -> DoctorServer:
         options = params.initialization_options
         if isinstance(options, dict) and isinstance(options.get("debounce"), (int, float)) and options["debounce"] >= 0:
             ls.debounce = float(options["debounce"])
+        if isinstance(options, dict) and type(options.get("processes")) is int and options["processes"] >= 1:
+            ls.processes = options["processes"]
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: DoctorServer, params: types.InitializedParams) -> None:
