@@ -135,8 +135,9 @@ class Linter:
         that changed: for a process that lints the same documents again and again (an
         editor's); the findings are the same. `processes=2` has `lint` share a Python file's
         rules with a helper process holding the same settings (`dldoctor.lint.helper_process`):
-        about half the wait for a document linted after every keystroke, at the cost of a
-        second interpreter; the findings are the same. Call `close()` to end the helper.
+        about half the rules' wait for a document linted after every keystroke, at the cost
+        of a second interpreter; the findings are the same (more than 2 is taken as 2: one
+        helper). Call `close()` to end the helper.
         Raises `ConfigurationError`.
         """
         # The helper process makes a Linter of its own from the same options.
@@ -183,7 +184,10 @@ class Linter:
         if processes > 1:
             from dldoctor.lint.helper_process import HelperProcess
 
-            self._helper = HelperProcess(options)
+            try:
+                self._helper = HelperProcess(options)
+            except OSError:
+                self._helper = None  # no interpreter to start (an embedded Python): one process then
 
     def close(self) -> None:
         """End the helper process (`processes=2`); the linter goes on in this process alone."""
@@ -278,11 +282,15 @@ class Linter:
         except HelperGone:
             self.close()
             return runner.lint_bytes(path, data, selected, self._reparser)
-        own = runner.lint_bytes(path, data, mine, self._reparser, as_part=True)
+        other = None
         try:
-            other = self._helper.result()
-        except HelperGone:
-            self.close()
+            own = runner.lint_bytes(path, data, mine, self._reparser, as_part=True)
+        finally:  # the helper's answer is read whatever happens here, or the next one would be this one
+            try:
+                other = self._helper.result()
+            except HelperGone:
+                self.close()
+        if other is None:
             other = runner.lint_bytes(path, data, theirs, self._reparser, as_part=True)
         error = own.internal_error or other.internal_error
         if error:

@@ -353,3 +353,55 @@ def test_a_line_that_is_only_a_backslash_gives_the_whole_parses_tree():
     reparser = reparse.Reparser()
     assert_same_parse(reparser, text)
     assert reparser.parse(text, "utf-8").code == cst.parse_module(text).code
+
+
+# Inside a function -----------------------------------------------------------------------------
+
+
+def test_an_edit_inside_a_function_reparses_only_its_changed_statements():
+    """A keystroke in a long function: the function's header and the statement typed in are
+    parsed, the rest of its body is the last version's nodes; the tree is a whole parse's."""
+    text = YOLO_LIKE
+    reparser = reparse.Reparser()
+    reparser.parse(text, "utf-8")
+    start = text.index("def train(")
+    function = text[start : text.index('\ndef parse_opt', start)]
+    edited = text.replace("    model.eval()\n", "    model.eval()  # typed\n", 1)
+    assert_same_parse(reparser, edited)
+    assert reparser.derived == 1
+    assert reparser.parsed_text < len(function) / 2
+    again = edited.replace("  # typed\n", "  # typed more\n", 1)
+    assert_same_parse(reparser, again)  # from the derived version
+    assert reparser.derived == 2
+
+
+def _edits_inside_bodies(text: str):
+    """Versions of `text` edited on indented lines: a comment typed, a statement added at the
+    same indentation, the line deleted or doubled, a blank line and a comment inserted."""
+    lines = text.split("\n")
+    indented = [number for number, line in enumerate(lines) if line.startswith((" ", "\t")) and line.strip()]
+    for number in indented[:: max(len(indented) // 8, 1)]:
+        line = lines[number]
+        indent = line[: len(line) - len(line.lstrip())]
+        yield "\n".join([*lines[:number], line + "  # c", *lines[number + 1:]])
+        yield "\n".join([*lines[:number], line, indent + "x = 1", *lines[number + 1:]])
+        yield "\n".join([*lines[:number], *lines[number + 1:]])
+        yield "\n".join([*lines[:number], line, line, *lines[number + 1:]])
+        yield "\n".join([*lines[:number], "", indent + "# note", line, *lines[number + 1:]])
+
+
+def test_edits_inside_every_function_parse_as_a_whole_parse():
+    """Edits on the indented lines of every document (some break the syntax): each version is a
+    whole parse's tree, code and DL000, whether its function was assembled or parsed whole."""
+    derived = 0
+    # The documents with the most functions (yolov5's train.py is a test of its own above).
+    examples = [document for document in DOCUMENTS if document[1] is not YOLO_LIKE and document[0] != "yolov5 train.py"]
+    chosen = [DOCUMENTS[0], *sorted(examples, key=lambda document: -document[1].count("\ndef "))[:3]]
+    for _, text in chosen:
+        reparser = reparse.Reparser()
+        assert_same_parse(reparser, text)
+        for version in _edits_inside_bodies(text):
+            assert_same_parse(reparser, version)
+            assert_same_parse(reparser, text)
+        derived += reparser.derived
+    assert derived > 20

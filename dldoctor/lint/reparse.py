@@ -52,12 +52,17 @@ class Reparser:
         # wrong cut is then not parsed again at the next version).
         self._kept: OrderedDict[tuple[str, str, str, int], cst.CSTNode | _Refused] = OrderedDict()
         self.parsed = 0  # pieces libcst parsed (misses), for the benchmarks
+        self.parsed_text = 0  # characters of the pieces parsed from one of their statements (`_derive`)
         self.reused = 0  # pieces taken from here (hits)
         # The code of the statements kept, for placing findings without generating them again.
         self.statement_code = StatementCode(max_text)
         # The last text parsed in pieces cut by its lines, and those cuts (0-based lines where
         # top-level statements begin: libcst accepted every piece, which proves them).
         self._cut: tuple[str | None, list[int] | None] = (None, None)
+        # The last piece seen of each function or class, by the text before its body: where an
+        # edited version of it takes its unchanged inner statements from (`_derive`).
+        self._by_header: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self.derived = 0  # pieces assembled from an earlier version and their changed statements
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -72,7 +77,7 @@ class Reparser:
             if found is not None and not found.starts:
                 continue  # one statement, or an unterminated string: nothing to cut by lines
             try:
-                module = piecewise.parse(text, encoding, _PIECE_TEXT, piecewise.PIECE_TEXT, _Session(self), found)
+                module = piecewise.parse(text, encoding, _PIECE_TEXT, piecewise.PIECE_TEXT, _Session(self, text), found)
             except cst.ParserSyntaxError:
                 module = None  # a piece libcst refuses: a wrong cut, or a syntax error
             if module is not None:
@@ -81,13 +86,86 @@ class Reparser:
         self._cut = (None, None)
         # Not cut (one statement, `\r` line ends, a syntax error): the whole text is one piece,
         # and libcst's error for it is the one reported.
-        return _Session(self).module(text, cst.PartialParserConfig(encoding=encoding))
+        return _Session(self, text, derive=False).module(text, cst.PartialParserConfig(encoding=encoding))
 
     def cuts(self, text: str) -> list[int] | None:
         """The lines where top-level statements begin in `text`, when it is the last text parsed
         here and was cut by its lines (`noqa` tokenizes it piece by piece then)."""
         cut_text, cuts = self._cut
         return cuts if text is cut_text or text == cut_text else None
+
+    def _note(self, source: str, encoding: str) -> None:
+        inner = _inner_layout(source)
+        if inner is None:
+            return
+        key = (source[: inner[0]], encoding)
+        self._by_header[key] = source
+        self._by_header.move_to_end(key)
+        while len(self._by_header) > _HEADERS_KEPT:
+            self._by_header.popitem(last=False)
+
+    def _derive(self, source: str, config: cst.PartialParserConfig, document: str) -> cst.Module | None:
+        """The module of a piece holding one function or class whose text differs from an earlier
+        piece's only in some statements of its body: that piece's tree with those statements
+        parsed again (the function's header and the changed statements, parsed together), so
+        that a keystroke in a 400-line function re-parses one of its statements; None when the
+        piece is not of that kind (libcst then parses it whole).
+
+        The earlier tree gives its other statements, so it must not be in the document too (a
+        second copy of the same function): a node twice in one tree is what `reparse` avoids."""
+        inner = _inner_layout(source)
+        if inner is None:
+            return None
+        header_end, cuts = inner
+        header = source[:header_end]
+        earlier = self._by_header.get((header, config.encoding))
+        if earlier is None or earlier == source or earlier in document:
+            return None
+        old_module = self._kept.get(("module", earlier, config.encoding, 0))
+        old_inner = _inner_layout(earlier)
+        if not isinstance(old_module, cst.Module) or old_inner is None or old_inner[0] != header_end:
+            return None
+        old_statement = old_module.body[-1] if old_module.body else None
+        if not isinstance(old_statement, (cst.FunctionDef, cst.ClassDef)) or not isinstance(old_statement.body, cst.IndentedBlock):
+            return None
+        new_texts = _cut_texts(source, header_end, cuts)
+        old_texts = _cut_texts(earlier, header_end, old_inner[1])
+        old_counts = [count for _, count in old_inner[1]]
+        new_counts = [count for _, count in cuts]
+        old_body = old_statement.body.body
+        if sum(old_counts) != len(old_body):
+            return None
+        same_before = 0
+        while same_before < min(len(new_texts), len(old_texts)) and new_texts[same_before] == old_texts[same_before]:
+            same_before += 1
+        same_after = 0
+        while (same_after < min(len(new_texts), len(old_texts)) - same_before
+               and new_texts[-1 - same_after] == old_texts[-1 - same_after]):
+            same_after += 1
+        changed = new_texts[same_before : len(new_texts) - same_after]
+        if not changed:
+            return None
+        self.parsed_text += len(header) + sum(map(len, changed))
+        try:
+            mini = cst.parse_module(header + "".join(changed), config)
+        except cst.ParserSyntaxError:
+            return None  # the piece's own parse says whether, and where, it is wrong
+        statement = mini.body[-1] if mini.body else None
+        if type(statement) is not type(old_statement) or not isinstance(statement.body, cst.IndentedBlock):
+            return None
+        if len(statement.body.body) != sum(new_counts[same_before : len(new_counts) - same_after]):
+            return None
+        kept_before = sum(old_counts[:same_before])
+        kept_after = sum(old_counts[len(old_counts) - same_after :])
+        at_end = same_after == 0  # the changed statements run to the piece's end, and its last lines
+        body = (*old_body[:kept_before], *statement.body.body, *old_body[len(old_body) - kept_after :])
+        block = old_statement.body.with_changes(body=body, footer=statement.body.footer if at_end else old_statement.body.footer)
+        self.derived += 1
+        return old_module.with_changes(
+            body=[*old_module.body[:-1], old_statement.with_changes(body=block)],
+            footer=mini.footer if at_end else old_module.footer,
+            has_trailing_newline=mini.has_trailing_newline if at_end else old_module.has_trailing_newline,
+        )
 
     def _get(self, key: tuple[str, str, str, int]) -> cst.CSTNode | _Refused | None:
         found = self._kept.get(key)
@@ -119,8 +197,10 @@ class _Session(piecewise.Parser):
     """One parse: pieces come from the reparser, each kept node at most once in the tree (the
     second `import os` of a file is the kept second copy of that piece, parsed on its own)."""
 
-    def __init__(self, owner: Reparser) -> None:
+    def __init__(self, owner: Reparser, text: str = "", derive: bool = True) -> None:
         self.owner = owner
+        self.text = text  # the whole document being parsed
+        self.derive = derive  # whether a piece may be assembled from an earlier version (`_derive`)
         self.taken: dict[tuple[str, str, str], int] = {}  # pieces taken so far, how many times
 
     def _node(self, kind: str, source: str, config: cst.PartialParserConfig, parse) -> cst.CSTNode:
@@ -143,7 +223,13 @@ class _Session(piecewise.Parser):
         return found
 
     def module(self, source: str, config: cst.PartialParserConfig) -> cst.Module:
-        return self._node("module", source, config, cst.parse_module)
+        found = self._node("module", source, config, self._parse_module)
+        self.owner._note(source, config.encoding)
+        return found
+
+    def _parse_module(self, source: str, config: cst.PartialParserConfig) -> cst.Module:
+        derived = self.owner._derive(source, config, self.text) if self.derive else None
+        return derived if derived is not None else cst.parse_module(source, config)
 
     def expression(self, source: str, config: cst.PartialParserConfig) -> cst.BaseExpression:
         return self._node("expression", source, config, cst.parse_expression)
@@ -218,3 +304,102 @@ def guess(text: str) -> piecewise._Layout | None:
             position = end.end()
         # a comment, or a backslash and the line end it escapes: nothing changes
     return piecewise._Layout(starts, {})
+
+
+_HEADERS_KEPT = 256  # functions and classes whose last version is remembered
+_DEFINITION = re.compile(r"(?:async[ \t]+def|def|class)[ \t]")
+
+
+def _inner_layout(source: str) -> tuple[int, list[tuple[int, int]]] | None:
+    """Where the body of a piece's one function or class begins, and how it is cut: (the offset
+    that ends the header, [(offset where a run of body statements begins, how many)]); None for
+    any other piece, or a body too short to be worth it.
+
+    Read from lines as `guess` reads a module's: the statements are the lines at the body's
+    indentation outside brackets, strings and continued lines (not a clause, not after a
+    decorator). A run begins at the blank and comment lines before its first statement, where
+    they are empty or comments at the body's own indentation (libcst gives an indented block
+    the comments indented as its statements that end it, and the blank lines before them);
+    elsewhere the statement joins the run before it. A wrong reading gives a text whose parse
+    has another number of statements, or a tree whose code is not the piece's; the tests
+    compare every version with a whole parse."""
+    starts = _line_starts(source)
+    if starts is None:
+        return None
+    lines = source.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    code = [(number, len(lines[number]) - len(lines[number].lstrip(" \t"))) for number in starts
+            if not _BLANK_OR_COMMENT.fullmatch(lines[number])]
+    # The definition's own line: the last at the first column that is not a decorator (a piece
+    # may begin with `if 1:` and an indented `pass`, which set the file's indentation).
+    definition = next((index for index in range(len(code) - 1, -1, -1)
+                       if code[index][1] == 0 and not lines[code[index][0]].startswith("@")), None)
+    if definition is None or not _DEFINITION.match(lines[code[definition][0]]):
+        return None
+    body = code[definition + 1 :]
+    if len(body) < 2 or body[0][1] == 0:
+        return None
+    indent = body[0][1]
+    prefix = lines[body[0][0]][:indent]
+    line_starts = set(starts)
+    runs: list[list[int]] = []
+    after_decorator = False
+    for number, depth in body:
+        text = lines[number][indent:]
+        if depth == indent and not after_decorator and not _CLAUSE.match(text):
+            gap = number
+            while gap - 1 in line_starts and gap - 1 > code[definition][0] and _BLANK_OR_COMMENT.fullmatch(lines[gap - 1]):
+                gap -= 1
+            between = lines[gap:number]
+            if runs and not all(line == "" or (line.startswith(prefix + "#")) for line in between):
+                runs[-1][1] += 1
+            else:
+                runs.append([offsets[gap], 1])
+        after_decorator = depth == indent and text.startswith("@")
+    if len(runs) < 2:
+        return None
+    header_end = runs[0][0]
+    return header_end, [(start, count) for start, count in runs]
+
+
+def _cut_texts(source: str, header_end: int, runs: list[tuple[int, int]]) -> list[str]:
+    """The texts of the body's runs of statements: each from where it begins to the next's."""
+    bounds = [start for start, _ in runs]
+    bounds[0] = header_end
+    return [source[start:end] for start, end in zip(bounds, [*bounds[1:], len(source)])]
+
+
+def _line_starts(text: str) -> list[int] | None:
+    """The 0-based lines that begin outside any bracket, string or continued line; None where a
+    string is not terminated."""
+    search = _STRUCTURE.search
+    length = len(text)
+    starts = [0]
+    position = depth = 0
+    line = 0
+    while True:
+        found = search(text, position)
+        if found is None:
+            break
+        token = found.group()
+        position = found.end()
+        mark = token[0]
+        if mark == "\n":
+            line += 1
+            if not depth and position < length:
+                starts.append(line)
+        elif mark == "\\":
+            line += 1  # the line it continues does not begin a statement
+        elif mark in "([{":
+            depth += 1
+        elif mark in ")]}":
+            depth = max(depth - 1, 0)
+        elif mark in "\"'":
+            end = _STRING_END[token].match(text, position)
+            if end is None:
+                return None
+            line += text.count("\n", position, end.end())
+            position = end.end()
+    return starts
