@@ -262,47 +262,27 @@ def guess(text: str) -> piecewise._Layout | None:
     again where CPython's parse says. So when libcst accepts every piece, every cut is
     where a top-level statement begins, as `piecewise` requires.
     """
+    found = _line_starts(text)
+    if found is None:
+        return None
+    lines = text.split("\n")
     starts: list[tuple[int, int]] = []
-    lines: list[str] | None = None
-    search = _STRUCTURE.search
-    length = len(text)
-    position = depth = line = counted = 0
     after_decorator = text.startswith("@")
-    seen_statement = not _BLANK_OR_COMMENT.fullmatch(text.split("\n", 1)[0])
-    while True:
-        found = search(text, position)
-        if found is None:
-            break
-        token = found.group()
-        position = found.end()
-        mark = token[0]
-        if mark == "\n":
-            if depth or position >= length or text[position] in " \t\f#\n\r":
-                continue
-            line += text.count("\n", counted, position)
-            counted = position
-            follows_decorator, after_decorator = after_decorator, text[position] == "@"
-            if follows_decorator or _CLAUSE.match(text, position):
-                continue
-            if not seen_statement:  # the file's first statement: no cut before it
-                seen_statement = True
-                continue
-            if lines is None:
-                lines = text.split("\n")
-            gap = line
-            while gap > 0 and _BLANK_OR_COMMENT.fullmatch(lines[gap - 1]):
-                gap -= 1
-            starts.append((line, gap))
-        elif mark in "([{":
-            depth += 1
-        elif mark in ")]}":
-            depth = max(depth - 1, 0)
-        elif mark in "\"'":
-            end = _STRING_END[token].match(text, position)
-            if end is None:
-                return None
-            position = end.end()
-        # a comment, or a backslash and the line end it escapes: nothing changes
+    seen_statement = not _BLANK_OR_COMMENT.fullmatch(lines[0])
+    for line in found[1:]:
+        first = lines[line][:1]
+        if not first or first in " \t\f#\r":
+            continue  # indented, a comment or a blank line: no statement of the module begins here
+        follows_decorator, after_decorator = after_decorator, first == "@"
+        if follows_decorator or _CLAUSE.match(lines[line]):
+            continue
+        if not seen_statement:  # the file's first statement: no cut before it
+            seen_statement = True
+            continue
+        gap = line
+        while gap > 0 and _BLANK_OR_COMMENT.fullmatch(lines[gap - 1]):
+            gap -= 1
+        starts.append((line, gap))
     return piecewise._Layout(starts, {})
 
 
