@@ -13,6 +13,11 @@ tree a whole parse gives, as it does for a huge file.
 Where statements begin is read from the text's lines (`guess`): CPython's parse of
 the whole text, which `piecewise` asks, would cost more than the pieces that changed.
 
+A piece that holds a function or a class (a training script's 400-line `train()`) is
+not parsed whole again either when only some statements of its body changed: its last
+version's tree gives the others, and libcst parses the header with the changed
+statements (`Reparser._derive`).
+
 libcst's nodes are immutable, so a statement kept here can sit in the trees of
 several versions; what must not happen is one node twice in the same tree (two
 identical statements, `import os` written twice): positions and the rules key their
@@ -223,13 +228,15 @@ class _Session(piecewise.Parser):
         return found
 
     def module(self, source: str, config: cst.PartialParserConfig) -> cst.Module:
-        found = self._node("module", source, config, self._parse_module)
-        self.owner._note(source, config.encoding)
-        return found
+        return self._node("module", source, config, self._parse_module)
 
     def _parse_module(self, source: str, config: cst.PartialParserConfig) -> cst.Module:
+        """A piece not kept: assembled from the last version of its function where it can be,
+        else parsed; either way remembered as that function's last version."""
         derived = self.owner._derive(source, config, self.text) if self.derive else None
-        return derived if derived is not None else cst.parse_module(source, config)
+        found = derived if derived is not None else cst.parse_module(source, config)
+        self.owner._note(source, config.encoding)
+        return found
 
     def expression(self, source: str, config: cst.PartialParserConfig) -> cst.BaseExpression:
         return self._node("expression", source, config, cst.parse_expression)
