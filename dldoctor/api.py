@@ -471,10 +471,14 @@ def _run_of(found: Files, results: list, notes: list[str], linter: Linter) -> Li
 def _shares(selected: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
     """The rules this process lints and those the helper lints: every other rule in code order
     (rules of one family, which cost alike, fall on both sides), DL000 and DL100 here."""
+    from dldoctor.lint.noqa import UNUSED_NOQA_CODE
+    from dldoctor.lint.registry import UNREADABLE_CODE
+
+    here = {UNREADABLE_CODE, UNUSED_NOQA_CODE}
     mine, theirs = set(), set()
-    for index, code in enumerate(sorted(selected - {"DL000", "DL100"})):
+    for index, code in enumerate(sorted(selected - here)):
         (theirs if index % 2 == 0 else mine).add(code)
-    mine |= selected & {"DL000", "DL100"}
+    mine |= selected & here
     return frozenset(mine), frozenset(theirs)
 
 

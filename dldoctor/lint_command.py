@@ -55,7 +55,7 @@ def run(
 ) -> int:
     """`dldoctor lint` with its options as keywords (the command line's names, parsed); the exit code."""
     try:
-        _run(**{name: value for name, value in locals().items()})
+        _run(**locals())
     except _Exit as done:
         return done.code
     return EXIT_CLEAN

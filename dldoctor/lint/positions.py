@@ -172,12 +172,16 @@ def positions(
     and the module's code they are positions in (which is not always the parsed text:
     see `alignment`). With `statement_code`, only the statements holding one of `nodes`
     are generated; the others' code comes from there."""
-    state = _PlacingState(default_indent=module.default_indent, default_newline=module.default_newline)
     nodes = list(nodes)
-    state.targets = {id(node) for node in nodes}
-    if statement_code is None or not _generate_by_statement(module, state, statement_code):
+
+    def fresh() -> _PlacingState:
         state = _PlacingState(default_indent=module.default_indent, default_newline=module.default_newline)
         state.targets = {id(node) for node in nodes}
+        return state
+
+    state = fresh()
+    if statement_code is None or not _generate_by_statement(module, state, statement_code):
+        state = fresh() if statement_code is not None else state  # the spoilt one is not reused
         module._codegen(state)
     found = state.found
     return {node: found[id(node)] for node in nodes if id(node) in found}, "".join(state.tokens)

@@ -66,7 +66,7 @@ class Reparser:
         self._cut: tuple[str | None, list[int] | None] = (None, None)
         # The last piece seen of each function or class, by the text before its body: where an
         # edited version of it takes its unchanged inner statements from (`_derive`).
-        self._by_header: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._by_header: OrderedDict[tuple[str, str], tuple[str, tuple]] = OrderedDict()  # -> (text, its layout)
         self.derived = 0  # pieces assembled from an earlier version and their changed statements
 
     def __len__(self) -> int:
@@ -99,17 +99,16 @@ class Reparser:
         cut_text, cuts = self._cut
         return cuts if text is cut_text or text == cut_text else None
 
-    def _note(self, source: str, encoding: str) -> None:
-        inner = _inner_layout(source)
+    def _note(self, source: str, encoding: str, inner: tuple | None) -> None:
         if inner is None:
             return
         key = (source[: inner[0]], encoding)
-        self._by_header[key] = source
+        self._by_header[key] = (source, inner)
         self._by_header.move_to_end(key)
         while len(self._by_header) > _HEADERS_KEPT:
             self._by_header.popitem(last=False)
 
-    def _derive(self, source: str, config: cst.PartialParserConfig, document: str) -> cst.Module | None:
+    def _derive(self, source: str, inner: tuple | None, config: cst.PartialParserConfig, document: str) -> cst.Module | None:
         """The module of a piece holding one function or class whose text differs from an earlier
         piece's only in some statements of its body: that piece's tree with those statements
         parsed again (the function's header and the changed statements, parsed together), so
@@ -117,18 +116,20 @@ class Reparser:
         piece is not of that kind (libcst then parses it whole).
 
         The earlier tree gives its other statements, so it must not be in the document too (a
-        second copy of the same function): a node twice in one tree is what `reparse` avoids."""
-        inner = _inner_layout(source)
+        second copy of the same function): a node twice in one tree is what `reparse` avoids.
+        `inner` is the piece's `_inner_layout`."""
         if inner is None:
             return None
         header_end, cuts = inner
         header = source[:header_end]
-        earlier = self._by_header.get((header, config.encoding))
-        if earlier is None or earlier == source or earlier in document:
+        found = self._by_header.get((header, config.encoding))
+        if found is None:
+            return None
+        earlier, old_inner = found
+        if earlier == source or earlier in document:
             return None
         old_module = self._kept.get(("module", earlier, config.encoding, 0))
-        old_inner = _inner_layout(earlier)
-        if not isinstance(old_module, cst.Module) or old_inner is None or old_inner[0] != header_end:
+        if not isinstance(old_module, cst.Module) or old_inner[0] != header_end:
             return None
         old_statement = old_module.body[-1] if old_module.body else None
         if not isinstance(old_statement, (cst.FunctionDef, cst.ClassDef)) or not isinstance(old_statement.body, cst.IndentedBlock):
@@ -233,9 +234,10 @@ class _Session(piecewise.Parser):
     def _parse_module(self, source: str, config: cst.PartialParserConfig) -> cst.Module:
         """A piece not kept: assembled from the last version of its function where it can be,
         else parsed; either way remembered as that function's last version."""
-        derived = self.owner._derive(source, config, self.text) if self.derive else None
+        inner = _inner_layout(source)
+        derived = self.owner._derive(source, inner, config, self.text) if self.derive else None
         found = derived if derived is not None else cst.parse_module(source, config)
-        self.owner._note(source, config.encoding)
+        self.owner._note(source, config.encoding, inner)
         return found
 
     def expression(self, source: str, config: cst.PartialParserConfig) -> cst.BaseExpression:
