@@ -2,7 +2,10 @@ r"""What a user waits for on the short runs, and what the biggest run costs in m
 beside ruff on the same files in the same run:
 
 1. a run where every file is in the cache: `dldoctor lint examples/` (target 0.15 s,
-   whole process), and whether that run imported libcst (it must not);
+   whole process), and whether that run imported libcst (it must not). Repeated with
+   nothing changed, the run is answered from its record (`dldoctor.replay`: the first timed
+   run records it); beside it the same run with `DLDOCTOR_NO_REPLAY=1`, every file from
+   the lint cache;
 2. one file without a cache, the pre-commit case: `dldoctor lint FILE` (target 0.3 s),
    beside the floor of a libcst linter (start Python, import libcst, parse that file:
    benchmarks/parse_reference.py);
@@ -158,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             Timing("dldoctor lint examples/ (text report)", [str(dldoctor), "lint", "--cache-dir", str(ours_cache), str(EXAMPLES)], REPO),
             Timing("dldoctor lint --output-format concise", [str(dldoctor), "lint", "--cache-dir", str(ours_cache), "--output-format", "concise", str(EXAMPLES)], REPO),
             Timing("python -c pass (the floor of any Python tool)", [str(python), "-c", "pass"], REPO),
+            Timing("dldoctor lint examples/ with DLDOCTOR_NO_REPLAY=1 (every file from the lint cache, no record)",
+                   [str(dldoctor), "lint", "--cache-dir", str(ours_cache), str(EXAMPLES)], REPO,
+                   {**shared.base_environment(), "DLDOCTOR_NO_REPLAY": "1"}),
         ]
         if ruff:
             warm.append(Timing("ruff check examples/", [ruff, "check", "--cache-dir", str(ruff_cache), "--exit-zero", str(EXAMPLES)], REPO))
@@ -171,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(("every file cached", timing.name, seconds(timing.median), f"≤ {WARM_TARGET_S} s",
                          verdict(timing.median, WARM_TARGET_S), seconds(ruff_warm), ratio(timing.median, ruff_warm)))
         rows.append(("every file cached", warm[2].name, seconds(warm[2].median), "", "", "", ""))
+        rows.append(("every file cached", warm[3].name, seconds(warm[3].median), "", "", seconds(ruff_warm),
+                     ratio(warm[3].median, ruff_warm)))
         for output_format in ("text", "concise"):
             imported = sorted(set(imports_of_warm_run(python, ours_cache, scratch, output_format)))
             shown = ", ".join(imported[:3]) + (f" and {len(imported) - 3} more" if len(imported) > 3 else "")

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import sys
 
+from dldoctor import replay
+
 # Flags: option -> (parameter, value).
 FLAGS = {
     "--force-exclude": ("force_exclude", True), "--no-force-exclude": ("force_exclude", False),
@@ -29,7 +31,7 @@ FLAGS = {
 VALUED = {
     "--select": ("select", True), "--extend-select": ("extend_select", True), "--ignore": ("ignore", True),
     "--config": ("config_path", True), "--target-version": ("target_version", True),
-    "--output-format": ("output_format", False),
+    "--output-format": ("output_format", False), "--cache-dir": ("cache_dir", False),
 }
 # Settings typer would take from the environment when the option is absent.
 ENVIRONMENT = ("DLDOCTOR_CACHE_DIR",)
@@ -76,10 +78,39 @@ def main() -> None:
 
         command_line()
         return
-    from dldoctor import lint_command
     from dldoctor.console import run_guarded
 
-    run_guarded(lambda: lint_command.run(**plain))
+    if not replay.recordable(plain):
+        from dldoctor import lint_command
+
+        run_guarded(lambda: lint_command.run(**plain))
+        return
+    run_guarded(lambda: _replayed_or_recorded(sys.argv[1:], plain))
+
+
+def _replayed_or_recorded(argv: list[str], plain: dict) -> int:
+    """The recorded output of this very run if nothing it read has changed (`replay`); else the
+    lint, recorded for the next time."""
+    try:
+        key = replay.run_key(argv)
+        code = replay.replayed(key, plain.get("cache_dir"))
+    except OSError:  # no working directory left, say: nothing to replay, nothing to record
+        key = code = None
+    if code is not None:
+        return code
+    from dldoctor import lint_command
+
+    if key is None:
+        return lint_command.run(**plain)
+    recorder = replay.Recorder(plain["paths"], plain.get("cache_dir"))
+    out, err = recorder.capture()
+    try:
+        code = lint_command.run(**plain)
+    except BaseException:
+        recorder.save(key, -1, out, err)  # restores the streams, records nothing
+        raise
+    recorder.save(key, code, out, err)
+    return code
 
 
 if __name__ == "__main__":

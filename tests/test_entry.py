@@ -23,6 +23,7 @@ PLAIN = [
     ["lint", "--config", "select = ['ALL']", "--target-version", "torch=2.5", "--target-version=tensorflow=1.15", "a.py"],
     ["lint", "a.py", "--", "-odd-name.py", "--fix"],
     ["lint", "--output-format="],
+    ["lint", "--cache-dir", "/tmp/cache", "--cache-dir=elsewhere", "a.py"],
 ]
 NOT_PLAIN = [
     [], ["rules"], ["lint", "--help"], ["lint", "-h"], ["--version", "lint"], ["lint", "--watch"],

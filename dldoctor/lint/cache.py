@@ -31,6 +31,7 @@ import dldoctor
 from dldoctor import regular_file
 from dldoctor.lint.finding import Edit, Finding, FixProposal, Severity
 from dldoctor.lint import project_imports, registry, target
+from dldoctor.lint.inputs import consulted
 from dldoctor.lint.installed import installed_version
 
 try:  # hashlib's own BLAKE2, without the OpenSSL library hashlib loads first (3 ms a run)
@@ -56,6 +57,7 @@ def _sources_fingerprint() -> list:
             with os.scandir(directory) as entries:
                 for entry in entries:
                     if entry.name.endswith(".py"):
+                        consulted(entry.path)
                         info = entry.stat()
                         found.append((entry.name, info.st_size, info.st_mtime_ns))
     return sorted(found)

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dldoctor.lint import registry
+from dldoctor.lint.inputs import consulted
 from dldoctor.lint.target import CONFIG, TargetError, TargetVersion, explicit_version, parse_assignment
 
 try:
@@ -224,6 +225,7 @@ def _selected(layers: Sequence[Layer]) -> set[str]:
 def _is(path: Path, kind: str) -> bool:
     """`is_file()`/`is_dir()` that says False where a directory on the way cannot be
     entered (no configuration can be read there), instead of raising."""
+    consulted(path)
     try:
         return path.is_file() if kind == "file" else path.is_dir()
     except OSError:

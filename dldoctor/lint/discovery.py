@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dldoctor.lint import gitignore
+from dldoctor.lint.inputs import consulted
 from dldoctor.lint.config import PathPattern, Resolver, Settings, matches
 
 SKIPPED_DIRECTORIES = frozenset(
@@ -106,6 +107,7 @@ def discover(paths: Sequence[str], resolver: Resolver | Excluder) -> Iterator[st
     seen: set[str] = set()
     for given in paths:
         path = Path(given)
+        consulted(given)
         if not os.path.lexists(given):
             yield Skipped(given, "no such file or directory", missing=True)
             continue
@@ -146,6 +148,7 @@ def _walk(top: str, resolver: Resolver | Excluder, seen: set[str]) -> Iterator[s
             except OSError:
                 is_dir = False
             if is_dir:
+                consulted(os.path.join(path, "pyvenv.cfg"))
                 if os.path.exists(os.path.join(path, "pyvenv.cfg")):
                     continue
                 if excluded(path, settings, is_dir=True) or _gitignored(path, settings, is_dir=True):

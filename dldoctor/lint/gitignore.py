@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from dldoctor.lint.inputs import consulted
+
 # Larger ignore files are not read (no real one comes near this).
 _MAX_BYTES = 1024 * 1024
 
@@ -130,6 +132,7 @@ def _patterns_in(path: str) -> tuple[Pattern, ...]:
 
 
 def _is_file(path: str) -> bool:
+    consulted(path)
     try:
         return os.path.isfile(path)
     except OSError:
@@ -139,6 +142,7 @@ def _is_file(path: str) -> bool:
 @lru_cache(maxsize=4096)
 def _git_root(directory: str) -> str | None:
     """The top of the git repository holding `directory` (the directory with `.git`), if any."""
+    consulted(os.path.join(directory, ".git"))
     if os.path.exists(os.path.join(directory, ".git")):
         return directory
     parent = os.path.dirname(directory)

@@ -39,6 +39,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from dldoctor import regular_file
+from dldoctor.lint.inputs import consulted
 
 MAX_MODULE_BYTES = 1 << 20
 MAX_LEVELS = 8
@@ -70,6 +71,7 @@ def take_consulted() -> tuple[tuple[str, int, int], ...]:
 def unchanged(dependencies) -> bool:
     """Whether every (path, size, mtime_ns) still describes its file."""
     for path, size, mtime in dependencies:
+        consulted(path)
         try:
             info = os.stat(path)
         except OSError:
@@ -86,6 +88,7 @@ def reexport(importer: str, module: str | None, level: int, name: str) -> Reexpo
     path = _module_file(importer, module, level)
     if path is None:
         return None
+    consulted(path)
     try:
         info = os.stat(path)
     except OSError:
@@ -111,6 +114,7 @@ def _module_file(importer: str, module: str | None, level: int) -> str | None:
         if found is not None:
             return found
         parent = os.path.dirname(directory)
+        consulted(os.path.join(directory, "__init__.py"))
         if parent == directory or not os.path.isfile(os.path.join(directory, "__init__.py")):
             return None  # the first directory that is not a package is where absolute imports start
         directory = parent
@@ -122,6 +126,7 @@ def _file_in(directory: str, parts: list[str]) -> str | None:
         return None
     base = os.path.join(directory, *parts)
     for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+        consulted(candidate)
         if os.path.isfile(candidate):
             return candidate
     return None

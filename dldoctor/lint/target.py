@@ -39,6 +39,7 @@ from functools import lru_cache
 
 from dldoctor import regular_file
 from dldoctor.lint import installed
+from dldoctor.lint.inputs import consulted
 
 # Library -> (the name messages use, the distributions that install it).
 LIBRARIES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -390,6 +391,7 @@ def pins_in(directory: str) -> _Pins:
     readers += [(_pyproject, join(directory, "pyproject.toml"))]
     readers += [(_environment, join(directory, name)) for name in ("environment.yml", "environment.yaml")]
     for reader, path in readers:
+        consulted(path)
         if os.path.lexists(path):
             reader(pins, path, pins.notes)
     return pins
@@ -402,6 +404,8 @@ def project_directories(directory: str) -> list[str]:
     home = os.path.expanduser("~")
     while True:
         found.append(current)
+        for marker in _PROJECT_MARKERS:
+            consulted(os.path.join(current, marker))
         if current == home or any(os.path.lexists(os.path.join(current, marker)) for marker in _PROJECT_MARKERS):
             return found
         parent = os.path.dirname(current)
