@@ -277,7 +277,7 @@ class BinaryReadInTextMode(Rule):
             self._note_flow(scope, value, sink)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None and isinstance(node.asname.name, cst.Name):
+        if node.asname is not None and type(node.asname.name) is cst.Name:
             self._scopes[-1].handles[node.asname.name.value] = node.item
 
     def visit_For(self, node: cst.For) -> None:
@@ -304,13 +304,13 @@ class BinaryReadInTextMode(Rule):
         bound = self._scopes[-1].bound
         for name in target_names(target):
             bound.pop(name, None)
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             bound[target.value] = ("element", iterable)
         elif (  # `for i, path in enumerate(paths)`
-            isinstance(target, cst.Tuple)
+            type(target) is cst.Tuple
             and len(target.elements) == 2
-            and isinstance(target.elements[1].value, cst.Name)
-            and isinstance(iterable, cst.Call)
+            and type(target.elements[1].value) is cst.Name
+            and type(iterable) is cst.Call
             and self.names.qualify(iterable.func) == "builtins.enumerate"
             and iterable.args
         ):
@@ -321,14 +321,14 @@ class BinaryReadInTextMode(Rule):
         for target in node.targets:
             for name in target_names(target.target):
                 scope.bound.pop(name, None)
-            if not isinstance(target.target, cst.Name):
+            if type(target.target) is not cst.Name:
                 continue
             name = target.target.value
             scope.bound[name] = ("value", node.value)
             source = _read_source(node.value)
             if source is not None:
                 # `data = f.read()`: the file `f` is bound to now, not a later `f`.
-                if isinstance(source, cst.Name) and source.value in scope.handles:
+                if type(source) is cst.Name and source.value in scope.handles:
                     source = scope.handles[source.value]
                 scope.reads[name] = source
             scope.handles[name] = node.value
@@ -336,17 +336,17 @@ class BinaryReadInTextMode(Rule):
     def _note_flow(self, scope: _Scope, value: cst.BaseExpression, sink: str) -> None:
         """Tie what a sink consumes to the file it comes from *at this point*: a handle
         name reused by a later `with open(...) as f` must not carry this sink over to it."""
-        if isinstance(value, cst.Name):
+        if type(value) is cst.Name:
             bound = scope.reads.get(value.value) or scope.handles.get(value.value)
-            if isinstance(bound, cst.Name):  # data read from a handle not bound yet here
+            if type(bound) is cst.Name:  # data read from a handle not bound yet here
                 scope.sink_names.setdefault(bound.value, sink)
             elif bound is not None:
                 scope.direct.setdefault(id(bound), sink)
             else:
                 scope.sink_names.setdefault(value.value, sink)
-        elif isinstance(value, cst.Call):
+        elif type(value) is cst.Call:
             source = _read_source(value)
-            if isinstance(source, cst.Name):
+            if type(source) is cst.Name:
                 if source.value in scope.handles:
                     scope.direct.setdefault(id(scope.handles[source.value]), sink)
                 else:
@@ -419,7 +419,7 @@ class BinaryReadInTextMode(Rule):
         self._steps_left -= 1
         if path is None or depth > _MAX_FOLLOW or self._steps_left < 0:
             return None
-        if isinstance(path, cst.Name):
+        if type(path) is cst.Name:
             binding = bound.get(path.value)
             if binding is None:
                 return None
@@ -427,19 +427,19 @@ class BinaryReadInTextMode(Rule):
             if kind == "value":
                 return self._extension(bound, value, depth + 1)
             return self._element_extension(bound, value, depth + 1)
-        if isinstance(path, cst.Subscript) and _is_index(path):
+        if type(path) is cst.Subscript and _is_index(path):
             return self._element_extension(bound, path.value, depth + 1)
-        if isinstance(path, cst.Call):
+        if type(path) is cst.Call:
             qualified = self.names.qualify(path.func)
             if qualified in ("os.path.join", "posixpath.join"):
                 last = path.args[-1].value if path.args and not path.args[-1].star else None
                 return self._extension(bound, last, depth + 1)
             if qualified in _SAME_PATH and path.args:
                 return self._extension(bound, path.args[0].value, depth + 1)
-        if isinstance(path, cst.BinaryOperation):
-            if isinstance(path.operator, cst.Add) and isinstance(path.right, cst.Name):
+        if type(path) is cst.BinaryOperation:
+            if type(path.operator) is cst.Add and type(path.right) is cst.Name:
                 return self._extension(bound, path.right, depth + 1)
-            if isinstance(path.operator, cst.Divide) and isinstance(path.right, cst.Name):
+            if type(path.operator) is cst.Divide and type(path.right) is cst.Name:
                 return self._extension(bound, path.right, depth + 1)
         return _path_extension(path)
 
@@ -448,14 +448,14 @@ class BinaryReadInTextMode(Rule):
         self._steps_left -= 1
         if depth > _MAX_FOLLOW or self._steps_left < 0:
             return None
-        if isinstance(iterable, cst.Name):
+        if type(iterable) is cst.Name:
             binding = bound.get(iterable.value)
             if binding is None or binding[0] != "value":
                 return None
             return self._element_extension(bound, binding[1], depth + 1)
-        if isinstance(iterable, cst.Subscript) and not _is_index(iterable):  # files[:100]
+        if type(iterable) is cst.Subscript and not _is_index(iterable):  # files[:100]
             return self._element_extension(bound, iterable.value, depth + 1)
-        if isinstance(iterable, cst.Call):
+        if type(iterable) is cst.Call:
             qualified = self.names.qualify(iterable.func)
             pattern = call_argument(iterable, 0, None)
             if qualified in _GLOBS or tf_symbol(qualified) in _TF_GLOBS:
@@ -465,10 +465,10 @@ class BinaryReadInTextMode(Rule):
             if qualified in _SAME_ELEMENTS and pattern is not None:
                 return self._element_extension(bound, pattern, depth + 1)
             return None
-        if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
+        if type(iterable) in (cst.List, cst.Tuple, cst.Set):
             found = {self._extension(bound, element.value, depth + 1) for element in iterable.elements}
             return found.pop() if len(found) == 1 else None
-        if isinstance(iterable, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+        if type(iterable) in (cst.ListComp, cst.GeneratorExp, cst.SetComp):
             return self._comprehension_extension(bound, iterable, depth + 1)
         return None
 
@@ -478,7 +478,7 @@ class BinaryReadInTextMode(Rule):
         for_in = comprehension.for_in
         filtered = set()
         while for_in is not None:
-            if isinstance(for_in.target, cst.Name):
+            if type(for_in.target) is cst.Name:
                 inner[for_in.target.value] = ("element", for_in.iter)
                 for condition in for_in.ifs:
                     filtered |= _endswith_filter(condition.test, for_in.target.value)
@@ -497,7 +497,7 @@ class BinaryReadInTextMode(Rule):
         neither it nor the value its name holds names a text file (`image_list`)."""
         if not _names_an_image(path):
             return None
-        if isinstance(path, cst.Name) and bound.get(path.value, ("", None))[0] == "value":
+        if type(path) is cst.Name and bound.get(path.value, ("", None))[0] == "value":
             if _names_text(bound[path.value][1]):
                 return None
         return path
@@ -510,7 +510,7 @@ class BinaryReadInTextMode(Rule):
             if handle in scope.sink_names:
                 return scope.sink_names[handle]
         for data, source in scope.reads.items():
-            from_handle = isinstance(source, cst.Name) and source.value in handles
+            from_handle = type(source) is cst.Name and source.value in handles
             if (from_handle or source is opened.node) and data in scope.sink_names:
                 return scope.sink_names[data]
         return None
@@ -518,21 +518,21 @@ class BinaryReadInTextMode(Rule):
 
 def _read_source(value: cst.BaseExpression) -> cst.BaseExpression | None:
     """For `h.read()` the handle `h`; for `open(...).read()` the opener call; else None."""
-    if isinstance(value, cst.Call) and method_name(value) == "read" and isinstance(value.func, cst.Attribute):
+    if type(value) is cst.Call and method_name(value) == "read" and type(value.func) is cst.Attribute:
         return value.func.value
     return None
 
 
 def _bytes_list_elements(node: cst.Call) -> list[cst.BaseExpression]:
     value = call_argument(node, 0, "value")
-    if isinstance(value, (cst.List, cst.Tuple)):
+    if type(value) in (cst.List, cst.Tuple):
         return [element.value for element in value.elements]
     return [value] if value is not None else []
 
 
 def _path_extension(path: cst.BaseExpression | None) -> str | None:
     """The extension a path expression's own text is known to end with."""
-    if isinstance(path, cst.BinaryOperation) and isinstance(path.operator, cst.Divide):
+    if type(path) is cst.BinaryOperation and type(path.operator) is cst.Divide:
         path = path.right  # pathlib: `root / "x.jpg"`
     tail = string_tail(path)
     if tail is None:
@@ -567,24 +567,24 @@ def _names_text(path: cst.BaseExpression | None) -> bool:
 
 def _is_index(subscript: cst.Subscript) -> bool:
     """`paths[i]`, not `paths[:100]`."""
-    return len(subscript.slice) == 1 and isinstance(subscript.slice[0].slice, cst.Index)
+    return len(subscript.slice) == 1 and type(subscript.slice[0].slice) is cst.Index
 
 
 def _endswith_filter(test: cst.BaseExpression, name: str) -> set[str]:
     """The extensions `name.endswith(".jpg")` (or a tuple of them) keeps, in a filter."""
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
         return _endswith_filter(test.left, name) | _endswith_filter(test.right, name)
     if not (
-        isinstance(test, cst.Call)
+        type(test) is cst.Call
         and method_name(test) == "endswith"
-        and isinstance(test.func, cst.Attribute)
-        and isinstance(test.func.value, cst.Name)
+        and type(test.func) is cst.Attribute
+        and type(test.func.value) is cst.Name
         and test.func.value.value == name
         and test.args
     ):
         return set()
     value = test.args[0].value
-    items = [element.value for element in value.elements] if isinstance(value, cst.Tuple) else [value]
+    items = [element.value for element in value.elements] if type(value) is cst.Tuple else [value]
     found = set()
     for item in items:
         text = string_value(item)
@@ -595,13 +595,13 @@ def _endswith_filter(test: cst.BaseExpression, name: str) -> set[str]:
 
 
 def _identifiers(expr: cst.BaseExpression | None) -> list[str]:
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return [expr.value]
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         return [*_identifiers(expr.value), expr.attr.value]
-    if isinstance(expr, cst.Subscript):
+    if type(expr) is cst.Subscript:
         return _identifiers(expr.value)
-    if isinstance(expr, cst.Call) and expr.args:
+    if type(expr) is cst.Call and expr.args:
         return _identifiers(expr.args[-1].value)  # os.path.join(image_dir, image_name)
     return []
 
@@ -617,7 +617,7 @@ def _binary_mode_fix(opened: _Open) -> Fix | None:
     description = f"open with '{_binary(opened.mode)}'"
     if opened.mode_expr is not None:
         old = opened.mode_expr
-        quote = old.quote if isinstance(old, cst.SimpleString) else '"'
+        quote = old.quote if type(old) is cst.SimpleString else '"'
         new = cst.SimpleString(f"{quote}{_binary(opened.mode)}{quote}")
         return Fix(description, Applicability.SAFE, ((old, new),))
     call = opened.node

@@ -91,30 +91,30 @@ class StrOfBytesFeature(Rule):
     def _fix(self, element: cst.BaseExpression) -> Fix | None:
         """Bytes in place of the text: encode formatted text, keep bytes that are bytes."""
         code = self.context.module.code_for_node(element)
-        if isinstance(element, cst.Call) and self.names.qualify(element.func) == "builtins.str":
+        if type(element) is cst.Call and self.names.qualify(element.func) == "builtins.str":
             args = element.args
             if len(args) != 1 or args[0].keyword or args[0].star or not isinstance(args[0].value, _PLAIN):
                 return None  # evaluating the argument twice could repeat a side effect
             value = self.context.module.code_for_node(args[0].value)
             text = f'{value} if isinstance({value}, bytes) else str({value}).encode("utf-8")'
-        elif isinstance(element, cst.BinaryOperation):
+        elif type(element) is cst.BinaryOperation:
             text = f'({code}).encode("utf-8")'
         else:
             text = f'{code}.encode("utf-8")'
         return Fix("encode the text to bytes", Applicability.SAFE, ((element, cst.parse_expression(text)),))
 
     def _text_kind(self, expr: cst.BaseExpression) -> str | None:
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             if self.names.qualify(expr.func) == "builtins.str":
                 return "a str"
             func = expr.func
-            if isinstance(func, cst.Attribute) and func.attr.value == "format" and string_value(func.value) is not None:
+            if type(func) is cst.Attribute and func.attr.value == "format" and string_value(func.value) is not None:
                 return "a formatted str"
-        if isinstance(expr, cst.FormattedString):
+        if type(expr) is cst.FormattedString:
             return "an f-string (a str)"
         if (
-            isinstance(expr, cst.BinaryOperation)
-            and isinstance(expr.operator, cst.Modulo)
+            type(expr) is cst.BinaryOperation
+            and type(expr.operator) is cst.Modulo
             and string_value(expr.left) is not None
         ):
             return "a %-formatted str"
@@ -123,8 +123,8 @@ class StrOfBytesFeature(Rule):
 
 def _elements(value: cst.BaseExpression | None) -> list[cst.BaseExpression]:
     """The element expressions of `[a, b]`, `(a, b)` and `[expr for ...]`."""
-    if isinstance(value, (cst.List, cst.Tuple)):
-        return [element.value for element in value.elements if not isinstance(element, cst.StarredElement)]
-    if isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+    if type(value) in (cst.List, cst.Tuple):
+        return [element.value for element in value.elements if type(element) is not cst.StarredElement]
+    if type(value) in (cst.ListComp, cst.GeneratorExp):
         return [value.elt]
     return []

@@ -122,7 +122,7 @@ class NpResizeOnImage(Rule):
     def leave_Assign(self, original_node: cst.Assign) -> None:
         kind = self._image_kind(original_node.value)
         for target in original_node.targets:
-            if isinstance(target.target, cst.Name):
+            if type(target.target) is cst.Name:
                 if kind is None:
                     self._scopes[-1].pop(target.target.value, None)
                 else:
@@ -136,7 +136,7 @@ class NpResizeOnImage(Rule):
                 evidence = self._evidence(image, shape)
                 if evidence is not None:
                     self._report(node, evidence)
-        elif method_name(node) == "resize" and isinstance(node.func, cst.Attribute):
+        elif method_name(node) == "resize" and type(node.func) is cst.Attribute:
             kind = self._image_kind(node.func.value)
             if kind is not None and kind.startswith("array:"):
                 self._report(node, f"the array comes from `{kind[6:]}`", method=True)
@@ -154,9 +154,9 @@ class NpResizeOnImage(Rule):
 
     def _image_kind(self, expr: cst.BaseExpression) -> str | None:
         """`array:<reader>` / `pil:<reader>` when `expr` is an image read from a file."""
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return self._scopes[-1].get(expr.value)
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             qualified = self.names.qualify(expr.func)
             if qualified in ARRAY_READERS:
                 return "array:" + ARRAY_READERS[qualified]
@@ -166,7 +166,7 @@ class NpResizeOnImage(Rule):
                 inner = self._image_kind(expr.args[0].value)
                 return "array:" + inner.split(":", 1)[1] if inner else None
             method = method_name(expr)
-            if method is not None and isinstance(expr.func, cst.Attribute):
+            if method is not None and type(expr.func) is cst.Attribute:
                 inner = self._image_kind(expr.func.value)
                 if inner is None:
                     return None
@@ -175,10 +175,10 @@ class NpResizeOnImage(Rule):
                 if inner.startswith("pil:") and method in _KEEPS_PIL_METHODS:
                     return inner
             return None
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             inner = self._image_kind(expr.value)
             return inner if inner and inner.startswith("array:") else None
-        if isinstance(expr, cst.BinaryOperation):
+        if type(expr) is cst.BinaryOperation:
             for side in (expr.left, expr.right):
                 inner = self._image_kind(side)
                 if inner and inner.startswith("array:"):
@@ -198,36 +198,36 @@ class NpResizeOnImage(Rule):
 def _spatial(element: cst.BaseElement) -> bool:
     """Whether a dimension reads as an image's height or width: `224`, `img_size`, `h`, `args.width`."""
     value = element.value
-    if isinstance(value, cst.Integer):
+    if type(value) is cst.Integer:
         try:
             return int(value.value, 0) >= 8
         except ValueError:
             return False
-    identifier = value.attr.value if isinstance(value, cst.Attribute) else value.value if isinstance(value, cst.Name) else ""
+    identifier = value.attr.value if type(value) is cst.Attribute else value.value if type(value) is cst.Name else ""
     words = {w.lower() for w in _WORD.findall(identifier)}
     return bool(words & _SPATIAL_WORDS)
 
 
 def _literal_shape(shape: cst.BaseExpression) -> list[str] | None:
     """The dimensions of a tuple or list display, as source text (`['224', '224', '3']`)."""
-    if not isinstance(shape, (cst.Tuple, cst.List)):
+    if type(shape) not in (cst.Tuple, cst.List):
         return None
     dims = []
     for element in shape.elements:
-        if isinstance(element, cst.StarredElement):
+        if type(element) is cst.StarredElement:
             return None
         value = element.value
-        dims.append(value.value if isinstance(value, cst.Integer) else "?")
+        dims.append(value.value if type(value) is cst.Integer else "?")
     return dims
 
 
 def _names_an_image(expr: cst.BaseExpression) -> bool:
-    while isinstance(expr, (cst.Subscript, cst.Attribute)):
-        if isinstance(expr, cst.Attribute):
+    while type(expr) in (cst.Subscript, cst.Attribute):
+        if type(expr) is cst.Attribute:
             words = {w.lower() for w in _WORD.findall(expr.attr.value)}
             if words & _IMAGE_WORDS:
                 return True
         expr = expr.value
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return bool({w.lower() for w in _WORD.findall(expr.value)} & _IMAGE_WORDS)
     return False

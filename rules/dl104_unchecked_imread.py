@@ -148,16 +148,16 @@ class UncheckedImread(Rule):
 
     # -- what is OpenCV's imread --------------------------------------------
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
+        if type(node.names) is cst.ImportStar:
             return
         module = dotted_name(node.module) if node.module is not None else None
         for alias in node.names:
-            if isinstance(alias.name, cst.Name):
-                local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+            if type(alias.name) is cst.Name:
+                local = alias.asname.name.value if alias.asname and type(alias.asname.name) is cst.Name else None
                 self._from_imports[local or alias.name.value] = (module, len(node.relative), alias.name.value)
 
     def _is_imread(self, expr: cst.BaseExpression) -> bool:
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return False
         return self.names.qualify(expr.func) == IMREAD or self._project_source(expr) is not None
 
@@ -165,7 +165,7 @@ class UncheckedImread(Rule):
         """For `X.imread(...)` with `X` imported from a project module that binds it to
         OpenCV (`from utils.general import cv2`): where it comes from; else None."""
         func = call.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "imread" and isinstance(func.value, cst.Name)):
+        if not (type(func) is cst.Attribute and func.attr.value == "imread" and type(func.value) is cst.Name):
             return None
         local = func.value.value
         imported = self._from_imports.get(local)
@@ -202,7 +202,7 @@ class UncheckedImread(Rule):
             self._bind(original_node.target, original_node.value)
 
     def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
-        if isinstance(original_node.target, cst.Name):
+        if type(original_node.target) is cst.Name:
             name = original_node.target.value
             self._bind(original_node.target, original_node.value)
             if name in self._scopes[-1].walrus_checked:
@@ -217,7 +217,7 @@ class UncheckedImread(Rule):
         names = list(target_names(target))
         for name in names:
             self._unchecked.pop(name, None)
-        if isinstance(target, cst.Name) and self._is_imread(value):
+        if type(target) is cst.Name and self._is_imread(value):
             self._unchecked[target.value] = (value,)
 
     # -- branches ----------------------------------------------------------
@@ -236,7 +236,7 @@ class UncheckedImread(Rule):
         scope = self._scopes[-1]
         before, body_end = scope.branches.pop()
         orelse = original_node.orelse
-        if isinstance(orelse, cst.Else) and _ends(orelse.body):
+        if type(orelse) is cst.Else and _ends(orelse.body):
             orelse_end: Unchecked = {}
         else:
             orelse_end = scope.unchecked  # the else's end, an elif's merged end, or `before`
@@ -253,13 +253,13 @@ class UncheckedImread(Rule):
         if not any(is_none(operand) for operand in operands):
             return
         for operand in operands:
-            if isinstance(operand, cst.NamedExpr) and isinstance(operand.target, cst.Name):
+            if type(operand) is cst.NamedExpr and type(operand.target) is cst.Name:
                 self._scopes[-1].walrus_checked.add(operand.target.value)
             else:
                 self._checked(operand)
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
-        if isinstance(node.operator, cst.Not):
+        if type(node.operator) is cst.Not:
             self._checked(node.expression)  # `if not img:`
 
     def visit_If(self, node: cst.If) -> None:
@@ -276,12 +276,12 @@ class UncheckedImread(Rule):
 
     def _checked_test(self, test: cst.BaseExpression) -> None:
         """A condition's checks, taken before its branches are visited (`x if img is not None else y`)."""
-        if isinstance(test, cst.BooleanOperation):
+        if type(test) is cst.BooleanOperation:
             self._checked_test(test.left)
             self._checked_test(test.right)
-        elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        elif type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
             self._checked_test(test.expression)
-        elif isinstance(test, cst.Comparison):
+        elif type(test) is cst.Comparison:
             operands = [test.left, *(target.comparator for target in test.comparisons)]
             if any(is_none(operand) for operand in operands):
                 for operand in operands:
@@ -290,7 +290,7 @@ class UncheckedImread(Rule):
             self._checked(test)
 
     def _checked(self, expr: cst.BaseExpression) -> None:
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             self._unchecked.pop(expr.value, None)
 
     # -- uses --------------------------------------------------------------
@@ -308,7 +308,7 @@ class UncheckedImread(Rule):
         self._use(node.right, arithmetic)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.target, cst.Name):  # `img += 10`
+        if type(node.target) is cst.Name:  # `img += 10`
             self._use(node.target, "the arithmetic raises `TypeError: unsupported operand type(s)` for 'NoneType'")
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -333,11 +333,11 @@ class UncheckedImread(Rule):
 
     def _held(self, expr: cst.BaseExpression) -> bool:
         """Whether `expr` is an unchecked imread result (a name holding one, or the call)."""
-        return (isinstance(expr, cst.Name) and expr.value in self._unchecked) or self._is_imread(expr)
+        return (type(expr) is cst.Name and expr.value in self._unchecked) or self._is_imread(expr)
 
     def _is_opencv_call(self, node: cst.Call) -> bool:
         func = node.func
-        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+        if not (type(func) is cst.Attribute and type(func.value) is cst.Name):
             return False
         imported = self._from_imports.get(func.value.value)
         if imported is None:
@@ -347,7 +347,7 @@ class UncheckedImread(Rule):
         return self._sources[func.value.value] is not None
 
     def _use(self, expr: cst.BaseExpression, failure: str) -> None:
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             for call in self._unchecked.pop(expr.value, ()):
                 self._report(call, expr.value, failure)
         elif self._is_imread(expr):
@@ -377,9 +377,9 @@ def _ends(block: cst.BaseSuite) -> bool:
     if not body:
         return False
     last = body[-1]
-    if isinstance(last, cst.SimpleStatementLine):
+    if type(last) is cst.SimpleStatementLine:
         return bool(last.body) and isinstance(last.body[-1], _ENDS_A_BRANCH)
-    if isinstance(block, cst.SimpleStatementSuite):
+    if type(block) is cst.SimpleStatementSuite:
         return isinstance(last, _ENDS_A_BRANCH)
     return False
 

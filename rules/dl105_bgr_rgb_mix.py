@@ -132,7 +132,7 @@ class BgrRgbMix(BlockHooks, Rule):
             self._bind(target.target, value)
 
     def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
-        if isinstance(original_node.target, cst.Name):
+        if type(original_node.target) is cst.Name:
             self.bindings.bind(original_node.target.value, None)
 
     def visit_For(self, node: cst.For) -> None:
@@ -143,20 +143,20 @@ class BgrRgbMix(BlockHooks, Rule):
             self._bind(node.asname.name, None)
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        if isinstance(target, cst.Name):
-            if isinstance(value, cst.Call) and self.names.qualify(value.func) == "cv2.VideoCapture":
+        if type(target) is cst.Name:
+            if type(value) is cst.Call and self.names.qualify(value.func) == "cv2.VideoCapture":
                 self._captures.add(target.value)
             self.bindings.bind(target.value, self._image(value) if value is not None else None)
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             frame = self._frame(value) if value is not None else None
             for index, element in enumerate(target.elements):
-                if isinstance(element.value, cst.Name):
+                if type(element.value) is cst.Name:
                     self.bindings.bind(element.value.value, frame if index == 1 and len(target.elements) == 2 else None)
 
     def _frame(self, value: cst.BaseExpression) -> _Image | None:
         """The frame of `ok, frame = cap.read()`."""
-        if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "read"
-                and isinstance(value.func.value, cst.Name) and value.func.value.value in self._captures):
+        if (type(value) is cst.Call and type(value.func) is cst.Attribute and value.func.attr.value == "read"
+                and type(value.func.value) is cst.Name and value.func.value.value in self._captures):
             return _Image(_BGR, f"a frame of `{code_of(value, 30)}`", value)
         return None
 
@@ -164,18 +164,18 @@ class BgrRgbMix(BlockHooks, Rule):
     def _image(self, expr: cst.BaseExpression | None) -> _Image | None:
         if expr is None:
             return None
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             meaning = self.bindings.lookup(expr.value)
             return meaning if isinstance(meaning, _Image) else None
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             if _swaps_channels(expr):
                 return None
-            if isinstance(expr.value, cst.Call):
+            if type(expr.value) is cst.Call:
                 frame = self._frame(expr.value)
                 if frame is not None and _index(expr) == 1:
                     return frame
             return self._image(expr.value) if _is_crop(expr) else None
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return None
         qualified = self.names.qualify(expr.func)
         if qualified in _CV2_READS:
@@ -189,24 +189,24 @@ class BgrRgbMix(BlockHooks, Rule):
             return _Image(_RGB, f"`{code_of(expr, 50)}`", expr)
         if qualified in _KEEPS_ORDER and expr.args:
             return self._image(expr.args[0].value)
-        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _KEEPS_ORDER_METHODS and qualified is None:
+        if type(expr.func) is cst.Attribute and expr.func.attr.value in _KEEPS_ORDER_METHODS and qualified is None:
             return self._image(expr.func.value)
         return None
 
     def _pil_rgb(self, expr: cst.BaseExpression) -> bool:
         """`Image.open(p)`, `Image.open(p).convert("RGB")`: a colour PIL image (RGB)."""
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "convert":
+        if type(expr) is cst.Call and type(expr.func) is cst.Attribute and expr.func.attr.value == "convert":
             mode = call_argument(expr, 0, "mode")
-            return isinstance(mode, cst.SimpleString) and mode.evaluated_value in ("RGB", "RGBA") and self._pil_open(expr.func.value)
+            return type(mode) is cst.SimpleString and mode.evaluated_value in ("RGB", "RGBA") and self._pil_open(expr.func.value)
         return False
 
     def _pil_open(self, expr: cst.BaseExpression) -> bool:
-        return isinstance(expr, cst.Call) and self.names.qualify(expr.func) in _PIL_OPEN
+        return type(expr) is cst.Call and self.names.qualify(expr.func) in _PIL_OPEN
 
     # -- consumers ---------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.names.qualify(node.func)
-        if qualified is None and isinstance(node.func, cst.Attribute) and node.func.attr.value == "imshow":
+        if qualified is None and type(node.func) is cst.Attribute and node.func.attr.value == "imshow":
             receiver = dotted_name(node.func.value) or ""
             if receiver.rpartition(".")[2] in ("ax", "axes", "axis", "subplot") or receiver.startswith("ax"):
                 qualified = "matplotlib.pyplot.imshow"  # `ax.imshow(img)` on a matplotlib Axes
@@ -233,13 +233,13 @@ class BgrRgbMix(BlockHooks, Rule):
 
 
 def _is_integer(expr: cst.BaseExpression, value: int) -> bool:
-    return isinstance(expr, cst.Integer) and expr.evaluated_value == value
+    return type(expr) is cst.Integer and expr.evaluated_value == value
 
 
 def _index(subscript: cst.Subscript) -> int | None:
-    if len(subscript.slice) == 1 and isinstance(subscript.slice[0].slice, cst.Index):
+    if len(subscript.slice) == 1 and type(subscript.slice[0].slice) is cst.Index:
         value = subscript.slice[0].slice.value
-        if isinstance(value, cst.Integer):
+        if type(value) is cst.Integer:
             return value.evaluated_value
     return None
 
@@ -247,7 +247,7 @@ def _index(subscript: cst.Subscript) -> int | None:
 def _is_crop(subscript: cst.Subscript) -> bool:
     """`img[y0:y1, x0:x1]`, `img[10:]`: slices of rows and columns, the channels untouched."""
     elements = subscript.slice
-    return 1 <= len(elements) <= 2 and all(isinstance(element.slice, cst.Slice) and element.slice.step is None
+    return 1 <= len(elements) <= 2 and all(type(element.slice) is cst.Slice and element.slice.step is None
                                            for element in elements)
 
 
@@ -256,8 +256,8 @@ def _swaps_channels(subscript: cst.Subscript) -> bool:
     if not subscript.slice:
         return False
     last = subscript.slice[-1].slice
-    if isinstance(last, cst.Slice) and last.step is not None:
+    if type(last) is cst.Slice and last.step is not None:
         return True
-    if isinstance(last, cst.Index) and isinstance(last.value, (cst.Tuple, cst.List)):
+    if type(last) is cst.Index and type(last.value) in (cst.Tuple, cst.List):
         return True
     return False

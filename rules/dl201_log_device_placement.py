@@ -100,7 +100,7 @@ class LogDevicePlacement(Rule):
         if not is_true_literal(node.value):
             return
         for target in node.targets:
-            if isinstance(target.target, cst.Attribute) and target.target.attr.value == "log_device_placement":
+            if type(target.target) is cst.Attribute and target.target.attr.value == "log_device_placement":
                 self.report(
                     node,
                     "`log_device_placement = True` logs the device of every op on every step and floods "

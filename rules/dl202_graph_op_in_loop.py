@@ -307,7 +307,7 @@ class GraphOpInLoop(GraphValues, Rule):
             self._operator(node, tensor)
         else:
             self._note_rebound(node.target)
-        if isinstance(node.target, cst.Name):
+        if type(node.target) is cst.Name:
             for entry in self._frames[-1].stack:
                 if entry is not None and entry.is_while:
                     entry.counters.add(node.target.value)
@@ -352,18 +352,18 @@ class GraphOpInLoop(GraphValues, Rule):
         """Whether `expr` is (a view of) weights read from a file: `np.load(path).item()`,
         `data[name]`, `six.iteritems(data[name])`, `reader.get_variable_to_shape_map()`."""
         while True:
-            if isinstance(expr, cst.Name):
+            if type(expr) is cst.Name:
                 return expr.value in self._frames[-1].loaded
-            if isinstance(expr, cst.Subscript):
+            if type(expr) is cst.Subscript:
                 expr = expr.value
-            elif isinstance(expr, cst.Call):
+            elif type(expr) is cst.Call:
                 qualified = self.names.qualify(expr.func)
                 if qualified in _WEIGHT_READERS or tf_symbol(qualified) in _VARIABLE_COLLECTIONS:
                     return True
                 func = expr.func
-                if isinstance(func, cst.Attribute) and func.attr.value in _CHECKPOINT_READER_METHODS:
+                if type(func) is cst.Attribute and func.attr.value in _CHECKPOINT_READER_METHODS:
                     return True
-                if isinstance(func, cst.Attribute) and func.attr.value in _VIEWS and qualified is None:
+                if type(func) is cst.Attribute and func.attr.value in _VIEWS and qualified is None:
                     expr = func.value
                 elif (qualified in _VIEW_FUNCTIONS or (qualified is None and dotted_name(func) == "iteritems")) and expr.args:
                     expr = expr.args[0].value
@@ -386,13 +386,13 @@ class GraphOpInLoop(GraphValues, Rule):
     def _tensor_operands(self, expr: cst.BaseExpression) -> frozenset[str]:
         """The names known to hold a tensor (or a variable) among the operands of an
         arithmetic expression: `x` in `x + 1`, `loss` and `reg` in `loss * 0.9 + reg`."""
-        if isinstance(expr, cst.BinaryOperation):
+        if type(expr) is cst.BinaryOperation:
             if any(isinstance(side, _STRINGS) for side in (expr.left, expr.right)):
                 return frozenset()  # `"step %d" % step`: string formatting, no op
             return self._tensor_operands(expr.left) | self._tensor_operands(expr.right)
-        if isinstance(expr, cst.UnaryOperation) and not isinstance(expr.operator, cst.Not):
+        if type(expr) is cst.UnaryOperation and type(expr.operator) is not cst.Not:
             return self._tensor_operands(expr.expression)
-        if isinstance(expr, (cst.Name, cst.Attribute)):
+        if type(expr) in (cst.Name, cst.Attribute):
             value = self.value_of(expr)
             if value is not None and (value.is_tensor or value.kind == "variable"):
                 return frozenset({dotted_name(expr)})
@@ -488,7 +488,7 @@ class GraphOpInLoop(GraphValues, Rule):
         loops = self._open_loops()
         if not loops:
             return
-        if isinstance(node.func, cst.Name) and qualified is None and self._outermost is None:
+        if type(node.func) is cst.Name and qualified is None and self._outermost is None:
             # A call of a function of this module: judged once every `def` is known.
             helper = _Candidate(node, loops, frozenset().union(*frame.guards), kind="helper",
                                 names=frozenset({node.func.value}), within=self._within())
@@ -498,7 +498,7 @@ class GraphOpInLoop(GraphValues, Rule):
             loops[-1].fresh_graph = True
             return
         if self._sessions.runs_session(node) or any(
-            self._sessions.is_session(arg.value) and not isinstance(arg.value, cst.Call) for arg in node.args
+            self._sessions.is_session(arg.value) and type(arg.value) is not cst.Call for arg in node.args
         ):
             for loop in loops:
                 loop.runs_session = True
@@ -521,7 +521,7 @@ class GraphOpInLoop(GraphValues, Rule):
     def _builds_op(self, node: cst.Call, symbol: str | None) -> bool:
         if symbol is None:
             func = node.func
-            return isinstance(func, cst.Attribute) and func.attr.value in _BUILDER_METHODS and self._tf1_receiver(func)
+            return type(func) is cst.Attribute and func.attr.value in _BUILDER_METHODS and self._tf1_receiver(func)
         if symbol in _NOT_BUILDERS:
             return False
         return (
@@ -533,12 +533,12 @@ class GraphOpInLoop(GraphValues, Rule):
     @staticmethod
     def _tf1_receiver(func: cst.Attribute) -> bool:
         # `df.assign(...)` (pandas) is not an op: only names that are not obviously frames.
-        return not (isinstance(func.value, cst.Name) and func.value.value in ("df", "data", "frame", "pd"))
+        return not (type(func.value) is cst.Name and func.value.value in ("df", "data", "frame", "pd"))
 
     def _makes_graph(self, item: cst.BaseExpression) -> bool:
         """`tf.Graph().as_default()`, `g.as_default()`, `tf.Graph()` in a with statement."""
-        if isinstance(item, cst.Call):
-            if isinstance(item.func, cst.Attribute) and item.func.attr.value == "as_default":
+        if type(item) is cst.Call:
+            if type(item.func) is cst.Attribute and item.func.attr.value == "as_default":
                 return True
             return tf_symbol(self.names.qualify(item.func)) == "Graph"
         return False
@@ -576,7 +576,7 @@ class GraphOpInLoop(GraphValues, Rule):
         if candidate.kind == "operator":
             written = code_of(candidate.node, 40)
             operand = sorted(candidate.names)[0]
-            if isinstance(candidate.node, cst.Subscript):
+            if type(candidate.node) is cst.Subscript:
                 return (
                     f"`{written}` slices the tensor `{operand}` on every pass of a loop that runs the session: each "
                     f"slice is a new op in the graph; {growth}; slice once before the loop, or slice the array "
@@ -608,11 +608,11 @@ class GraphOpInLoop(GraphValues, Rule):
 def _equated_names(test: cst.BaseExpression) -> frozenset[str]:
     """Names that an `if` test compares with `==`, alone or in an `and`: `step == 0`,
     `it == next_stepsize + 1 and save`. Such a branch runs on the pass where they match."""
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.And:
         return _equated_names(test.left) | _equated_names(test.right)
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+    if type(test) is cst.Comparison and len(test.comparisons) == 1:
         (comparison,) = test.comparisons
-        if isinstance(comparison.operator, cst.Equal):
+        if type(comparison.operator) is cst.Equal:
             sides = (test.left, comparison.comparator)
-            return frozenset(side.value for side in sides if isinstance(side, cst.Name))
+            return frozenset(side.value for side in sides if type(side) is cst.Name)
     return frozenset()

@@ -178,7 +178,7 @@ class QueueRunnersNotStarted(Rule):
         scope = self._stack[-1]
         qualified = self.names.qualify(node.func)
         symbol = tf_symbol(qualified)
-        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
+        method = node.func.attr.value if type(node.func) is cst.Attribute else None
         if symbol in QUEUE_BUILDERS:
             if scope.first_queue is None:
                 scope.first_queue = node

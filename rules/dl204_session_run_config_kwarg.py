@@ -75,9 +75,9 @@ class SessionScopes:
         self._scopes.pop()
 
     def makes_session(self, expr: cst.BaseExpression) -> bool:
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return False
-        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in SESSION_METHODS:
+        if type(expr.func) is cst.Attribute and expr.func.attr.value in SESSION_METHODS:
             return True
         return tf_symbol(self.names.qualify(expr.func)) in SESSION_MAKERS
 
@@ -87,7 +87,7 @@ class SessionScopes:
             return
         if self.makes_session(value):
             self._scopes[-1][name] = True
-        elif isinstance(value, cst.Call):
+        elif type(value) is cst.Call:
             self._scopes[-1][name] = False  # `sess = ort.InferenceSession(...)`: not TensorFlow's
 
     def note_assign(self, node: cst.Assign) -> None:
@@ -112,7 +112,7 @@ class SessionScopes:
     def runs_session(self, call: cst.Call) -> bool:
         """`sess.run(...)`, `op.run(feed_dict=...)`, `tensor.eval(...)`: a step of a TF1 session."""
         func = call.func
-        if not isinstance(func, cst.Attribute):
+        if type(func) is not cst.Attribute:
             return False
         method = func.attr.value
         if method == "run":
@@ -215,7 +215,7 @@ class SessionRunConfigKwarg(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute) or func.attr.value != "run":
+        if type(func) is not cst.Attribute or func.attr.value != "run":
             return
         wrong = [
             arg for arg in node.args

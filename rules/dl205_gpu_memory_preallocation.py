@@ -17,7 +17,7 @@ _FLAG_DEFINERS = {"DEFINE_float", "DEFINE_integer", "DEFINE_string"}
 
 def _number(expr: cst.BaseExpression | None) -> float | None:
     """The value of a numeric literal (`1.0`, `1`, `.95`), else None."""
-    if isinstance(expr, (cst.Float, cst.Integer)):
+    if type(expr) in (cst.Float, cst.Integer):
         try:
             return float(expr.evaluated_value)
         except (TypeError, ValueError):
@@ -104,7 +104,7 @@ class GpuMemoryPreallocation(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        method = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        method = func.attr.value if type(func) is cst.Attribute else func.value if type(func) is cst.Name else None
         if method == "add_argument":
             self._note_argparse(node)
             return
@@ -128,7 +128,7 @@ class GpuMemoryPreallocation(Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            attribute = target.target.attr.value if isinstance(target.target, cst.Attribute) else None
+            attribute = target.target.attr.value if type(target.target) is cst.Attribute else None
             if attribute == _FRACTION:
                 self._settings.append((node.value, node.value))
             elif attribute == "allow_growth" and is_true_literal(node.value):
@@ -165,7 +165,7 @@ class GpuMemoryPreallocation(Rule):
             fraction = _number(value)
             if fraction is not None:
                 how = f"`{_FRACTION}={value.value}`"
-            elif isinstance(value, cst.Attribute) and value.attr.value in self._flag_defaults:
+            elif type(value) is cst.Attribute and value.attr.value in self._flag_defaults:
                 fraction = self._flag_defaults[value.attr.value]
                 how = f"`{_FRACTION}={code_of(value)}`, whose flag defaults to {fraction:g},"
             else:

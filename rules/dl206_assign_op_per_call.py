@@ -184,20 +184,20 @@ class AssignOpPerCall(Rule):
         """Whether `expr` is (a view of) weights read from a file: `np.load(path).item()`,
         `data[name]`, `six.iteritems(data[name])`, `np.transpose(w[0])`, `reader.get_tensor(key)`."""
         while True:
-            if isinstance(expr, cst.Name):
+            if type(expr) is cst.Name:
                 return expr.value in self._frames[-1].loaded
-            if isinstance(expr, cst.Subscript):
+            if type(expr) is cst.Subscript:
                 expr = expr.value
-            elif isinstance(expr, cst.Attribute) and expr.attr.value == "T":
+            elif type(expr) is cst.Attribute and expr.attr.value == "T":
                 expr = expr.value
-            elif isinstance(expr, cst.Call):
+            elif type(expr) is cst.Call:
                 qualified = self.names.qualify(expr.func)
                 if qualified in _WEIGHT_READERS:
                     return True
                 func = expr.func
-                if isinstance(func, cst.Attribute) and func.attr.value in _CHECKPOINT_READS and qualified is None:
+                if type(func) is cst.Attribute and func.attr.value in _CHECKPOINT_READS and qualified is None:
                     return True
-                if isinstance(func, cst.Attribute) and func.attr.value in _VIEWS and qualified is None:
+                if type(func) is cst.Attribute and func.attr.value in _VIEWS and qualified is None:
                     expr = func.value
                 elif (qualified in _VIEW_FUNCTIONS or (qualified is None and dotted_name(func) == "iteritems")) and expr.args:
                     expr = expr.args[0].value
@@ -210,9 +210,9 @@ class AssignOpPerCall(Rule):
     def visit_Expr(self, node: cst.Expr) -> None:
         """`sess.run(var.assign(data))` as a statement: the call the fix replaces."""
         run = node.value
-        if (isinstance(run, cst.Call) and isinstance(run.func, cst.Attribute) and run.func.attr.value == "run"
+        if (type(run) is cst.Call and type(run.func) is cst.Attribute and run.func.attr.value == "run"
                 and len(run.args) == 1 and run.args[0].keyword is None and not run.args[0].star
-                and isinstance(run.args[0].value, cst.Call)):
+                and type(run.args[0].value) is cst.Call):
             self._statement_runs[id(run.args[0].value)] = run
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -225,7 +225,7 @@ class AssignOpPerCall(Rule):
             return  # not a loader's loop; in a training loop DL202 reports the op
         if symbol in _ASSIGN_FUNCTIONS:
             ref, value = call_argument(node, 0, "ref"), call_argument(node, 1, "value")
-        elif symbol is None and isinstance(node.func, cst.Attribute) and node.func.attr.value in _ASSIGN_METHODS:
+        elif symbol is None and type(node.func) is cst.Attribute and node.func.attr.value in _ASSIGN_METHODS:
             ref, value = node.func.value, call_argument(node, 0, "value")
         else:
             return
@@ -249,7 +249,7 @@ class AssignOpPerCall(Rule):
 
     def _fix(self, assign: cst.Call, ref: cst.BaseExpression, value: cst.BaseExpression) -> Fix | None:
         run = self._statement_runs.get(id(assign))
-        if run is None or not isinstance(assign.func, cst.Attribute) or assign.func.attr.value != "assign":
+        if run is None or type(assign.func) is not cst.Attribute or assign.func.attr.value != "assign":
             return None
         if len(assign.args) != 1 or assign.args[0].keyword is not None:
             return None

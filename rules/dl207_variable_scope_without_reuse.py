@@ -173,7 +173,7 @@ class VariableScopeWithoutReuse(BlockHooks, Rule):
         scope, reuse = False, False
         for item in node.items:
             call = item.item
-            if not isinstance(call, cst.Call):
+            if type(call) is not cst.Call:
                 continue
             symbol = tf_symbol(self.names.qualify(call.func))
             if symbol in _SCOPES:
@@ -184,7 +184,7 @@ class VariableScopeWithoutReuse(BlockHooks, Rule):
                 self._functions[-1].scopes.append((name, has_reuse))
                 if has_reuse:
                     self._functions[-1].reuses = True
-            elif symbol == "Graph" or (isinstance(call.func, cst.Attribute) and call.func.attr.value == "as_default"):
+            elif symbol == "Graph" or (type(call.func) is cst.Attribute and call.func.attr.value == "as_default"):
                 self._several_graphs = True
         self._with_kinds.append((scope, reuse))
         if reuse:
@@ -195,7 +195,7 @@ class VariableScopeWithoutReuse(BlockHooks, Rule):
         if scope:
             for item in original_node.items:
                 call = item.item
-                if isinstance(call, cst.Call) and tf_symbol(self.names.qualify(call.func)) in _SCOPES:
+                if type(call) is cst.Call and tf_symbol(self.names.qualify(call.func)) in _SCOPES:
                     self._functions[-1].scopes.pop()
         if reuse:
             self._reuse_withs[-1] -= 1
@@ -207,7 +207,7 @@ class VariableScopeWithoutReuse(BlockHooks, Rule):
         function = self._functions[-1]
         if symbol == "reset_default_graph":
             self._several_graphs = True
-        if isinstance(func, cst.Attribute) and func.attr.value == "reuse_variables":
+        if type(func) is cst.Attribute and func.attr.value == "reuse_variables":
             function.reuses = True
             self._reused_here[-1] = True
             return
@@ -223,7 +223,7 @@ class VariableScopeWithoutReuse(BlockHooks, Rule):
         earlier = self.bindings.lookup(marker)
         repeats = self._loops[-1] > 0
         if not self._reuse_withs[-1] and not self._reused_here[-1]:
-            if isinstance(earlier, cst.Call):
+            if type(earlier) is cst.Call:
                 self._calls.append(_Call(node, key, earlier, False, function))
             elif repeats:
                 self._calls.append(_Call(node, key, node, True, function))
@@ -231,9 +231,9 @@ class VariableScopeWithoutReuse(BlockHooks, Rule):
             self.bindings.bind(marker, node)
 
     def _callee_key(self, func: cst.BaseExpression) -> str | None:
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             return func.value
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self" and self._classes:
+        if type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self" and self._classes:
             return f"{self._classes[-1]}.{func.attr.value}"
         return None
 

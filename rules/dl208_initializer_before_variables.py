@@ -147,18 +147,18 @@ class GraphTimeline(BranchPath):
         self.sessions.note_with_item(node)
 
     def _makes_graph(self, item: cst.BaseExpression) -> bool:
-        if isinstance(item, cst.Call):
-            if isinstance(item.func, cst.Attribute) and item.func.attr.value == "as_default":
+        if type(item) is cst.Call:
+            if type(item.func) is cst.Attribute and item.func.attr.value == "as_default":
                 return True
             return tf_symbol(self.names.qualify(item.func)) == "Graph"
         return False
 
     def _reuses(self, item: cst.BaseExpression) -> bool:
         """`tf.variable_scope(..., reuse=True)` (or any reuse but `False`/`None`)."""
-        if not isinstance(item, cst.Call) or tf_symbol(self.names.qualify(item.func)) not in _VARIABLE_SCOPES:
+        if type(item) is not cst.Call or tf_symbol(self.names.qualify(item.func)) not in _VARIABLE_SCOPES:
             return False
         reuse = keyword_argument(item, "reuse")
-        return reuse is not None and not (isinstance(reuse, cst.Name) and reuse.value in ("False", "None"))
+        return reuse is not None and not (type(reuse) is cst.Name and reuse.value in ("False", "None"))
 
     # -- events -------------------------------------------------------------------
     def add(self, kind: str, node: cst.CSTNode, label: str = "", name: str | None = None) -> Event:
@@ -181,14 +181,14 @@ class GraphTimeline(BranchPath):
         name = dotted_name(expr)
         if name is not None:
             return self.bound_initializer(name) is not None
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return False
         symbol = self.symbol(expr.func)
         if symbol in GLOBAL_INITIALIZERS:
             return True
         if symbol in _LIST_INITIALIZERS:
             listed = call_argument(expr, 0, "var_list")
-            return isinstance(listed, cst.Call) and self.symbol(listed.func) in _ALL_VARIABLES
+            return type(listed) is cst.Call and self.symbol(listed.func) in _ALL_VARIABLES
         if symbol == "group":
             return any(self.is_global_initializer(arg.value) for arg in expr.args if arg.keyword is None)
         return False
@@ -201,7 +201,7 @@ class GraphTimeline(BranchPath):
 
     def slot_optimizer(self, expr: cst.BaseExpression) -> str | None:
         """The slot optimizer `expr` is (`tf.train.AdamOptimizer(lr)`) or holds (a name bound to one)."""
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             symbol = self.symbol(expr.func)
             return symbol if symbol in SLOT_OPTIMIZERS else None
         name = dotted_name(expr)
@@ -222,10 +222,10 @@ class GraphTimeline(BranchPath):
         pending = [fetches]
         while pending:
             expr = pending.pop()
-            if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+            if type(expr) in (cst.List, cst.Tuple, cst.Set):
                 pending.extend(element.value for element in expr.elements)
-            elif isinstance(expr, cst.Dict):
-                pending.extend(element.value for element in expr.elements if isinstance(element, cst.DictElement))
+            elif type(expr) is cst.Dict:
+                pending.extend(element.value for element in expr.elements if type(element) is cst.DictElement)
             else:
                 found.append(expr)
         return found
@@ -233,16 +233,16 @@ class GraphTimeline(BranchPath):
     def creates_variables(self, call: cst.Call) -> str | None:
         """What to call `call` if it creates global variables, else None."""
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _TRAIN_METHODS:
+        if type(func) is cst.Attribute and func.attr.value in _TRAIN_METHODS:
             optimizer = self.slot_optimizer(func.value)
             if optimizer is not None:
                 return f"`{optimizer.rsplit('.', 1)[-1]}.{func.attr.value}(...)` (its slot variables)"
             return None
-        if isinstance(func, cst.Attribute) and func.attr.value == "apply":
+        if type(func) is cst.Attribute and func.attr.value == "apply":
             name = dotted_name(func.value)
             receiver = func.value
             if (name is not None and any(name in frame.averages for frame in (self.frames[-1], self.frames[0]))) or (
-                isinstance(receiver, cst.Call) and self.symbol(receiver.func) == "train.ExponentialMovingAverage"
+                type(receiver) is cst.Call and self.symbol(receiver.func) == "train.ExponentialMovingAverage"
             ):
                 return "`ExponentialMovingAverage.apply(...)` (its shadow variables)"
             return None
@@ -269,9 +269,9 @@ class GraphTimeline(BranchPath):
         self.sessions.note_assign(node)
         frame = self.frames[-1]
         value = node.value
-        initializer = self.is_global_initializer(value) if isinstance(value, cst.Call) else False
-        optimizer = self.slot_optimizer(value) if isinstance(value, cst.Call) else None
-        symbol = self.symbol(value.func) if isinstance(value, cst.Call) else None
+        initializer = self.is_global_initializer(value) if type(value) is cst.Call else False
+        optimizer = self.slot_optimizer(value) if type(value) is cst.Call else None
+        symbol = self.symbol(value.func) if type(value) is cst.Call else None
         for target in node.targets:
             name = dotted_name(target.target)
             if name is None:
@@ -282,7 +282,7 @@ class GraphTimeline(BranchPath):
             frame.graphs.discard(name)
             frame.scaffolds.discard(name)
             if initializer:
-                assert isinstance(value, cst.Call)
+                assert type(value) is cst.Call
                 frame.initializers[name] = self.add("initializer", value, code_of(value.func), name)
             if optimizer is not None:
                 frame.optimizers[name] = optimizer
@@ -290,7 +290,7 @@ class GraphTimeline(BranchPath):
                 frame.averages.add(name)
             if symbol == "train.Scaffold":
                 frame.scaffolds.add(name)
-            if symbol in ("Graph", "get_default_graph") or (isinstance(value, cst.Attribute) and value.attr.value == "graph"):
+            if symbol in ("Graph", "get_default_graph") or (type(value) is cst.Attribute and value.attr.value == "graph"):
                 frame.graphs.add(name)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -300,15 +300,15 @@ class GraphTimeline(BranchPath):
         if symbol == "reset_default_graph":
             frame.resets += 1
             return
-        if isinstance(func, cst.Attribute) and func.attr.value == "reuse_variables":
+        if type(func) is cst.Attribute and func.attr.value == "reuse_variables":
             frame.reuse = True
         if self.sessions.runs_session(node) or (
-            isinstance(func, cst.Attribute) and func.attr.value == "run" and not node.args
+            type(func) is cst.Attribute and func.attr.value == "run" and not node.args
             and self.is_global_initializer(func.value)
         ):
             self._note_run(node)
             return
-        if isinstance(func, cst.Attribute) and func.attr.value == "restore" and len(node.args) >= 2:
+        if type(func) is cst.Attribute and func.attr.value == "restore" and len(node.args) >= 2:
             self.add("restore", node, code_of(func), dotted_name(node.args[0].value))
             return
         made = self.creates_variables(node)
@@ -321,7 +321,7 @@ class GraphTimeline(BranchPath):
 
     def _note_run(self, node: cst.Call) -> None:
         func = node.func
-        assert isinstance(func, cst.Attribute)
+        assert type(func) is cst.Attribute
         session = dotted_name(func.value)
         if not node.args:
             if self.is_global_initializer(func.value):  # `init.run()`: in the default session
@@ -332,13 +332,13 @@ class GraphTimeline(BranchPath):
             name = dotted_name(fetch)
             if name is not None:
                 self.fetched_names.add(name)
-            if isinstance(fetch, cst.Attribute) and fetch.attr.value == "initializer":
+            if type(fetch) is cst.Attribute and fetch.attr.value == "initializer":
                 self.add("covering", fetch)
             elif self.is_global_initializer(fetch):
-                if isinstance(fetch, cst.Call):
+                if type(fetch) is cst.Call:
                     self.add("initializer", fetch, code_of(fetch.func), None)
                 self.add("run_initializer", node, code_of(fetch), session)
-            elif isinstance(fetch, cst.Call) and self.symbol(fetch.func) in _LIST_INITIALIZERS:
+            elif type(fetch) is cst.Call and self.symbol(fetch.func) in _LIST_INITIALIZERS:
                 self.add("covering", fetch)
 
     def leave_Module(self, original_node: cst.Module) -> None:

@@ -129,10 +129,10 @@ class OpAfterGraphFinalized(GraphTimeline, Rule):
                 return None  # it finalizes the graph it is given, not the default one
             return f"`{code_of(call.func)}(...)`"
         func = call.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "finalize" and not call.args):
+        if not (type(func) is cst.Attribute and func.attr.value == "finalize" and not call.args):
             return None
         receiver = func.value
-        if isinstance(receiver, cst.Call) and self.symbol(receiver.func) in _GRAPH_MAKERS:
+        if type(receiver) is cst.Call and self.symbol(receiver.func) in _GRAPH_MAKERS:
             return f"`{code_of(func)}()`"
         name = dotted_name(receiver)
         if name is None:
@@ -147,8 +147,8 @@ class OpAfterGraphFinalized(GraphTimeline, Rule):
         if symbol is None:
             func = call.func
             return (
-                isinstance(func, cst.Attribute) and func.attr.value in _BUILDER_METHODS
-                and not (isinstance(func.value, cst.Name) and func.value.value in _FRAME_NAMES)
+                type(func) is cst.Attribute and func.attr.value in _BUILDER_METHODS
+                and not (type(func.value) is cst.Name and func.value.value in _FRAME_NAMES)
                 and self._is_tf_receiver(func.value)
             )
         if symbol in _NOT_BUILDERS or symbol.startswith(tuple(_NOT_BUILDERS)):
@@ -161,7 +161,7 @@ class OpAfterGraphFinalized(GraphTimeline, Rule):
     def _is_tf_receiver(self, receiver: cst.BaseExpression) -> bool:
         """Whether a method's receiver is a TensorFlow object: an optimizer construction,
         or a name the module never binds to something else (a variable, an optimizer)."""
-        if isinstance(receiver, cst.Call):
+        if type(receiver) is cst.Call:
             symbol = self.symbol(receiver.func)
             return symbol is not None and symbol.startswith("train.")
         return dotted_name(receiver) is not None

@@ -95,7 +95,7 @@ class PythonBranchOnPlaceholder(Rule):
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             scope[param.name.value] = False
         for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
+            if type(star) is cst.Param:
                 scope[star.name.value] = False
         self._scopes.append(scope)
 
@@ -111,10 +111,10 @@ class PythonBranchOnPlaceholder(Rule):
     # -- bindings: the test reads the binding that precedes it ----------------------
     def leave_Assign(self, original_node: cst.Assign) -> None:
         value = original_node.value
-        holds = isinstance(value, cst.Call) and tf_symbol(self.names.qualify(value.func)) in _PLACEHOLDERS
+        holds = type(value) is cst.Call and tf_symbol(self.names.qualify(value.func)) in _PLACEHOLDERS
         for target in original_node.targets:
             for name in target_names(target.target):
-                self._scopes[-1][name] = holds and isinstance(target.target, cst.Name)
+                self._scopes[-1][name] = holds and type(target.target) is cst.Name
 
     def _rebind(self, target: cst.BaseExpression) -> None:
         for name in target_names(target):
@@ -137,7 +137,7 @@ class PythonBranchOnPlaceholder(Rule):
         self._rebind(node.target)
 
     def _is_placeholder(self, expr: cst.BaseExpression) -> bool:
-        if not isinstance(expr, cst.Name):
+        if type(expr) is not cst.Name:
             return False
         local = self._scopes[-1]
         if expr.value in local:
@@ -155,17 +155,17 @@ class PythonBranchOnPlaceholder(Rule):
         self._check(node.test, "if")
 
     def _check(self, test: cst.BaseExpression, keyword: str) -> None:
-        if isinstance(test, cst.BooleanOperation):
+        if type(test) is cst.BooleanOperation:
             self._check(test.left, keyword)
             self._check(test.right, keyword)
             return
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
             test = test.expression
         if self._is_placeholder(test):
-            assert isinstance(test, cst.Name)
+            assert type(test) is cst.Name
             self._report_truth(test, test.value)
             return
-        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        if type(test) is not cst.Comparison or len(test.comparisons) != 1:
             return
         (comparison,) = test.comparisons
         sides = [side for side in (test.left, comparison.comparator) if self._is_placeholder(side)]
@@ -173,7 +173,7 @@ class PythonBranchOnPlaceholder(Rule):
             return
         name = sides[0].value  # type: ignore[attr-defined]
         if isinstance(comparison.operator, _IDENTITY):
-            always = "False" if isinstance(comparison.operator, cst.Equal) else "True"
+            always = "False" if type(comparison.operator) is cst.Equal else "True"
             effect = {
                 ("if", "False"): "the branch never runs",
                 ("if", "True"): "the branch always runs",

@@ -156,7 +156,7 @@ class VariableInitializedFromVariable(BlockHooks, Rule):
         self.bindings.bind(node.name.value, None)
         params = node.params
         names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
-        names += [star.name.value for star in (params.star_arg, params.star_kwarg) if isinstance(star, cst.Param)]
+        names += [star.name.value for star in (params.star_arg, params.star_kwarg) if type(star) is cst.Param]
         self.bindings.enter_function(names)
         self._attributes.append({})
 
@@ -195,9 +195,9 @@ class VariableInitializedFromVariable(BlockHooks, Rule):
         self._bind(node.target, None)
 
     def _bind(self, target: cst.BaseExpression, made: _Variable | None) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.bindings.bind(target.value, made)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             name = dotted_name(target)
             if name is not None:
                 if made is not None:
@@ -209,10 +209,10 @@ class VariableInitializedFromVariable(BlockHooks, Rule):
                 self.bindings.bind(name, None)
 
     def _lookup(self, expr: cst.BaseExpression) -> _Variable | None:
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             found = self.bindings.lookup(expr.value)
             return found if isinstance(found, _Variable) else None
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             name = dotted_name(expr)
             return self._attributes[-1].get(name) if name is not None else None
         return None
@@ -229,7 +229,7 @@ class VariableInitializedFromVariable(BlockHooks, Rule):
 
     def _variable_of(self, value: cst.BaseExpression | None) -> _Variable | None:
         """The variable `value` creates, with what its initial value reads."""
-        if not isinstance(value, cst.Call):
+        if type(value) is not cst.Call:
             return None
         symbol = tf_symbol(self.names.qualify(value.func))
         if symbol == _VARIABLE:
@@ -252,17 +252,17 @@ class VariableInitializedFromVariable(BlockHooks, Rule):
         if variable is not None:
             found.append((code_of(expr, 30), variable))
             return
-        if isinstance(expr, cst.BinaryOperation):
+        if type(expr) is cst.BinaryOperation:
             self._reads(expr.left, found)
             self._reads(expr.right, found)
-        elif isinstance(expr, cst.UnaryOperation):
+        elif type(expr) is cst.UnaryOperation:
             self._reads(expr.expression, found)
-        elif isinstance(expr, (cst.List, cst.Tuple)):
+        elif type(expr) in (cst.List, cst.Tuple):
             for element in expr.elements:
                 self._reads(element.value, found)
-        elif isinstance(expr, cst.Subscript):
+        elif type(expr) is cst.Subscript:
             self._reads(expr.value, found)
-        elif isinstance(expr, cst.Call):
+        elif type(expr) is cst.Call:
             symbol = tf_symbol(self.names.qualify(expr.func))
             if symbol is None or symbol.rsplit(".", 1)[-1] in _NOT_READS:
                 return

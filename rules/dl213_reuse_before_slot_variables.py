@@ -192,17 +192,17 @@ class ReuseBeforeSlotVariables(BranchPath, Rule):
             self._scopes[-1].pop()
 
     def _block_kind(self, item: cst.BaseExpression) -> str | None:
-        if not isinstance(item, cst.Call):
+        if type(item) is not cst.Call:
             return None
         symbol = tf_symbol(self.names.qualify(item.func))
-        if symbol == "Graph" or (isinstance(item.func, cst.Attribute) and item.func.attr.value == "as_default"):
+        if symbol == "Graph" or (type(item.func) is cst.Attribute and item.func.attr.value == "as_default"):
             return "graph"
         if symbol != _SCOPE:
             return None
         reuse = keyword_argument(item, "reuse")
         if reuse is None and len(item.args) > 8:
             return "auto"  # passed by position: not known
-        if reuse is None or (isinstance(reuse, cst.Name) and reuse.value in ("True", "False", "None")):
+        if reuse is None or (type(reuse) is cst.Name and reuse.value in ("True", "False", "None")):
             return "scope"
         return "auto"  # `tf.AUTO_REUSE`, or a value this rule cannot know
 
@@ -210,7 +210,7 @@ class ReuseBeforeSlotVariables(BranchPath, Rule):
     def visit_Assign(self, node: cst.Assign) -> None:
         function = self._functions[-1]
         value = node.value
-        symbol = tf_symbol(self.names.qualify(value.func)) if isinstance(value, cst.Call) else None
+        symbol = tf_symbol(self.names.qualify(value.func)) if type(value) is cst.Call else None
         for target in node.targets:
             name = dotted_name(target.target)
             if name is None:
@@ -240,7 +240,7 @@ class ReuseBeforeSlotVariables(BranchPath, Rule):
         if symbol == "reset_default_graph":
             function.resets += 1
             return
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             method = func.attr.value
             receiver = func.value
             if method == "reuse_variables" and not node.args:
@@ -256,16 +256,16 @@ class ReuseBeforeSlotVariables(BranchPath, Rule):
             if method == "apply" and self._is_average(receiver):
                 self._add("slots", node, tuple(self._scopes[-1]), "ExponentialMovingAverage.apply(...)")
                 return
-            if isinstance(receiver, cst.Name) and receiver.value == "self" and self._classes:
+            if type(receiver) is cst.Name and receiver.value == "self" and self._classes:
                 self._add("call", node, tuple(self._scopes[-1]), f"{self._classes[-1][0]}.{method}")
             return
-        if isinstance(func, cst.Name) and symbol is None:
+        if type(func) is cst.Name and symbol is None:
             self._add("call", node, tuple(self._scopes[-1]), func.value)
 
     def _scope_of(self, receiver: cst.BaseExpression) -> tuple[int, ...] | None:
         """The blocks the variable scope `receiver` belongs to: `tf.get_variable_scope()`
         is the scope of the innermost open one; a name holds the scope it was bound to."""
-        if isinstance(receiver, cst.Call) and tf_symbol(self.names.qualify(receiver.func)) == _GET_SCOPE:
+        if type(receiver) is cst.Call and tf_symbol(self.names.qualify(receiver.func)) == _GET_SCOPE:
             return tuple(self._scopes[-1])
         name = dotted_name(receiver)
         if name is None:
@@ -273,7 +273,7 @@ class ReuseBeforeSlotVariables(BranchPath, Rule):
         return self._functions[-1].scope_names.get(name)
 
     def _optimizer(self, receiver: cst.BaseExpression) -> str | None:
-        if isinstance(receiver, cst.Call):
+        if type(receiver) is cst.Call:
             symbol = tf_symbol(self.names.qualify(receiver.func))
             return symbol if symbol in SLOT_OPTIMIZERS else None
         name = dotted_name(receiver)
@@ -285,7 +285,7 @@ class ReuseBeforeSlotVariables(BranchPath, Rule):
         return None
 
     def _is_average(self, receiver: cst.BaseExpression) -> bool:
-        if isinstance(receiver, cst.Call):
+        if type(receiver) is cst.Call:
             return tf_symbol(self.names.qualify(receiver.func)) == _AVERAGE
         name = dotted_name(receiver)
         return name is not None and any(name in f.averages for f in (self._functions[-1], self._functions[0]))

@@ -118,20 +118,20 @@ class TrainOpNeverRun(Rule):
     def visit_Assign(self, node: cst.Assign) -> None:
         self._sessions.note_assign(node)
         value = node.value
-        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+        if len(node.targets) != 1 or type(node.targets[0].target) is not cst.Name:
             return
         name = node.targets[0].target.value
-        if name.startswith("_") or not isinstance(value, cst.Call) or not isinstance(value.func, cst.Attribute):
+        if name.startswith("_") or type(value) is not cst.Call or type(value.func) is not cst.Attribute:
             return
         if value.func.attr.value in _TRAIN_METHODS and keyword_argument(value, "name") is None:
             self._frames[-1].train_ops[name] = node
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute):
+        if type(func) is not cst.Attribute:
             return
         frame = self._frames[-1]
-        if func.attr.value == "run" and isinstance(func.value, cst.Name) and func.value.value in frame.train_ops:
+        if func.attr.value == "run" and type(func.value) is cst.Name and func.value.value in frame.train_ops:
             frame.fetched.add(func.value.value)  # `train_op.run(feed_dict=...)`
             return
         if not self._sessions.runs_session(node):
@@ -167,10 +167,10 @@ def _fetches(fetches: cst.BaseExpression | None) -> list[cst.BaseExpression]:
     pending = [fetches] if fetches is not None else []
     while pending:
         expr = pending.pop()
-        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        if type(expr) in (cst.List, cst.Tuple, cst.Set):
             pending.extend(element.value for element in expr.elements)
-        elif isinstance(expr, cst.Dict):
-            pending.extend(element.value for element in expr.elements if isinstance(element, cst.DictElement))
+        elif type(expr) is cst.Dict:
+            pending.extend(element.value for element in expr.elements if type(element) is cst.DictElement)
         else:
             found.append(expr)
     return found

@@ -131,7 +131,7 @@ class StatefulResultDiscarded(BlockHooks, Rule):
         self.bindings.bind(node.name.value, None)
         params = node.params
         names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
-        names += [star.name.value for star in (params.star_arg, params.star_kwarg) if isinstance(star, cst.Param)]
+        names += [star.name.value for star in (params.star_arg, params.star_kwarg) if type(star) is cst.Param]
         self.bindings.enter_function(names)
         traced = any(self._is_tf_function(decorator.decorator) for decorator in node.decorators)
         self._traced.append(traced or self._traced[-1])
@@ -141,7 +141,7 @@ class StatefulResultDiscarded(BlockHooks, Rule):
         self._traced.pop()
 
     def _is_tf_function(self, decorator: cst.BaseExpression) -> bool:
-        if isinstance(decorator, cst.Call):
+        if type(decorator) is cst.Call:
             decorator = decorator.func
         return tf_symbol(self.names.qualify(decorator)) == _FUNCTION
 
@@ -174,7 +174,7 @@ class StatefulResultDiscarded(BlockHooks, Rule):
         self._bind(node.target, None)
 
     def _bind(self, target: cst.BaseExpression, meaning: object | None) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.bindings.bind(target.value, meaning)
         else:
             for name in target_names(target):
@@ -182,9 +182,9 @@ class StatefulResultDiscarded(BlockHooks, Rule):
 
     def _value(self, expr: cst.BaseExpression | None) -> object | None:
         """ARRAY, TABLE, or None, for what `expr` evaluates to."""
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return self.bindings.lookup(expr.value)
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return None
         symbol = tf_symbol(self.names.qualify(expr.func))
         if symbol == _TENSOR_ARRAY:
@@ -192,7 +192,7 @@ class StatefulResultDiscarded(BlockHooks, Rule):
         if symbol in _TABLES:
             return TABLE
         func = expr.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _TA_UPDATES and self._value(func.value) is ARRAY:
+        if type(func) is cst.Attribute and func.attr.value in _TA_UPDATES and self._value(func.value) is ARRAY:
             return ARRAY
         return None
 
@@ -203,7 +203,7 @@ class StatefulResultDiscarded(BlockHooks, Rule):
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
-        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        if type(call) is not cst.Call or type(call.func) is not cst.Attribute:
             return
         method = call.func.attr.value
         receiver = self._value(call.func.value)
@@ -216,7 +216,7 @@ class StatefulResultDiscarded(BlockHooks, Rule):
         for call, what, traced in self._pending:
             if not (traced or self._graph_mode):
                 continue
-            assert isinstance(call.func, cst.Attribute)
+            assert type(call.func) is cst.Attribute
             receiver = code_of(call.func.value, 30)
             method = call.func.attr.value
             if what == "array":

@@ -156,9 +156,9 @@ class QueueRunnersStartedEarly(BranchPath, Rule):
         self._sessions.note_assign(node)
 
     def _makes_graph(self, item: cst.BaseExpression) -> bool:
-        if not isinstance(item, cst.Call):
+        if type(item) is not cst.Call:
             return False
-        if isinstance(item.func, cst.Attribute) and item.func.attr.value == "as_default":
+        if type(item.func) is cst.Attribute and item.func.attr.value == "as_default":
             return True
         return tf_symbol(self.names.qualify(item.func)) == "Graph"
 
@@ -173,7 +173,7 @@ class QueueRunnersStartedEarly(BranchPath, Rule):
         func = node.func
         function = self._functions[-1]
         symbol = tf_symbol(self.names.qualify(func))
-        method = func.attr.value if isinstance(func, cst.Attribute) else None
+        method = func.attr.value if type(func) is cst.Attribute else None
         if symbol == "reset_default_graph":
             function.resets += 1
         elif symbol == _START:
@@ -190,7 +190,7 @@ class QueueRunnersStartedEarly(BranchPath, Rule):
                 self._starters.add(function.key)
         elif self._sessions.runs_session(node):
             self._add("run", node)
-        elif isinstance(func, cst.Name) and symbol is None:
+        elif type(func) is cst.Name and symbol is None:
             self._add("call", node, func.value)
 
     # -- judgement -----------------------------------------------------------------------

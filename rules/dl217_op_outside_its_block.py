@@ -35,7 +35,7 @@ def _is_dependencies(names: ImportTable, call: cst.Call) -> bool:
     symbol = tf_symbol(names.qualify(call.func))
     if symbol is not None:
         return symbol == "control_dependencies" or symbol.endswith("ops.control_dependencies")
-    return isinstance(call.func, cst.Attribute) and call.func.attr.value == "control_dependencies"
+    return type(call.func) is cst.Attribute and call.func.attr.value == "control_dependencies"
 
 
 # Nodes whose presence in a block may create an op (a call, a Python operator on a
@@ -65,13 +65,13 @@ def _builds_nothing(body: cst.BaseSuite) -> bool:
 
 def _handed_back(body: cst.BaseSuite) -> cst.CSTNode | None:
     """The first `name = value` or `return value` of a block: what the author expects to be ordered."""
-    statements = body.body if isinstance(body, cst.IndentedBlock) else (body,)
+    statements = body.body if type(body) is cst.IndentedBlock else (body,)
     for statement in statements:
-        lines = statement.body if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else ()
+        lines = statement.body if type(statement) in (cst.SimpleStatementLine, cst.SimpleStatementSuite) else ()
         for small in lines:
-            if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+            if type(small) in (cst.Assign, cst.AnnAssign) and small.value is not None:
                 return small
-            if isinstance(small, cst.Return) and small.value is not None:
+            if type(small) is cst.Return and small.value is not None:
                 return small
     return None
 
@@ -102,13 +102,13 @@ class _BranchUses(cst.CSTVisitor):
         return self.table.setdefault(name, _Name())
 
     def _branch(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Lambda):
+        if type(node) is cst.Lambda:
             return id(node) in self.branches
-        return isinstance(node, cst.FunctionDef) and self.branch_names.get(node.name.value) == 1
+        return type(node) is cst.FunctionDef and self.branch_names.get(node.name.value) == 1
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self._enter(node)
-        if self._branch(node) and isinstance(node.body, cst.Name):
+        if self._branch(node) and type(node.body) is cst.Name:
             self._effect.add(id(node.body))
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
@@ -132,7 +132,7 @@ class _BranchUses(cst.CSTVisitor):
             self.depth -= 1
 
     def visit_Return(self, node: cst.Return) -> None:
-        if self.depth and isinstance(node.value, cst.Name):
+        if self.depth and type(node.value) is cst.Name:
             self._effect.add(id(node.value))
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -143,10 +143,10 @@ class _BranchUses(cst.CSTVisitor):
             elements = [arg.value for arg in node.args]
         elif _is_dependencies(self.names, node):
             deps = call_argument(node, 0, "control_inputs")
-            elements = [e.value for e in deps.elements] if isinstance(deps, (cst.List, cst.Tuple)) else []
+            elements = [e.value for e in deps.elements] if type(deps) in (cst.List, cst.Tuple) else []
         else:
             return
-        self._effect.update(id(element) for element in elements if isinstance(element, cst.Name))
+        self._effect.update(id(element) for element in elements if type(element) is cst.Name)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -156,7 +156,7 @@ class _BranchUses(cst.CSTVisitor):
                 self._bound.add(id(name))
                 if len(node.targets) == 1 and target.target is name and not self.depth and self._stateful(node.value):
                     entry.binding = node
-            if isinstance(target.target, cst.Name) and isinstance(node.value, cst.Call) and tf_symbol(
+            if type(target.target) is cst.Name and type(node.value) is cst.Call and tf_symbol(
                     self.names.qualify(node.value.func)) == _MOVING_AVERAGE:
                 self.averages.add(target.target.value)
 
@@ -205,33 +205,33 @@ class _BranchUses(cst.CSTVisitor):
         return False  # `x.attr`: the attribute's name is no use of a variable `attr`
 
     def _stateful(self, value: cst.BaseExpression) -> bool:
-        if not isinstance(value, cst.Call):
+        if type(value) is not cst.Call:
             return False
         symbol = tf_symbol(self.names.qualify(value.func))
         if symbol is not None:
             return symbol in _STATEFUL_FUNCTIONS
         func = value.func
-        if not isinstance(func, cst.Attribute):
+        if type(func) is not cst.Attribute:
             return False
         if func.attr.value == "apply":
-            return isinstance(func.value, cst.Name) and func.value.value in self.averages
+            return type(func.value) is cst.Name and func.value.value in self.averages
         return func.attr.value in _STATEFUL_METHODS
 
 
 def _names_in(expr: cst.BaseExpression) -> set[str | None]:
     """The names and dotted names a tuple, list or single value is made of."""
-    if isinstance(expr, (cst.Tuple, cst.List)):
+    if type(expr) in (cst.Tuple, cst.List):
         return set().union(*(_names_in(element.value) for element in expr.elements))
     return {dotted_name(expr)}
 
 
 def _bound_names(target: cst.BaseExpression):
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         yield target
-    elif isinstance(target, (cst.Tuple, cst.List)):
+    elif type(target) in (cst.Tuple, cst.List):
         for element in target.elements:
             yield from _bound_names(element.value)
-    elif isinstance(target, cst.StarredElement):
+    elif type(target) is cst.StarredElement:
         yield from _bound_names(target.value)
 
 
@@ -327,19 +327,19 @@ class OpOutsideItsBlock(Rule):
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
             call = item.item
-            if not (isinstance(call, cst.Call) and _is_dependencies(self.names, call)):
+            if not (type(call) is cst.Call and _is_dependencies(self.names, call)):
                 continue
             deps = call_argument(call, 0, "control_inputs")
-            if deps is None or (isinstance(deps, cst.Name) and deps.value == "None"):
+            if deps is None or (type(deps) is cst.Name and deps.value == "None"):
                 continue  # `control_dependencies(None)` clears the dependencies: nothing to order
-            if isinstance(deps, (cst.List, cst.Tuple)) and not deps.elements:
+            if type(deps) in (cst.List, cst.Tuple) and not deps.elements:
                 continue
             if len(node.items) > 1 or not _builds_nothing(node.body):
                 continue
             handed = _handed_back(node.body)
             if handed is None:
                 continue
-            ordered = {dotted_name(e.value) for e in deps.elements} if isinstance(deps, (cst.List, cst.Tuple)) else set()
+            ordered = {dotted_name(e.value) for e in deps.elements} if type(deps) in (cst.List, cst.Tuple) else set()
             if _names_in(handed.value) <= ordered:
                 continue  # `update_op = (op_a, op_b)` with both as dependencies: fetching it runs them
             written = code_of(handed, 40)
@@ -362,9 +362,9 @@ class OpOutsideItsBlock(Rule):
             branch = call_argument(node, position, keywords[0])
             if branch is None:
                 branch = call_argument(node, None, keywords[1])
-            if isinstance(branch, cst.Lambda):
+            if type(branch) is cst.Lambda:
                 self._branch_lambdas.add(id(branch))
-            elif isinstance(branch, cst.Name):
+            elif type(branch) is cst.Name:
                 self._branch_names.add(branch.value)
 
     def leave_Module(self, original_node: cst.Module) -> None:

@@ -112,7 +112,7 @@ class GraphValues(BlockHooks):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         params = node.params
         names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
-        names += [star.name.value for star in (params.star_arg, params.star_kwarg) if isinstance(star, cst.Param)]
+        names += [star.name.value for star in (params.star_arg, params.star_kwarg) if type(star) is cst.Param]
         self._graph_values().enter_function(names)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -136,11 +136,11 @@ class GraphValues(BlockHooks):
         if name is not None:
             bindings.bind(name, self.value_of(value))
             return
-        if isinstance(target, (cst.Tuple, cst.List)):
+        if type(target) in (cst.Tuple, cst.List):
             element = self._element_value(value)
             for item in target.elements:
                 inner = item.value
-                if isinstance(item, cst.StarredElement) or not isinstance(inner, (cst.Name, cst.Attribute)):
+                if type(item) is cst.StarredElement or type(inner) not in (cst.Name, cst.Attribute):
                     for bound in target_names(inner):
                         bindings.bind(bound, None)
                     continue
@@ -148,7 +148,7 @@ class GraphValues(BlockHooks):
 
     def _element_value(self, value: cst.BaseExpression) -> Value | None:
         """What each element of an unpacked `value` is: tensors for a batch, a split, `get_next()`."""
-        if not isinstance(value, cst.Call):
+        if type(value) is not cst.Call:
             return None
         symbol = self.tf_call(value)
         if symbol in _TENSOR_TUPLES:
@@ -189,28 +189,28 @@ class GraphValues(BlockHooks):
         """What `expr` evaluates to, as far as the module shows."""
         if expr is None:
             return None
-        if isinstance(expr, cst.Integer):
+        if type(expr) is cst.Integer:
             return Value("int")
-        if isinstance(expr, (cst.Name, cst.Attribute)):
+        if type(expr) in (cst.Name, cst.Attribute):
             name = dotted_name(expr)
             found = self._graph_values().lookup(name) if name is not None else None
             return found if isinstance(found, Value) else None
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        if type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Add:
             left, right = self.value_of(expr.left), self.value_of(expr.right)
             if (left and left.kind == "linear") or (right and right.kind == "linear"):
                 return Value("linear")  # `tf.matmul(x, W) + b`
             if (left and left.is_tensor) or (right and right.is_tensor):
                 return Value("tensor")
             return None
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return None
-        if isinstance(expr.func, cst.Name) and expr.func.value == "int" and self.names.qualify(expr.func) == "builtins.int":
+        if type(expr.func) is cst.Name and expr.func.value == "int" and self.names.qualify(expr.func) == "builtins.int":
             return Value("int")
         symbol = self.tf_call(expr)
         if symbol is None:
             if self._is_get_next(expr):
                 return Value("tensor", made_by="get_next")
-            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _ITERATOR_MAKERS:
+            if type(expr.func) is cst.Attribute and expr.func.attr.value in _ITERATOR_MAKERS:
                 return Value("iterator")
             return None
         return self._tf_value(symbol, expr)
@@ -226,7 +226,7 @@ class GraphValues(BlockHooks):
             return Value("linear", made_by=symbol)
         if symbol in _DENSE:
             activation = call_argument(call, 2, "activation")
-            linear = activation is None or (isinstance(activation, cst.Name) and activation.value == "None")
+            linear = activation is None or (type(activation) is cst.Name and activation.value == "None")
             return Value("linear" if linear else "tensor", made_by=symbol)
         if symbol in ("add", "nn.bias_add", "math.add"):
             first = self.value_of(call_argument(call, 0, "x" if symbol != "nn.bias_add" else "value"))
@@ -255,7 +255,7 @@ class GraphValues(BlockHooks):
 
     def _is_get_next(self, call: cst.Call) -> bool:
         """`iterator.get_next()` on a tf.data iterator (made by `make_one_shot_iterator` and kin)."""
-        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "get_next" and not call.args):
+        if not (type(call.func) is cst.Attribute and call.func.attr.value == "get_next" and not call.args):
             return False
         receiver = self.value_of(call.func.value)
         return receiver is not None and receiver.kind == "iterator"
@@ -265,7 +265,7 @@ class GraphValues(BlockHooks):
         if dtype is not None:
             return literal_dtype(dtype, self.names)
         initial = call_argument(call, 0, "initial_value")
-        if isinstance(initial, cst.Call):
+        if type(initial) is cst.Call:
             symbol = self.tf_call(initial)
             if symbol in ("zeros", "ones", "random_normal", "random_uniform", "truncated_normal", "random.normal",
                           "random.uniform", "random.truncated_normal"):
@@ -280,7 +280,7 @@ class GraphValues(BlockHooks):
         initializer = call_argument(call, 3, "initializer")
         if initializer is None:
             return "float32"
-        if isinstance(initializer, cst.Call) and (self.tf_call(initializer) or "").endswith("_initializer"):
+        if type(initializer) is cst.Call and (self.tf_call(initializer) or "").endswith("_initializer"):
             return "float32"  # an initializer object: the variable takes get_variable's default dtype
         return None
 
@@ -289,10 +289,10 @@ def literal_dtype(expr: cst.BaseExpression | None, names) -> str | None:
     """`tf.float64`, `tf.float32`, `np.float64`, `"float64"` as a dtype name; else None."""
     if expr is None:
         return None
-    if isinstance(expr, cst.SimpleString):
+    if type(expr) is cst.SimpleString:
         value = expr.evaluated_value
         return _DTYPES.get(value) if isinstance(value, str) else None
-    qualified = names.qualify(expr) if isinstance(expr, cst.Attribute) else None
+    qualified = names.qualify(expr) if type(expr) is cst.Attribute else None
     if not qualified:
         return None
     if qualified.startswith("numpy."):
@@ -439,7 +439,7 @@ class WrongCallSignature(GraphValues, Rule):
             self._check_old_order(node, "split", "value", "tf.split(value, num_or_size_splits, axis)")
         elif symbol in _KEEP_DIMS:
             self._check_keep_dims(node, symbol)
-        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "save":
+        elif type(node.func) is cst.Attribute and node.func.attr.value == "save":
             value = self.value_of(node.func.value)
             if value is not None and value.kind == "saver":
                 self._check_saver_save(node)
@@ -551,13 +551,13 @@ class WrongCallSignature(GraphValues, Rule):
         scalar, never a `[height, width]` pair."""
         if _is_int_literal(expr):
             return True
-        if isinstance(expr, cst.BinaryOperation) and not isinstance(expr.operator, (cst.Divide, cst.MatrixMultiply)):
+        if type(expr) is cst.BinaryOperation and type(expr.operator) not in (cst.Divide, cst.MatrixMultiply):
             return self._is_number(expr.left) and self._is_number(expr.right)
         value = self.value_of(expr)
         return value is not None and value.kind == "int"
 
     def _check_saver_save(self, node: cst.Call) -> None:
-        assert isinstance(node.func, cst.Attribute)
+        assert type(node.func) is cst.Attribute
         receiver = node.func.value
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in _SAVER_ONLY:
@@ -571,8 +571,8 @@ class WrongCallSignature(GraphValues, Rule):
 
 
 def _is_int_literal(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Minus:
         expr = expr.expression
-    return isinstance(expr, cst.Integer)
+    return type(expr) is cst.Integer
 
 

@@ -101,7 +101,7 @@ class TensorFedAsValue(GraphValues, Rule):
             self._graph_mode = True
         if symbol == "constant":
             value = call_argument(node, 0, "value")
-            elements = value.elements if isinstance(value, (cst.List, cst.Tuple)) else [value] if value else []
+            elements = value.elements if type(value) in (cst.List, cst.Tuple) else [value] if value else []
             found = []
             for element in elements:
                 inner = element.value if isinstance(element, cst.BaseElement) else element
@@ -111,13 +111,13 @@ class TensorFedAsValue(GraphValues, Rule):
             if found:
                 self._constants.append((node, found))
             return
-        if not isinstance(node.func, cst.Attribute) or node.func.attr.value not in _FEEDING:
+        if type(node.func) is not cst.Attribute or node.func.attr.value not in _FEEDING:
             return
         feed = call_argument(node, _FEEDING[node.func.attr.value], "feed_dict")
-        if not isinstance(feed, cst.Dict):
+        if type(feed) is not cst.Dict:
             return
         for element in feed.elements:
-            if not isinstance(element, cst.DictElement):
+            if type(element) is not cst.DictElement:
                 continue
             value = self.value_of(element.value)
             if value is None or not value.is_tensor:

@@ -112,11 +112,11 @@ class BatchNormUpdatesNeverRun(Rule):
         self._gathering = False
 
     def visit_With(self, node: cst.With) -> None:
-        if any(isinstance(item.item, cst.Call) and _callee(item.item) == "control_dependencies" for item in node.items):
+        if any(type(item.item) is cst.Call and _callee(item.item) == "control_dependencies" for item in node.items):
             self._dependency_blocks += 1
 
     def leave_With(self, original_node: cst.With) -> None:
-        if any(isinstance(item.item, cst.Call) and _callee(item.item) == "control_dependencies"
+        if any(type(item.item) is cst.Call and _callee(item.item) == "control_dependencies"
                for item in original_node.items):
             self._dependency_blocks -= 1
 
@@ -137,23 +137,23 @@ class BatchNormUpdatesNeverRun(Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         value = node.value
-        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name) or not isinstance(value, cst.Call):
+        if len(node.targets) != 1 or type(node.targets[0].target) is not cst.Name or type(value) is not cst.Call:
             return
         if tf_symbol(self.names.qualify(value.func)) == "get_collection" and value.args:
             key = value.args[0].value
-            if isinstance(key, cst.Attribute) and key.attr.value == "UPDATE_OPS":
+            if type(key) is cst.Attribute and key.attr.value == "UPDATE_OPS":
                 self._scan.gathered.append((node.targets[0].target.value, node))
 
     def visit_Call(self, node: cst.Call) -> None:
         symbol = tf_symbol(self.names.qualify(node.func))
         if symbol in _BATCH_NORMS:
             mode = keyword_argument(node, _BATCH_NORMS[symbol])
-            if mode is None or (isinstance(mode, cst.Name) and mode.value in ("True", "False")):
+            if mode is None or (type(mode) is cst.Name and mode.value in ("True", "False")):
                 return  # no training mode, or a fixed one
             if symbol != "layers.batch_normalization" and keyword_argument(node, "updates_collections") is not None:
                 return  # `updates_collections=None` updates in place; another collection is the author's
             self._scan.norms.append(node)
-        elif (isinstance(node.func, cst.Attribute) and node.func.attr.value in _TRAIN_METHODS
+        elif (type(node.func) is cst.Attribute and node.func.attr.value in _TRAIN_METHODS
               and not self._dependency_blocks):
             self._scan.train_ops.append(node)
 
@@ -187,6 +187,6 @@ class BatchNormUpdatesNeverRun(Rule):
 
 def _callee(call: cst.Call) -> str | None:
     func = call.func
-    if isinstance(func, cst.Attribute):
+    if type(func) is cst.Attribute:
         return func.attr.value
-    return func.value if isinstance(func, cst.Name) else None
+    return func.value if type(func) is cst.Name else None

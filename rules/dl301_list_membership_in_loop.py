@@ -183,9 +183,9 @@ def _is_config_module(module: str | None) -> bool:
 
 
 def _integer(expr: cst.BaseExpression) -> int | None:
-    if isinstance(expr, cst.Integer):
+    if type(expr) is cst.Integer:
         return int(expr.evaluated_value)
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Minus:
         inner = _integer(expr.expression)
         return -inner if inner is not None else None
     return None
@@ -518,14 +518,14 @@ class ListMembershipInLoop(Rule):
         evidence: Callable[[], str] = _describe(),
         value: cst.BaseExpression | None = None,
     ) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self._bind(target.value, kind, evidence, value=value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
                 self._bind_target(element.value, "other")
-        elif isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self._bind_target(target.value, "other")
-        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+        elif type(target) is cst.Subscript and type(target.value) is cst.Name:
             self._change(target.value.value, rebinds=False)  # names[i] = ...
 
     def _bind_parameters(self, params: cst.Parameters) -> None:
@@ -536,17 +536,17 @@ class ListMembershipInLoop(Rule):
             else:
                 self._bind(param.name.value, "other")
         for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
+            if type(star) is cst.Param:
                 self._bind(star.name.value, "other")
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._assigning.append(frozenset(n for t in node.targets for n in target_names(t.target)))
         for target in node.targets:
-            if isinstance(target.target, cst.Name) and self._is_self_extension(target.target.value, node.value):
+            if type(target.target) is cst.Name and self._is_self_extension(target.target.value, node.value):
                 # `names = names + [x]`: grows the list it was.
                 value = node.value
-                assert isinstance(value, cst.BinaryOperation)
-                added = value.right if isinstance(value.left, cst.Name) and value.left.value == target.target.value else value.left
+                assert type(value) is cst.BinaryOperation
+                added = value.right if type(value.left) is cst.Name and value.left.value == target.target.value else value.left
                 self._bind(target.target.value, "neutral", rebinds=False, growth="+", added=added)
             else:
                 kind = self._value_kind(node.value)
@@ -558,7 +558,7 @@ class ListMembershipInLoop(Rule):
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._assigning.append(frozenset(target_names(node.target)))
         if node.value is None:
-            if isinstance(node.target, cst.Name):  # `names: list[str]` only declares the name
+            if type(node.target) is cst.Name:  # `names: list[str]` only declares the name
                 self._bind(node.target.value, "neutral", rebinds=False)
             return
         kind = self._value_kind(node.value)
@@ -574,29 +574,29 @@ class ListMembershipInLoop(Rule):
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._assigning.append(frozenset(target_names(node.target)))
         target = node.target
-        if isinstance(target, cst.Name):
-            grows = "+=" if isinstance(node.operator, cst.AddAssign) else None
+        if type(target) is cst.Name:
+            grows = "+=" if type(node.operator) is cst.AddAssign else None
             self._bind(target.value, "neutral" if grows else "other", rebinds=False, growth=grows, added=node.value)
-        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+        elif type(target) is cst.Subscript and type(target.value) is cst.Name:
             self._change(target.value.value, rebinds=False)
 
     def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
         self._assigning.pop()
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        if isinstance(node.target, cst.Name):
+        if type(node.target) is cst.Name:
             self._bind(node.target.value, self._value_kind(node.value), _describe("built by `{}`", node.value))
 
     def visit_Del(self, node: cst.Del) -> None:
         self._delete(node.target)
 
     def _delete(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self._bind(target.value, "neutral")
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
                 self._delete(element.value)
-        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+        elif type(target) is cst.Subscript and type(target.value) is cst.Name:
             self._change(target.value.value, rebinds=False)  # del names[i]
 
     def visit_For(self, node: cst.For) -> None:
@@ -622,7 +622,7 @@ class ListMembershipInLoop(Rule):
             self._bind(local, "other", config=configuration)  # `import config as cfg`
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
+        if type(node.names) is cst.ImportStar:
             return
         module = dotted_name(node.module) if node.module is not None else None
         for alias in node.names:
@@ -644,7 +644,7 @@ class ListMembershipInLoop(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        if type(func) is cst.Attribute and type(func.value) is cst.Name:
             method = func.attr.value
             if method in _GROWERS:
                 added = node.args[0].value if method == "extend" and node.args else None
@@ -659,7 +659,7 @@ class ListMembershipInLoop(Rule):
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         for target in node.comparisons:
-            if isinstance(target.operator, (cst.In, cst.NotIn)) and isinstance(target.comparator, cst.Name):
+            if type(target.operator) in (cst.In, cst.NotIn) and type(target.comparator) is cst.Name:
                 name = target.comparator.value
                 self._membership_uses[name] = self._membership_uses.get(name, 0) + 1
         loops = self._scope.active_loops()
@@ -669,10 +669,10 @@ class ListMembershipInLoop(Rule):
         for target in node.comparisons:
             container = target.comparator
             operator = target.operator
-            if isinstance(operator, (cst.In, cst.NotIn)) and isinstance(container, cst.Name):
+            if type(operator) in (cst.In, cst.NotIn) and type(container) is cst.Name:
                 name = container.value
                 if not any(name in loop.names for loop in loops) and not any(name in a for a in self._assigning):
-                    op = "in" if isinstance(operator, cst.In) else "not in"
+                    op = "in" if type(operator) is cst.In else "not in"
                     self._order += 1
                     self._memberships.append(_Membership(node, left, op, name, self._scope, loops, self._order))
             left = container
@@ -715,10 +715,10 @@ class ListMembershipInLoop(Rule):
         if self._occurrences.get(name, 0) != 1 + self._membership_uses.get(name, 0):
             return None
         value = bindings[0].value
-        if isinstance(value, cst.ListComp):
+        if type(value) is cst.ListComp:
             new: cst.BaseExpression = cst.SetComp(elt=value.elt, for_in=value.for_in, lpar=value.lpar, rpar=value.rpar)
         elif (
-            isinstance(value, cst.Call)
+            type(value) is cst.Call
             and self.names.qualify(value.func) in ("builtins.list", "builtins.sorted")
             and len(value.args) == 1
             and value.args[0].keyword is None
@@ -835,13 +835,13 @@ class ListMembershipInLoop(Rule):
 
     def _is_bounded(self, expr: cst.BaseExpression, scope: _Scope, local: frozenset[str] = frozenset()) -> bool:
         """Whether iterating `expr` gives a number of items that the code fixes."""
-        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        if type(expr) in (cst.List, cst.Tuple, cst.Set):
             return len(expr.elements) <= _SMALL_DISPLAY and not any(
-                isinstance(e, cst.StarredElement) for e in expr.elements
+                type(e) is cst.StarredElement for e in expr.elements
             )
-        if isinstance(expr, cst.Dict):
-            return len(expr.elements) <= _SMALL_DISPLAY and all(isinstance(e, cst.DictElement) for e in expr.elements)
-        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        if type(expr) is cst.Dict:
+            return len(expr.elements) <= _SMALL_DISPLAY and all(type(e) is cst.DictElement for e in expr.elements)
+        if type(expr) in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
             names = set(local)
             for_in: cst.CompFor | None = expr.for_in
             while for_in is not None:
@@ -850,18 +850,18 @@ class ListMembershipInLoop(Rule):
                 names.update(target_names(for_in.target))
                 for_in = for_in.inner_for_in
             return True
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        if type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Add:
             return self._is_bounded(expr.left, scope, local) and self._is_bounded(expr.right, scope, local)
-        if isinstance(expr, cst.IfExp):
+        if type(expr) is cst.IfExp:
             return self._is_bounded(expr.body, scope, local) and self._is_bounded(expr.orelse, scope, local)
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return self._call_is_bounded(expr, scope, local)
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             if expr.value in local:
                 return False
             resolved = self._resolve(expr.value, scope)
             return resolved is not None and self._name_is_bounded(expr.value, resolved)
-        if isinstance(expr, (cst.Attribute, cst.Subscript)):
+        if type(expr) in (cst.Attribute, cst.Subscript):
             return self._is_configuration(expr, scope, local)
         return False
 
@@ -881,33 +881,33 @@ class ListMembershipInLoop(Rule):
         if qualified in _SAME_SIZE_CALLS or (qualified is None and dotted_name(call.func) in ("iteritems", "itervalues")):
             return bool(positional) and self._is_bounded(positional[0], scope, local)
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _SAME_SIZE_METHODS and not call.args:
+        if type(func) is cst.Attribute and func.attr.value in _SAME_SIZE_METHODS and not call.args:
             return self._is_bounded(func.value, scope, local)
         return False
 
     def _is_size_of_bounded(self, expr: cst.BaseExpression, scope: _Scope, local: frozenset[str]) -> bool:
         """`len(x)` of a bounded `x`, or a number from the configuration."""
-        if isinstance(expr, cst.Call) and self.names.qualify(expr.func) == "builtins.len" and len(expr.args) == 1:
+        if type(expr) is cst.Call and self.names.qualify(expr.func) == "builtins.len" and len(expr.args) == 1:
             return self._is_bounded(expr.args[0].value, scope, local)
-        return isinstance(expr, (cst.Attribute, cst.Subscript)) and self._is_configuration(expr, scope, local)
+        return type(expr) in (cst.Attribute, cst.Subscript) and self._is_configuration(expr, scope, local)
 
     def _is_configuration(self, expr: cst.BaseExpression, scope: _Scope, local: frozenset[str]) -> bool:
         """`cfg.TRAIN.STEPSIZE`, `FLAGS.scales`, `config["steps"]`: a value of the project's
         configuration module or its command-line flags."""
-        qualified = self.names.qualify(expr) if isinstance(expr, cst.Attribute) else None
+        qualified = self.names.qualify(expr) if type(expr) is cst.Attribute else None
         if qualified is not None and (qualified.endswith(".FLAGS") or ".FLAGS." in qualified):
             return True
         root = expr
-        while isinstance(root, (cst.Attribute, cst.Subscript)):
+        while type(root) in (cst.Attribute, cst.Subscript):
             root = root.value
-        if not isinstance(root, cst.Name) or root.value in local:
+        if type(root) is not cst.Name or root.value in local:
             return False
         resolved = self._resolve(root.value, scope)
         if resolved is None:
             return False
         bindings = [b for b in resolved.bindings.get(root.value, []) if b.kind != "neutral"]
         return bool(bindings) and all(
-            b.config or (b.value is not None and not isinstance(b.value, cst.Name) and self._is_flags(b.value))
+            b.config or (b.value is not None and type(b.value) is not cst.Name and self._is_flags(b.value))
             for b in bindings
         )
 
@@ -946,15 +946,15 @@ class ListMembershipInLoop(Rule):
     # -- what a value is -----------------------------------------------------
 
     def _value_kind(self, value: cst.BaseExpression) -> str:
-        if isinstance(value, cst.ListComp):
+        if type(value) is cst.ListComp:
             return "list"
-        if isinstance(value, cst.List):
+        if type(value) is cst.List:
             if not value.elements:
                 return "empty"
-            if any(isinstance(e, cst.StarredElement) for e in value.elements):
+            if any(type(e) is cst.StarredElement for e in value.elements):
                 return "list"
             return "list" if len(value.elements) > _SMALL_DISPLAY else "other"
-        if isinstance(value, cst.Call):
+        if type(value) is cst.Call:
             qualified = self.names.qualify(value.func)
             if qualified in _LIST_FUNCTIONS:
                 return "empty" if qualified == "builtins.list" and not value.args else "list"
@@ -963,22 +963,22 @@ class ListMembershipInLoop(Rule):
             if (qualified is None or qualified.startswith("builtins.")) and method_name(value) in _LIST_METHODS:
                 return "list"  # `f.readlines()`, `line.split()`, `arr.tolist()`; not `os.path.split`
             return "other"
-        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+        if type(value) is cst.BinaryOperation and type(value.operator) is cst.Add:
             if "list" in (self._value_kind(value.left), self._value_kind(value.right)):
                 return "list"
             return "other"
-        if isinstance(value, cst.IfExp):
+        if type(value) is cst.IfExp:
             kinds = {self._value_kind(value.body), self._value_kind(value.orelse)}
             return "list" if kinds <= {"list", "empty"} and "list" in kinds else "other"
         return "other"
 
     def _is_self_extension(self, name: str, value: cst.BaseExpression) -> bool:
         """`name + [...]` or `[...] + name`."""
-        if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add)):
+        if not (type(value) is cst.BinaryOperation and type(value.operator) is cst.Add):
             return False
         sides = (value.left, value.right)
-        return any(isinstance(s, cst.Name) and s.value == name for s in sides) and any(
-            isinstance(s, (cst.List, cst.ListComp)) for s in sides
+        return any(type(s) is cst.Name and s.value == name for s in sides) and any(
+            type(s) in (cst.List, cst.ListComp) for s in sides
         )
 
     def _is_list_annotation(self, annotation: cst.BaseExpression) -> bool:
@@ -988,14 +988,14 @@ class ListMembershipInLoop(Rule):
                 annotation = cst.parse_expression(literal)
             except cst.ParserSyntaxError:
                 return False
-        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        if type(annotation) is cst.BinaryOperation and type(annotation.operator) is cst.BitOr:
             sides = (annotation.left, annotation.right)  # list[str] | None
             return any(self._is_list_annotation(s) for s in sides) and any(is_none(s) for s in sides)
-        if isinstance(annotation, cst.Subscript):
+        if type(annotation) is cst.Subscript:
             base = annotation.value
             if self._qualified_type(base) == "typing.Optional" and len(annotation.slice) == 1:
                 element = annotation.slice[0].slice
-                return isinstance(element, cst.Index) and self._is_list_annotation(element.value)
+                return type(element) is cst.Index and self._is_list_annotation(element.value)
             annotation = base
         return self._qualified_type(annotation) in _LIST_ANNOTATIONS
 

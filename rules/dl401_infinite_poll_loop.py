@@ -241,7 +241,7 @@ class InfinitePollLoop(Rule):
         self._note_thread_target(node, qualified)
         if not self._infinite_loops():
             return
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _QUEUE_PUTS and qualified is None:
+        if type(node.func) is cst.Attribute and node.func.attr.value in _QUEUE_PUTS and qualified is None:
             for loop in self._infinite_loops():
                 loop.feeds_queue = True
         if qualified in _EXIT_CALLS:
@@ -250,7 +250,7 @@ class InfinitePollLoop(Rule):
             self._poll(f"sleeps (`{qualified}`)")
         else:
             symbol = tf_symbol(qualified)
-            attribute = node.func.attr.value if isinstance(node.func, cst.Attribute) else None
+            attribute = node.func.attr.value if type(node.func) is cst.Attribute else None
             poll = symbol.rsplit(".", 1)[-1] if symbol else attribute
             if poll in _CHECKPOINT_POLLS:
                 self._poll(f"polls checkpoints (`{poll}`)")
@@ -259,7 +259,7 @@ class InfinitePollLoop(Rule):
         """Remember the function a `Thread`, `Timer` or `Process` runs (a watchdog, a reader
         feeding a queue, a heartbeat): it is meant to loop as long as the process lives."""
         func = node.func
-        class_name = func.attr.value if isinstance(func, cst.Attribute) else None
+        class_name = func.attr.value if type(func) is cst.Attribute else None
         target: cst.BaseExpression | None = None
         if qualified in _THREADS or (qualified is None and class_name in _THREAD_CLASS_NAMES):
             target = keyword_argument(node, "target") or keyword_argument(node, "function")
@@ -280,31 +280,31 @@ class InfinitePollLoop(Rule):
 
 
 def _always_true(test: cst.BaseExpression) -> bool:
-    if isinstance(test, cst.Name):
+    if type(test) is cst.Name:
         return test.value == "True"
-    if isinstance(test, cst.Integer):
+    if type(test) is cst.Integer:
         return test.value not in ("0", "0x0", "0o0", "0b0")
     return False
 
 
 def _test_text(test: cst.BaseExpression) -> str:
-    return test.value if isinstance(test, (cst.Name, cst.Integer)) else "True"
+    return test.value if type(test) in (cst.Name, cst.Integer) else "True"
 
 
 def _function_named_by(target: cst.BaseExpression | None) -> str | None:
     """The function a thread target names: `loop`, `self._loop`, `partial(loop, q)`,
     `lambda: loop(q)`."""
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         return target.value
-    if isinstance(target, cst.Attribute):
+    if type(target) is cst.Attribute:
         return target.attr.value
-    if isinstance(target, cst.Call):
+    if type(target) is cst.Call:
         callee = target.func
-        if isinstance(callee, (cst.Name, cst.Attribute)) and (
-            callee.value if isinstance(callee, cst.Name) else callee.attr.value
+        if type(callee) in (cst.Name, cst.Attribute) and (
+            callee.value if type(callee) is cst.Name else callee.attr.value
         ) == "partial" and target.args:
             return _function_named_by(target.args[0].value)
         return None
-    if isinstance(target, cst.Lambda) and isinstance(target.body, cst.Call):
+    if type(target) is cst.Lambda and type(target.body) is cst.Call:
         return _function_named_by(target.body.func)
     return None

@@ -180,22 +180,22 @@ class LossTensorAccumulation(Rule):
         method = method_name(node)
         if method in _APPENDERS and node.args:
             value = call_argument(node, 1 if method == "insert" else 0, None)
-            if method == "extend" and isinstance(value, (cst.List, cst.Tuple)) and len(value.elements) == 1:
+            if method == "extend" and type(value) in (cst.List, cst.Tuple) and len(value.elements) == 1:
                 value = value.elements[0].value
             tensor = _accumulated_name(value)
-            if tensor is not None and isinstance(node.func, cst.Attribute):
+            if tensor is not None and type(node.func) is cst.Attribute:
                 self._accumulate(node, tensor, _plain(node.func.value))
 
     def _backward_of(self, node: cst.Call) -> str | None:
         """The name whose graph `node` back-propagates through, for a backward call."""
-        if method_name(node) != "backward" or not isinstance(node.func, cst.Attribute):
+        if method_name(node) != "backward" or type(node.func) is not cst.Attribute:
             return None
         if self.names.qualify(node.func) == "torch.autograd.backward":
             return _tensor_name(call_argument(node, 0, "tensors"))
         return _tensor_name(node.func.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if self._loops and isinstance(node.operator, cst.AddAssign):
+        if self._loops and type(node.operator) is cst.AddAssign:
             tensor = _accumulated_name(node.value)
             if tensor is not None:
                 self._accumulate(node, tensor, _plain(node.target))
@@ -210,7 +210,7 @@ class LossTensorAccumulation(Rule):
             if into is None:
                 continue
             # `total = total + loss`
-            if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+            if type(value) is cst.BinaryOperation and type(value.operator) is cst.Add:
                 sides = (value.left, value.right)
                 if any(_plain(side) == into for side in sides):
                     other = value.right if _plain(value.left) == into else value.left
@@ -219,7 +219,7 @@ class LossTensorAccumulation(Rule):
                         self._accumulate(node, tensor, into)
                     continue
             order = self._tick()
-            if isinstance(target.target, cst.Name):
+            if type(target.target) is cst.Name:
                 name = target.target.value
                 loop.assignments.setdefault(name, []).append((order, _detaches(value, self.names)))
                 if loop.conditional == 0:
@@ -259,35 +259,35 @@ def _plain(expr: cst.BaseExpression) -> str | None:
 
 def _tensor_name(expr: cst.BaseExpression | None) -> str | None:
     """`loss` for `loss`, `(loss / n)`, `loss * w` and `scaler.scale(loss)`."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.BinaryOperation):
+    if type(expr) is cst.BinaryOperation:
         return _tensor_name(expr.left)
-    if isinstance(expr, cst.Call) and method_name(expr) == "scale" and len(expr.args) == 1:
+    if type(expr) is cst.Call and method_name(expr) == "scale" and len(expr.args) == 1:
         return _tensor_name(expr.args[0].value)
     return None
 
 
 def _accumulated_name(expr: cst.BaseExpression | None) -> str | None:
     """The name added up by `+= loss` / `+= loss * n` / `append(loss)`; None for `loss.item()`."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Multiply, cst.Divide)):
+    if type(expr) is cst.BinaryOperation and type(expr.operator) in (cst.Multiply, cst.Divide):
         return _accumulated_name(expr.left) or _accumulated_name(expr.right)
     return None
 
 
 def _detaches(value: cst.BaseExpression, names) -> bool:
     """`loss = loss.item()`, `loss = float(loss)`, `loss = loss.detach().cpu()`."""
-    while isinstance(value, cst.Call):
+    while type(value) is cst.Call:
         if names.qualify(value.func) in _DETACHING_CALLS:
             return True
         method = method_name(value)
         if method in _DETACHING_METHODS:
             return True
-        if method is None or not isinstance(value.func, cst.Attribute):
+        if method is None or type(value.func) is not cst.Attribute:
             return False
         value = value.func.value
-    if isinstance(value, cst.Attribute) and value.attr.value == "data":
+    if type(value) is cst.Attribute and value.attr.value == "data":
         return True
     return False

@@ -234,7 +234,7 @@ class LogOfProbability(Rule):
         self._scopes[-1].bindings.pop(name, None)
         self._scopes[-1].local.add(name)
         params = [p.name.value for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)]
-        if isinstance(node.params.star_arg, cst.Param):
+        if type(node.params.star_arg) is cst.Param:
             params.append(node.params.star_arg.name.value)
         if node.params.star_kwarg is not None:
             params.append(node.params.star_kwarg.name.value)
@@ -321,25 +321,25 @@ class LogOfProbability(Rule):
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         scope = self._scopes[-1]
         bindings = scope.bindings
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             scope.local.add(target.value)
             meaning = self._value(value)
             if meaning is None:
                 bindings.pop(target.value, None)
             else:
                 bindings[target.value] = meaning
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             result = self._value(value)
             for position, element in enumerate(target.elements):
-                if isinstance(element.value, cst.Name):
+                if type(element.value) is cst.Name:
                     scope.local.add(element.value.value)
                     if isinstance(result, _FromCall) and result.position is None:
                         bindings[element.value.value] = replace(result, position=position)
                     else:
                         bindings.pop(element.value.value, None)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             owner = self._method_scope()
-            if owner is not None and isinstance(target.value, cst.Name) and target.value.value == owner.self_name:
+            if owner is not None and type(target.value) is cst.Name and target.value.value == owner.self_name:
                 attributes = self._attributes.setdefault(owner.cls, {})
                 meaning = self._value(value)
                 if meaning is None:
@@ -368,7 +368,7 @@ class LogOfProbability(Rule):
             return
         self._scopes[-1].returns.append(node.value)
         returned = self._returns.setdefault(function, {})
-        elements = [e.value for e in node.value.elements] if isinstance(node.value, cst.Tuple) else None
+        elements = [e.value for e in node.value.elements] if type(node.value) is cst.Tuple else None
         for position, element in enumerate(elements) if elements is not None else [(None, node.value)]:
             meaning = self._value(element)
             if meaning is not None and meaning not in (_GUARDED, _VARIABLE, _VARIABLE_TABLE):
@@ -378,24 +378,24 @@ class LogOfProbability(Rule):
     def _value(self, expr: cst.BaseExpression) -> object | None:
         """What `expr` is: a `_Probability` (or unbounded output), a `_Module`, a `_FromCall`
         to resolve later, a guarded value, a weight; None when nothing is known."""
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return self._lookup(expr.value)
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             owner = self._method_scope()
-            if owner is not None and isinstance(expr.value, cst.Name) and expr.value.value == owner.self_name:
+            if owner is not None and type(expr.value) is cst.Name and expr.value.value == owner.self_name:
                 return self._attributes.get(owner.cls, {}).get(expr.attr.value)
             return None
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             base = self._value(expr.value)
             if base == _VARIABLE_TABLE:
                 return _VARIABLE
             return base if isinstance(base, _Probability) else None  # `probs[:, 1]`: still probabilities
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return self._call_value(expr)
-        if isinstance(expr, cst.BinaryOperation):
+        if type(expr) is cst.BinaryOperation:
             return self._operation_value(expr)
-        if isinstance(expr, cst.Dict):
-            values = [e.value for e in expr.elements if isinstance(e, cst.DictElement)]
+        if type(expr) is cst.Dict:
+            values = [e.value for e in expr.elements if type(e) is cst.DictElement]
             if values and all(self._value(v) == _VARIABLE for v in values):
                 return _VARIABLE_TABLE
         return None
@@ -437,7 +437,7 @@ class LogOfProbability(Rule):
         if qualified is not None:
             return None
         # A call of something the module made: a model, a layer, a local function or class.
-        if isinstance(call.func, cst.Name) and self._lookup(call.func.value) is None:
+        if type(call.func) is cst.Name and self._lookup(call.func.value) is None:
             return _FromCall(call.func.value, None)
         callee = self._value(call.func)
         if isinstance(callee, _Module):
@@ -450,10 +450,10 @@ class LogOfProbability(Rule):
         """`nn.Sequential(..., nn.Sigmoid())`, `Sequential([..., Dense(1, activation="sigmoid")])`."""
         if keras:
             layers = call_argument(call, 0, "layers")
-            if not isinstance(layers, (cst.List, cst.Tuple)) or not layers.elements:
+            if type(layers) not in (cst.List, cst.Tuple) or not layers.elements:
                 return None
             final = layers.elements[-1]
-            if isinstance(final, cst.StarredElement):
+            if type(final) is cst.StarredElement:
                 return None
             last = final.value
         else:
@@ -497,18 +497,18 @@ class LogOfProbability(Rule):
 
     def _operation_value(self, operation: cst.BinaryOperation) -> object | None:
         operator = operation.operator
-        if isinstance(operator, cst.MatrixMultiply):
+        if type(operator) is cst.MatrixMultiply:
             if self._value(operation.left) == _VARIABLE or self._value(operation.right) == _VARIABLE:
                 return _Probability("linear", f"`{code_of(operation, 40)}`")
             return None
-        if isinstance(operator, (cst.Add, cst.Subtract)):
+        if type(operator) in (cst.Add, cst.Subtract):
             for side in (operation.left, operation.right):
                 meaning = self._value(side)
                 if isinstance(meaning, _Probability) and meaning.kind == "linear":
                     return _Probability("linear", f"`{code_of(operation, 40)}`", meaning.via)
             # `p + eps`: whatever p is, an offset is the author's guard
-            return _GUARDED if isinstance(operator, cst.Add) else None
-        if isinstance(operator, cst.Divide):
+            return _GUARDED if type(operator) is cst.Add else None
+        if type(operator) is cst.Divide:
             kind = _hand_written(operation.left, operation.right)
             if kind is not None:
                 return _Probability(kind, f"`{code_of(operation, 40)}`")
@@ -524,7 +524,7 @@ class LogOfProbability(Rule):
         qualified = self.names.qualify(node.func)
         if qualified in _LOGS or tf_symbol(qualified) in _TF_LOGS:
             return call_argument(node, 0, "x") or call_argument(node, 0, "input")
-        if method_name(node) == "log" and not node.args and isinstance(node.func, cst.Attribute):
+        if method_name(node) == "log" and not node.args and type(node.func) is cst.Attribute:
             receiver = node.func.value
             if self._probability(receiver) is not None:
                 return receiver  # `probs.log()`: only a known probability's, `log` is a common method name
@@ -533,7 +533,7 @@ class LogOfProbability(Rule):
     # -- findings ----------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         last = _callee_name(node.func)
-        if last is not None and (isinstance(node.func, cst.Attribute) or self.names.qualify(node.func) is None):
+        if last is not None and (type(node.func) is cst.Attribute or self.names.qualify(node.func) is None):
             self._scopes[-1].calls.append((last, node))
         if last in _SELECTIONS:
             self._scopes[-1].selections.append(node)
@@ -545,7 +545,7 @@ class LogOfProbability(Rule):
             self._check_log(node, argument)
             return
         if last in _REDUCTIONS:
-            summed = call_argument(node, 0, None) if not isinstance(node.func, cst.Attribute) or self._is_function(node) else node.func.value
+            summed = call_argument(node, 0, None) if type(node.func) is not cst.Attribute or self._is_function(node) else node.func.value
             if summed is not None:
                 self._check_cross_entropy(summed)
 
@@ -587,10 +587,10 @@ class LogOfProbability(Rule):
                 self._report(log_call, message)
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
-        if isinstance(node.operator, cst.Minus):
+        if type(node.operator) is cst.Minus:
             if self._open_selections == 0:
                 self._scopes[-1].losses.append(node)
-            if isinstance(node.expression, cst.Call) and _reduction_in_chain(node.expression):
+            if type(node.expression) is cst.Call and _reduction_in_chain(node.expression):
                 self._negated.append(node.expression)
 
     def leave_UnaryOperation(self, original_node: cst.UnaryOperation) -> None:
@@ -703,13 +703,13 @@ def _names_and_calls(node: cst.CSTNode) -> tuple[set[str], set[int]]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Name):
+        if type(current) is cst.Name:
             names.add(current.value)
-        elif isinstance(current, cst.Attribute):
+        elif type(current) is cst.Attribute:
             dotted = dotted_name(current)
             if dotted is not None:
                 names.add(dotted)
-        elif isinstance(current, cst.Call):
+        elif type(current) is cst.Call:
             calls.add(id(current))
         stack.extend(child_nodes(current))
     return names, calls
@@ -717,7 +717,7 @@ def _names_and_calls(node: cst.CSTNode) -> tuple[set[str], set[int]]:
 
 def _base_name(target: cst.BaseExpression) -> str | None:
     """`self.scores` for `self.scores = ...`, `scores` for `scores[i] = ...`."""
-    while isinstance(target, cst.Subscript):
+    while type(target) is cst.Subscript:
         target = target.value
     return dotted_name(target)
 
@@ -732,23 +732,23 @@ def _activation_kind(activation: cst.BaseExpression) -> str | None:
 
 def _hand_written(numerator: cst.BaseExpression, denominator: cst.BaseExpression) -> str | None:
     """`sigmoid` for `1 / (1 + exp(-x))`, `softmax` for `exp(x) / sum(exp(x))`."""
-    if _is_one(numerator) and isinstance(denominator, cst.BinaryOperation) and isinstance(denominator.operator, cst.Add):
+    if _is_one(numerator) and type(denominator) is cst.BinaryOperation and type(denominator.operator) is cst.Add:
         sides = (denominator.left, denominator.right)
         if any(_is_one(s) for s in sides) and any(_is_exp(s) for s in sides):
             return "sigmoid"
-    if _is_exp(numerator) and isinstance(denominator, cst.Call) and _callee_name(denominator.func) in ("sum", "reduce_sum"):
+    if _is_exp(numerator) and type(denominator) is cst.Call and _callee_name(denominator.func) in ("sum", "reduce_sum"):
         return "softmax"
     return None
 
 
 def _is_exp(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Call) and _callee_name(expr.func) == "exp"
+    return type(expr) is cst.Call and _callee_name(expr.func) == "exp"
 
 
 def _callee_name(func: cst.BaseExpression) -> str | None:
-    if isinstance(func, cst.Attribute):
+    if type(func) is cst.Attribute:
         return func.attr.value
-    if isinstance(func, cst.Name):
+    if type(func) is cst.Name:
         return func.value
     return None
 
@@ -756,10 +756,10 @@ def _callee_name(func: cst.BaseExpression) -> str | None:
 def _reduction_in_chain(call: cst.Call) -> bool:
     """`tf.reduce_sum(...)`, `(t * log(p)).sum(dim=1).mean()`: a reduction, or a chain with one."""
     expr: cst.BaseExpression = call
-    while isinstance(expr, cst.Call):
+    while type(expr) is cst.Call:
         if _callee_name(expr.func) in _REDUCTIONS:
             return True
-        if not isinstance(expr.func, cst.Attribute):
+        if type(expr.func) is not cst.Attribute:
             return False
         expr = expr.func.value
     return False
@@ -767,19 +767,19 @@ def _reduction_in_chain(call: cst.Call) -> bool:
 
 def _product_logs(expr: cst.BaseExpression, negated: bool):
     """(log call, negated) for each log call that is a factor of a product in a sum of terms."""
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Minus:
         yield from _product_logs(expr.expression, not negated)
-    elif isinstance(expr, cst.BinaryOperation):
-        if isinstance(expr.operator, (cst.Add, cst.Subtract)):
+    elif type(expr) is cst.BinaryOperation:
+        if type(expr.operator) in (cst.Add, cst.Subtract):
             yield from _product_logs(expr.left, negated)
-            yield from _product_logs(expr.right, negated if isinstance(expr.operator, cst.Add) else not negated)
-        elif isinstance(expr.operator, cst.Multiply):
+            yield from _product_logs(expr.right, negated if type(expr.operator) is cst.Add else not negated)
+        elif type(expr.operator) is cst.Multiply:
             for side, other in ((expr.left, expr.right), (expr.right, expr.left)):
                 factor, sign = _strip_minus(side)
                 _, other_sign = _strip_minus(other)
-                if isinstance(factor, cst.Call) and _callee_name(factor.func) in ("log", "log2", "log10"):
+                if type(factor) is cst.Call and _callee_name(factor.func) in ("log", "log2", "log10"):
                     yield factor, negated ^ sign ^ other_sign
-                elif isinstance(factor, cst.BinaryOperation):
+                elif type(factor) is cst.BinaryOperation:
                     for found, inner_negated in _product_logs(factor, negated ^ sign ^ other_sign):
                         yield found, inner_negated
 
@@ -787,16 +787,16 @@ def _product_logs(expr: cst.BaseExpression, negated: bool):
 def _one_minus(expr: cst.BaseExpression) -> cst.BaseExpression | None:
     """`p` for `1 - p` (and `1 - (1 - p)`), else None."""
     inner = None
-    while isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract) and _is_one(expr.left):
+    while type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Subtract and _is_one(expr.left):
         inner = expr = expr.right
     return inner
 
 
 def _strip_minus(expr: cst.BaseExpression) -> tuple[cst.BaseExpression, bool]:
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Minus:
         return expr.expression, True
     return expr, False
 
 
 def _is_one(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, (cst.Integer, cst.Float)) and expr.value.rstrip("0").rstrip(".") in ("1", "1.")
+    return type(expr) in (cst.Integer, cst.Float) and expr.value.rstrip("0").rstrip(".") in ("1", "1.")

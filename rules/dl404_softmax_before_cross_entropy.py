@@ -240,7 +240,7 @@ class SoftmaxBeforeCrossEntropy(BlockHooks, Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         name = node.name.value
         params = [p.name.value for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)]
-        if isinstance(node.params.star_arg, cst.Param):
+        if type(node.params.star_arg) is cst.Param:
             params.append(node.params.star_arg.name.value)
         if node.params.star_kwarg is not None:
             params.append(node.params.star_kwarg.name.value)
@@ -290,16 +290,16 @@ class SoftmaxBeforeCrossEntropy(BlockHooks, Rule):
         self._bind(node.target, node.value)
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.bindings.bind(target.value, self._value(value) if value is not None else None)
             return
-        if isinstance(target, (cst.Tuple, cst.List)):
-            values = value.elements if isinstance(value, (cst.Tuple, cst.List)) else None
+        if type(target) in (cst.Tuple, cst.List):
+            values = value.elements if type(value) in (cst.Tuple, cst.List) else None
             meaning = self._value(value) if value is not None and values is None else None
             for index, element in enumerate(target.elements):
-                if isinstance(element.value, cst.Name) and values is not None and len(values) == len(target.elements):
+                if type(element.value) is cst.Name and values is not None and len(values) == len(target.elements):
                     self._bind(element.value, values[index].value)
-                elif isinstance(element.value, cst.Name) and isinstance(meaning, _FromCall) and meaning.position is None:
+                elif type(element.value) is cst.Name and isinstance(meaning, _FromCall) and meaning.position is None:
                     self.bindings.bind(element.value.value, _FromCall(meaning.function, index))
                 else:
                     for name in target_names(element.value):
@@ -315,7 +315,7 @@ class SoftmaxBeforeCrossEntropy(BlockHooks, Rule):
 
     def _self_attribute(self, expr: cst.BaseExpression) -> str | None:
         """`fc` for `self.fc` inside a method of a class of this module."""
-        if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and self._class_stack):
+        if not (type(expr) is cst.Attribute and type(expr.value) is cst.Name and self._class_stack):
             return None
         self_name = self._self_name()
         if self_name is None or expr.value.value != self_name:
@@ -331,7 +331,7 @@ class SoftmaxBeforeCrossEntropy(BlockHooks, Rule):
         if key is None:
             return
         value = node.value
-        if isinstance(value, cst.Tuple):
+        if type(value) is cst.Tuple:
             meaning: object = tuple(self._value(element.value) for element in value.elements)
         else:
             meaning = self._value(value) if value is not None else None
@@ -341,14 +341,14 @@ class SoftmaxBeforeCrossEntropy(BlockHooks, Rule):
     def _value(self, expr: cst.BaseExpression | None) -> object | None:
         if expr is None:
             return None
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return self.bindings.lookup(expr.value)
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             attribute = self._self_attribute(expr)
             if attribute is not None:
                 return self._classes[self._class_stack[-1][0]].attributes.get(attribute)
             return None
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return self._call_value(expr)
         return None
 
@@ -377,7 +377,7 @@ class SoftmaxBeforeCrossEntropy(BlockHooks, Rule):
         layer = self._functional_layer(call, qualified, symbol)
         if layer is not None:
             return layer
-        if qualified is None and isinstance(func, cst.Name):
+        if qualified is None and type(func) is cst.Name:
             callee = self.bindings.lookup(func.value)
             if callee is not None:
                 return self._called(callee, call)
@@ -386,7 +386,7 @@ class SoftmaxBeforeCrossEntropy(BlockHooks, Rule):
             if self._class_stack and func.value == self._self_name():
                 return _FromCall(f"{self._class_stack[-1][0]}.forward")  # `self(x)` in a LightningModule
             return _FromCall(func.value)
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             method = func.attr.value
             if self._self_attribute(func) is not None:
                 return self._called(self._value(func), call)
@@ -430,7 +430,7 @@ class SoftmaxBeforeCrossEntropy(BlockHooks, Rule):
             return _Module(kind, origin, keras=True)
         if last == "Sequential":
             layers = call_argument(call, 0, "layers")
-            if isinstance(layers, (cst.List, cst.Tuple)) and layers.elements:
+            if type(layers) in (cst.List, cst.Tuple) and layers.elements:
                 final = self._value(layers.elements[-1].value)
                 if isinstance(final, _Module):
                     return _Module(final.kind, final.origin, keras=True)
@@ -476,10 +476,10 @@ class SoftmaxBeforeCrossEntropy(BlockHooks, Rule):
                 self._check(node, call_argument(node, 1, "y_pred"),
                             _Loss(_KERAS_LOSS_FUNCTIONS[last], f"`{last}(..., from_logits=True)`", keras=True))
             return
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "add" and isinstance(node.func.value, cst.Name):
+        if type(node.func) is cst.Attribute and node.func.attr.value == "add" and type(node.func.value) is cst.Name:
             self._keras_add(node)
             return
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "compile":
+        if type(node.func) is cst.Attribute and node.func.attr.value == "compile":
             self._keras_compile(node)
             return
         callee = self._value(node.func)

@@ -151,7 +151,7 @@ class MissingZeroGrad(Rule):
             self._zeroed()  # a closure defined in a loop zeroes for that loop
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if isinstance(node.value, cst.Call) and _OPTIMIZER_CLASSES.search(dotted_name(node.value.func) or ""):
+        if type(node.value) is cst.Call and _OPTIMIZER_CLASSES.search(dotted_name(node.value.func) or ""):
             for target in node.targets:
                 name = dotted_name(target.target)
                 if name is not None:
@@ -161,7 +161,7 @@ class MissingZeroGrad(Rule):
 
     def _grad_assignment(self, target: cst.BaseExpression) -> None:
         """`p.grad = None`: zeroing by hand."""
-        if isinstance(target, cst.Attribute) and target.attr.value == "grad":
+        if type(target) is cst.Attribute and target.attr.value == "grad":
             self._zeroed()
 
     # -- loops -----------------------------------------------------------------------------
@@ -202,7 +202,7 @@ class MissingZeroGrad(Rule):
     # -- calls -----------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        method = func.attr.value if isinstance(func, cst.Attribute) else None
+        method = func.attr.value if type(func) is cst.Attribute else None
         if method in _ZEROING_METHODS:
             receiver = dotted_name(func.value)
             if receiver is not None and self._is_optimizer(receiver) and not node.args and self._functions[-1].loops:
@@ -214,7 +214,7 @@ class MissingZeroGrad(Rule):
             else:
                 self._zeroed()
             return
-        if method == "zero_" and isinstance(func.value, cst.Attribute) and func.value.attr.value in ("grad", "data"):
+        if method == "zero_" and type(func.value) is cst.Attribute and func.value.attr.value in ("grad", "data"):
             self._zeroed()  # `p.grad.zero_()`, `p.grad.data.zero_()`
             return
         loops = self._functions[-1].loops
@@ -223,9 +223,9 @@ class MissingZeroGrad(Rule):
         loop = loops[-1]
         if method in _BACKWARD_METHODS:
             loop.backward = True
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             loop.callees.add(func.value)
-        elif method is not None and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+        elif method is not None and type(func.value) is cst.Name and func.value.value in ("self", "cls"):
             loop.callees.add(method)
         step_of = self._step_optimizer(node) if method == "step" else None
         if step_of is not None:
@@ -236,7 +236,7 @@ class MissingZeroGrad(Rule):
                 loop.arguments.add(name)
 
     def visit_Arg(self, node: cst.Arg) -> None:
-        if isinstance(node.value, cst.Attribute) and node.value.attr.value in _ZEROING_METHODS:
+        if type(node.value) is cst.Attribute and node.value.attr.value in _ZEROING_METHODS:
             self._zeroed()  # `optimizer.zero_grad` handed on as a callback counts too
 
     def _step_optimizer(self, call: cst.Call) -> str | None:

@@ -167,7 +167,7 @@ class EvalWithoutNoGrad(BlockHooks, Rule):
         module or imported from another of the project): what it wraps the function in is not known."""
         if self._is_grad_mode(decorator):
             return True
-        func = decorator.func if isinstance(decorator, cst.Call) else decorator
+        func = decorator.func if type(decorator) is cst.Call else decorator
         qualified = self.names.qualify(func)
         return qualified is None or qualified.split(".")[0] not in _PLAIN_DECORATOR_ROOTS
 
@@ -177,11 +177,11 @@ class EvalWithoutNoGrad(BlockHooks, Rule):
         stack = [expr]
         while stack:
             current = stack.pop()
-            if isinstance(current, (cst.Name, cst.Attribute)):
+            if type(current) in (cst.Name, cst.Attribute):
                 qualified = self.names.qualify(current)
                 if qualified in _GRAD_MODES or (qualified is None and (dotted_name(current) or "").rpartition(".")[2] in _GRAD_MODE_NAMES):
                     return True
-                if isinstance(current, cst.Attribute):
+                if type(current) is cst.Attribute:
                     continue
             stack.extend(current.children)
         return False
@@ -228,15 +228,15 @@ class EvalWithoutNoGrad(BlockHooks, Rule):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         qualified = self.names.qualify(func)
-        method = func.attr.value if isinstance(func, cst.Attribute) else None
-        callee = func.value if isinstance(func, cst.Name) else method
+        method = func.attr.value if type(func) is cst.Attribute else None
+        callee = func.value if type(func) is cst.Name else method
         if callee is not None:
             self._call_sites.setdefault(callee, []).append((self._guarded(), tuple(f.name for f in self._functions)))
         if qualified in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and not self._grad_withs:
             self._grad_off = True
         if method == "requires_grad_" and node.args and not is_true_literal(node.args[0].value):
             self._grad_off = True
-        if method in ("eval", "train") and isinstance(func, cst.Attribute):
+        if method in ("eval", "train") and type(func) is cst.Attribute:
             model = dotted_name(func.value)
             if model is not None:
                 evaluating = method == "eval" and not node.args or (method == "train" and _is_false(node.args))
@@ -254,7 +254,7 @@ class EvalWithoutNoGrad(BlockHooks, Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            if isinstance(target.target, cst.Attribute) and target.target.attr.value == "requires_grad":
+            if type(target.target) is cst.Attribute and target.target.attr.value == "requires_grad":
                 if not is_true_literal(node.value):
                     self._grad_off = True
                 elif self._functions[-1].loops:
@@ -290,4 +290,4 @@ class EvalWithoutNoGrad(BlockHooks, Rule):
 
 
 def _is_false(args) -> bool:
-    return bool(args) and isinstance(args[0].value, cst.Name) and args[0].value.value == "False"
+    return bool(args) and type(args[0].value) is cst.Name and args[0].value.value == "False"

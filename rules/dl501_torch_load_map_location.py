@@ -84,13 +84,13 @@ def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 def _root_name(expr: cst.BaseExpression) -> str | None:
     """`data` for `data`, `data["x"][0]`, `data.x`, `data["x"].mean()`."""
     while True:
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return expr.value
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             expr = expr.value
-        elif isinstance(expr, cst.Attribute):
+        elif type(expr) is cst.Attribute:
             expr = expr.value
-        elif isinstance(expr, cst.Call):
+        elif type(expr) is cst.Call:
             expr = expr.func
         else:
             return None
@@ -98,25 +98,25 @@ def _root_name(expr: cst.BaseExpression) -> str | None:
 
 def _subscript_root(expr: cst.BaseExpression) -> str | None:
     """`data` for `data` and `data[3:, :-1]`: the value itself or a part of it."""
-    while isinstance(expr, cst.Subscript):
+    while type(expr) is cst.Subscript:
         expr = expr.value
-    return expr.value if isinstance(expr, cst.Name) else None
+    return expr.value if type(expr) is cst.Name else None
 
 
 def _mentions(expr: cst.CSTNode, names: set[str]) -> bool:
     """Whether `expr` reads one of `names` (not as an attribute's or a keyword's name)."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value in names
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         return _mentions(expr.value, names)
-    if isinstance(expr, cst.Arg):
+    if type(expr) is cst.Arg:
         return _mentions(expr.value, names)
     return any(_mentions(child, names) for child in child_nodes(expr))
 
 
 def loaded_call(expr: cst.BaseExpression) -> cst.BaseExpression:
     """The call a value comes from, through subscripts: `torch.load(f)["model"]` -> `torch.load(f)`."""
-    while isinstance(expr, cst.Subscript):
+    while type(expr) is cst.Subscript:
         expr = expr.value
     return expr
 
@@ -132,7 +132,7 @@ def handed_to_numpy(load: cst.Call, bound: list[str] | None, scope: cst.CSTNode,
     indexed, to `torch.from_numpy` or NumPy somewhere in `scope`: the file holds a NumPy
     array, not tensors."""
     for node in _descendants(scope):
-        if isinstance(node, cst.Call) and reads_as_numpy(node, names):
+        if type(node) is cst.Call and reads_as_numpy(node, names):
             for arg in node.args:
                 if loaded_call(arg.value) is load or (bound and _subscript_root(arg.value) in bound):
                     return True
@@ -287,7 +287,7 @@ class TorchLoadMapLocation(Rule):
         self._saved.append(set())
         params = node.params
         every = [*params.posonly_params, *params.params, *params.kwonly_params]
-        every += [star for star in (params.star_arg, params.star_kwarg) if isinstance(star, cst.Param)]
+        every += [star for star in (params.star_arg, params.star_kwarg) if type(star) is cst.Param]
         self._parameters.append({param.name.value for param in every})
         self._assigned.append({})
         self._on_host.append(set())
@@ -314,7 +314,7 @@ class TorchLoadMapLocation(Rule):
 
     def visit_With(self, node: cst.With) -> None:
         self._offloading.append(any(
-            isinstance(item.item, cst.Call) and self._callee_name(item.item) == "state_dict_type"
+            type(item.item) is cst.Call and self._callee_name(item.item) == "state_dict_type"
             and self._offloads(item.item)
             for item in node.items
         ))
@@ -323,21 +323,21 @@ class TorchLoadMapLocation(Rule):
         self._offloading.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+        if len(node.targets) == 1 and type(node.targets[0].target) is cst.Name:
             self._assigned[-1][node.targets[0].target.value] = node.value
         bound = [name for target in node.targets for name in target_names(target.target)]
         on_host = self._on_host_value(node.value)
         for name in bound:
             (self._on_host[-1].add if on_host else self._on_host[-1].discard)(name)
-        if isinstance(node.value, cst.Call) and self._offloads(node.value):
+        if type(node.value) is cst.Call and self._offloads(node.value):
             self._offload_configs.update(bound)
         loaded = loaded_call(node.value)
-        if isinstance(loaded, cst.Call) and all(isinstance(t.target, (cst.Name, cst.Tuple, cst.List)) for t in node.targets):
+        if type(loaded) is cst.Call and all(type(t.target) in (cst.Name, cst.Tuple, cst.List) for t in node.targets):
             self._bound[id(loaded)] = bound
 
     def visit_Expr(self, node: cst.Expr) -> None:
         # `model.eval().cpu()`, `model.to(device)` as statements move a module in place.
-        if isinstance(node.value, cst.Call):
+        if type(node.value) is cst.Call:
             moved = self._last_move(node.value)
             if moved is not None:
                 name, to_host = moved
@@ -371,7 +371,7 @@ class TorchLoadMapLocation(Rule):
         if qualified in _DATA_CONSUMERS or reads_as_numpy(node, self.names):
             for arg in node.args:
                 loaded = loaded_call(arg.value)
-                if isinstance(loaded, cst.Call):
+                if type(loaded) is cst.Call:
                     self._bound.setdefault(id(loaded), [])
         if qualified != TORCH_LOAD:
             return
@@ -393,14 +393,14 @@ class TorchLoadMapLocation(Rule):
             if other is None or source not in test:
                 continue
             for inner in _descendants(other):
-                if isinstance(inner, cst.Call) and saved_to(inner, self.names) == source:
+                if type(inner) is cst.Call and saved_to(inner, self.names) == source:
                     return True
         return False
 
     def _callee_name(self, call: cst.Call) -> str | None:
-        if isinstance(call.func, cst.Attribute):
+        if type(call.func) is cst.Attribute:
             return call.func.attr.value
-        return call.func.value if isinstance(call.func, cst.Name) else None
+        return call.func.value if type(call.func) is cst.Name else None
 
     def _offloads(self, call: cst.Call) -> bool:
         """Whether a call is told to gather to CPU: `offload_to_cpu=True`, `cpu_offload=True`,
@@ -408,15 +408,15 @@ class TorchLoadMapLocation(Rule):
         for arg in call.args:
             if arg.keyword is not None and arg.keyword.value in _OFFLOAD_KEYWORDS and is_true_literal(arg.value):
                 return True
-            if isinstance(arg.value, cst.Name) and arg.value.value in self._offload_configs:
+            if type(arg.value) is cst.Name and arg.value.value in self._offload_configs:
                 return True
-            if isinstance(arg.value, cst.Call) and self._offloads(arg.value):
+            if type(arg.value) is cst.Call and self._offloads(arg.value):
                 return True
         return False
 
     def _is_host_device(self, expr: cst.BaseExpression | None) -> bool:
         """`"cpu"`, `torch.device("cpu")`."""
-        if isinstance(expr, cst.Call) and self.names.qualify(expr.func) == "torch.device":
+        if type(expr) is cst.Call and self.names.qualify(expr.func) == "torch.device":
             expr = call_argument(expr, 0, "type")
         value = string_value(expr) if expr is not None else None
         return value is not None and value.split(":")[0] == "cpu"
@@ -425,7 +425,7 @@ class TorchLoadMapLocation(Rule):
         """For a call chain on a name (`net.eval().cpu()`, `net.to(device).train()`): the
         name, and whether the last device move in the chain goes to the CPU."""
         expr: cst.BaseExpression = call
-        while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        while type(expr) is cst.Call and type(expr.func) is cst.Attribute:
             method = expr.func.attr.value
             if method in ("cpu", "cuda", "to"):
                 name = _root_name(expr.func.value)
@@ -438,24 +438,24 @@ class TorchLoadMapLocation(Rule):
     def _on_host_value(self, expr: cst.BaseExpression) -> bool:
         """Whether a value is known to hold no GPU tensor: host-memory tensors and arrays,
         plain literals, containers of those."""
-        if isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        if type(expr) in (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString, cst.FormattedString):
             return True
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return expr.value in ("True", "False", "None") or expr.value in self._on_host[-1]
-        if isinstance(expr, (cst.Tuple, cst.List)):
+        if type(expr) in (cst.Tuple, cst.List):
             return all(self._on_host_value(element.value) for element in expr.elements)
-        if isinstance(expr, cst.Dict):
+        if type(expr) is cst.Dict:
             return all(self._on_host_value(element.value) for element in expr.elements)
-        if isinstance(expr, cst.DictComp):
+        if type(expr) is cst.DictComp:
             return self._on_host_value(expr.value)  # `{k: v.cpu() for k, v in state.items()}`
-        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        if type(expr) in (cst.ListComp, cst.SetComp, cst.GeneratorExp):
             return self._on_host_value(expr.elt)
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return False
         qualified = self.names.qualify(expr.func) or ""
         if qualified.split(".")[0] == "numpy" or self._offloads(expr):
             return True
-        if not isinstance(expr.func, cst.Attribute):
+        if type(expr.func) is not cst.Attribute:
             return False
         method = expr.func.attr.value
         if method in _TO_HOST or method in _CPU_GATHERS:
@@ -472,7 +472,7 @@ class TorchLoadMapLocation(Rule):
         if saved is None:
             return True
         written = code_of(saved)
-        if isinstance(saved, cst.Name):
+        if type(saved) is cst.Name:
             assigned = self._assigned[-1].get(saved.value)
             written += " " + (code_of(assigned) if assigned is not None else "")
         words = set(_WORD.findall(written))
@@ -490,7 +490,7 @@ class TorchLoadMapLocation(Rule):
             return True  # given straight to NumPy or `torch.from_numpy`
         values = set(names)  # the value, and names bound to its parts
         nodes = list(_descendants(scope))
-        assignments = [node for node in nodes if isinstance(node, cst.Assign)]
+        assignments = [node for node in nodes if type(node) is cst.Assign]
         grown = True
         while grown:
             grown = False
@@ -498,7 +498,7 @@ class TorchLoadMapLocation(Rule):
                 if _root_name(assignment.value) not in values:
                     continue
                 for target in assignment.targets:
-                    if not isinstance(target.target, (cst.Name, cst.Tuple, cst.List)):
+                    if type(target.target) not in (cst.Name, cst.Tuple, cst.List):
                         return False  # `self.model = ckpt["model"]`
                     for name in target_names(target.target):
                         if name not in values:
@@ -506,14 +506,14 @@ class TorchLoadMapLocation(Rule):
                             grown = True
         read = False
         for node in nodes:
-            if isinstance(node, (cst.Return, cst.Yield)) and node.value is not None and _mentions(node.value, values):
+            if type(node) in (cst.Return, cst.Yield) and node.value is not None and _mentions(node.value, values):
                 return False
-            if not isinstance(node, cst.Call):
+            if type(node) is not cst.Call:
                 continue
-            if isinstance(node.func, cst.Name) and node.func.value in values:
+            if type(node.func) is cst.Name and node.func.value in values:
                 return False
-            if isinstance(node.func, cst.Attribute) and _root_name(node.func.value) in values:
-                if isinstance(node.func.value, cst.Name) and node.func.attr.value in _MODEL_METHODS:
+            if type(node.func) is cst.Attribute and _root_name(node.func.value) in values:
+                if type(node.func.value) is cst.Name and node.func.attr.value in _MODEL_METHODS:
                     return False
             qualified = self.names.qualify(node.func) or ""
             for arg in node.args:
@@ -524,7 +524,7 @@ class TorchLoadMapLocation(Rule):
                 else:
                     return False
         for node in nodes:
-            if isinstance(node, (cst.Subscript, cst.Attribute)) and isinstance(node.value, cst.Name):
+            if type(node) in (cst.Subscript, cst.Attribute) and type(node.value) is cst.Name:
                 read |= node.value.value in set(names)
         return read
 

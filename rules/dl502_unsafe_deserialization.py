@@ -228,7 +228,7 @@ class UnsafeDeserialization(Rule):
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         self._note_write(node.item)
-        if node.asname is not None and isinstance(node.asname.name, cst.Name):
+        if node.asname is not None and type(node.asname.name) is cst.Name:
             path = self._opened_path(node.item)
             if path is not None:
                 self._handles[-1][node.asname.name.value] = path
@@ -237,13 +237,13 @@ class UnsafeDeserialization(Rule):
         self._note_write(node.value)
         bound = [name for target in node.targets for name in target_names(target.target)]
         loaded = loaded_call(node.value)
-        if isinstance(loaded, cst.Call):
+        if type(loaded) is cst.Call:
             self._bound[id(loaded)] = bound
             if self.names.qualify(loaded.func) in _FETCHERS:
                 self._written[-1].update(bound)  # `path = get_file(...)`: where the download went
         path = self._opened_path(node.value)
         for target in node.targets:
-            if isinstance(target.target, cst.Name):
+            if type(target.target) is cst.Name:
                 if path is not None:
                     self._handles[-1][target.target.value] = path
                 else:
@@ -254,7 +254,7 @@ class UnsafeDeserialization(Rule):
         if saved is not None:
             self._saved[-1].add(saved)
             return
-        if isinstance(node.func, cst.Name):
+        if type(node.func) is cst.Name:
             self._calls.setdefault(node.func.value, []).append(node)
         qualified = self.names.qualify(node.func)
         if qualified in _FETCHERS:
@@ -284,10 +284,10 @@ class UnsafeDeserialization(Rule):
     def _unpickler_load(self, call: cst.Call) -> str | None:
         """For `pickle.Unpickler(f).load()`, or a subclass's (`legacy.LegacyUnpickler(f).load()`,
         wherever the project defines it): the unpickler's name."""
-        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "load"):
+        if not (type(call.func) is cst.Attribute and call.func.attr.value == "load"):
             return None
         made = call.func.value
-        if not isinstance(made, cst.Call):
+        if type(made) is not cst.Call:
             return None
         qualified = self.names.qualify(made.func) or ""
         name = qualified or code_of(made.func)
@@ -295,7 +295,7 @@ class UnsafeDeserialization(Rule):
 
     def _note_write(self, expr: cst.BaseExpression) -> None:
         """Remember the names in a path opened for writing (`open(file_path, "wb")`)."""
-        if isinstance(expr, cst.Call) and self.names.qualify(expr.func) in _OPENERS:
+        if type(expr) is cst.Call and self.names.qualify(expr.func) in _OPENERS:
             mode = string_value(call_argument(expr, 1, "mode"))
             path = call_argument(expr, 0, "file") or call_argument(expr, 0, "filename")
             if mode is not None and ("w" in mode or "a" in mode) and path is not None:
@@ -308,8 +308,8 @@ class UnsafeDeserialization(Rule):
 
     def _torch_load(self, node: cst.Call) -> None:
         weights_only = keyword_argument(node, "weights_only")
-        if isinstance(weights_only, cst.Name) and weights_only.value == "False" or (
-            isinstance(weights_only, cst.Integer) and weights_only.value == "0"
+        if type(weights_only) is cst.Name and weights_only.value == "False" or (
+            type(weights_only) is cst.Integer and weights_only.value == "0"
         ):
             if self._numpy_payload(node):
                 self.report(
@@ -366,7 +366,7 @@ class UnsafeDeserialization(Rule):
             return
         if qualified.endswith("joblib.load"):
             path = source  # joblib takes the path itself
-        elif isinstance(source, cst.Name):
+        elif type(source) is cst.Name:
             path = self._handles[-1].get(source.value)
         else:
             path = self._opened_path(source)
@@ -383,7 +383,7 @@ class UnsafeDeserialization(Rule):
                 "holds no code (arrays in `.npz`, read with `np.load`)",
                 severity=Severity.WARNING,
             )
-        elif isinstance(path, cst.Name):
+        elif type(path) is cst.Name:
             function = self._functions[-1]
             params = function.params.params if function is not None else ()
             if function is not None and not (params and params[0].name.value in ("self", "cls")):
@@ -429,14 +429,14 @@ class UnsafeDeserialization(Rule):
                     break
 
     def _opened_path(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
-        if isinstance(expr, cst.Call) and self.names.qualify(expr.func) in _OPENERS:
+        if type(expr) is cst.Call and self.names.qualify(expr.func) in _OPENERS:
             return call_argument(expr, 0, "file") or call_argument(expr, 0, "filename")
         return None
 
     def _model_like(self, path: cst.BaseExpression) -> bool:
-        if isinstance(path, cst.Call) and self.names.qualify(path.func) in ("os.path.join", "posixpath.join"):
+        if type(path) is cst.Call and self.names.qualify(path.func) in ("os.path.join", "posixpath.join"):
             path = path.args[-1].value if path.args else path
-        elif isinstance(path, cst.BinaryOperation) and isinstance(path.operator, cst.Divide):
+        elif type(path) is cst.BinaryOperation and type(path.operator) is cst.Divide:
             path = path.right  # pathlib: `root / "model.pkl"`
         tail = string_tail(path)
         if tail is not None:
@@ -456,15 +456,15 @@ class UnsafeDeserialization(Rule):
 def _identifiers(expr: cst.BaseExpression) -> list[str]:
     """The names a path expression is made of: `args.model_path`, `locate_network_pkl(run_id)`,
     `model_path + ".pkl"`."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return [expr.value]
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         return [*_identifiers(expr.value), expr.attr.value]
-    if isinstance(expr, cst.Subscript):
+    if type(expr) is cst.Subscript:
         return _identifiers(expr.value)
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         return [*_identifiers(expr.func), *(name for arg in expr.args if arg.keyword is None for name in _identifiers(arg.value))]
-    if isinstance(expr, cst.BinaryOperation):
+    if type(expr) is cst.BinaryOperation:
         return [*_identifiers(expr.left), *_identifiers(expr.right)]
     return []
 

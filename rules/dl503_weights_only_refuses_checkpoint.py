@@ -146,7 +146,7 @@ class WeightsOnlyRefusesCheckpoint(BlockHooks, Rule):
     def leave_Assign(self, original_node: cst.Assign) -> None:
         refused = self._refused(original_node.value)
         for target in original_node.targets:
-            if isinstance(target.target, cst.Name):
+            if type(target.target) is cst.Name:
                 self.bindings.bind(target.target.value, refused)
             else:
                 for name in target_names(target.target):
@@ -163,7 +163,7 @@ class WeightsOnlyRefusesCheckpoint(BlockHooks, Rule):
     def visit_With(self, node: cst.With) -> None:
         super().visit_With(node)
         allows = any(_allows_globals(self.names.qualify(item.item.func)) for item in node.items
-                     if isinstance(item.item, cst.Call))
+                     if type(item.item) is cst.Call)
         self._allowing += allows
         self._with_allows = getattr(self, "_with_allows", [])
         self._with_allows.append(allows)
@@ -177,7 +177,7 @@ class WeightsOnlyRefusesCheckpoint(BlockHooks, Rule):
         for name in target_names(node.asname.name):
             self.bindings.bind(name, None)
         item = node.item
-        if isinstance(item, cst.Call) and self.names.qualify(item.func) in _OPENERS and isinstance(node.asname.name, cst.Name):
+        if type(item) is cst.Call and self.names.qualify(item.func) in _OPENERS and type(node.asname.name) is cst.Name:
             path = call_argument(item, 0, "file")
             if path is not None:
                 self._handles[self._local(node.asname.name.value)] = self._local(
@@ -187,24 +187,24 @@ class WeightsOnlyRefusesCheckpoint(BlockHooks, Rule):
         """What in `expr` `weights_only=True` would refuse, when the module shows it."""
         if expr is None:
             return None
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             meaning = self.bindings.lookup(expr.value)
             return meaning if isinstance(meaning, _Refused) else None
-        if isinstance(expr, cst.Dict):
+        if type(expr) is cst.Dict:
             for element in expr.elements:
-                if isinstance(element, cst.DictElement):
+                if type(element) is cst.DictElement:
                     found = self._refused(element.value)
                     if found is not None:
                         key = code_of(element.key, 30)
                         return _Refused(f"{found.what} under {key}")
             return None
-        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        if type(expr) in (cst.List, cst.Tuple, cst.Set):
             for element in expr.elements:
                 found = self._refused(element.value)
                 if found is not None:
                     return found
             return None
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             return self._refused_call(expr)
         return None
 
@@ -219,7 +219,7 @@ class WeightsOnlyRefusesCheckpoint(BlockHooks, Rule):
             return None
         if qualified.split(".")[0] == "numpy" and qualified.rpartition(".")[2][:1].islower():
             return _Refused(f"a NumPy array (`{code_of(call, 40)}`)")
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             method = func.attr.value
             if method == "parse_args":
                 return _Refused(f"an `argparse.Namespace` (`{code_of(call, 40)}`)")

@@ -138,8 +138,8 @@ class NpLoadNeedsAllowPickle(BlockHooks, Rule):
         meaning = self._loaded(value)
         for target in original_node.targets:
             self._bind(target.target, meaning)
-            if isinstance(value, (cst.Dict, cst.DictComp)) or (
-                isinstance(value, cst.Call) and self.names.qualify(value.func) == "builtins.dict"
+            if type(value) in (cst.Dict, cst.DictComp) or (
+                type(value) is cst.Call and self.names.qualify(value.func) == "builtins.dict"
             ):
                 name = dotted_name(target.target)
                 if name is not None:
@@ -160,9 +160,9 @@ class NpLoadNeedsAllowPickle(BlockHooks, Rule):
             self._bind(node.asname.name, None)
 
     def _bind(self, target: cst.BaseExpression, meaning: _Loaded | None) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.bindings.bind(target.value, meaning)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             name = dotted_name(target)
             if name is not None:
                 if meaning is not None:
@@ -175,21 +175,21 @@ class NpLoadNeedsAllowPickle(BlockHooks, Rule):
 
     def _loaded(self, expr: cst.BaseExpression | None) -> _Loaded | None:
         """What `expr` holds of an `np.load` without `allow_pickle`: the array, or the object taken out of it."""
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             meaning = self.bindings.lookup(expr.value)
             return meaning if isinstance(meaning, _Loaded) else None
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             name = dotted_name(expr)
             return self._attributes.get(name) if name is not None else None
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             if self._is_unguarded_load(expr):
                 return _Loaded(expr)
-            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "item" and not expr.args:
+            if type(expr.func) is cst.Attribute and expr.func.attr.value == "item" and not expr.args:
                 array = self._loaded(expr.func.value)
                 if array is not None and not array.unwrapped:
                     return _Loaded(array.load, True, ".item()")
             return None
-        if isinstance(expr, cst.Subscript) and _is_empty_tuple_index(expr):
+        if type(expr) is cst.Subscript and _is_empty_tuple_index(expr):
             array = self._loaded(expr.value)
             if array is not None and not array.unwrapped:
                 return _Loaded(array.load, True, "[()]")
@@ -219,7 +219,7 @@ class NpLoadNeedsAllowPickle(BlockHooks, Rule):
         if qualified in _CONTAINER_FUNCTIONS and node.args:
             self._container_use(node.args[0].value)
             return
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _CONTAINER_METHODS:
+        if type(node.func) is cst.Attribute and node.func.attr.value in _CONTAINER_METHODS:
             self._container_use(node.func.value)
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
@@ -228,7 +228,7 @@ class NpLoadNeedsAllowPickle(BlockHooks, Rule):
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         for comparison in node.comparisons:
-            if isinstance(comparison.operator, (cst.In, cst.NotIn)):
+            if type(comparison.operator) in (cst.In, cst.NotIn):
                 self._container_use(comparison.comparator)
 
     def _container_use(self, expr: cst.BaseExpression) -> None:
@@ -241,9 +241,9 @@ class NpLoadNeedsAllowPickle(BlockHooks, Rule):
             )
 
     def _is_dict(self, value: cst.BaseExpression) -> bool:
-        if isinstance(value, (cst.Dict, cst.DictComp)):
+        if type(value) in (cst.Dict, cst.DictComp):
             return True
-        if isinstance(value, cst.Call) and self.names.qualify(value.func) == "builtins.dict":
+        if type(value) is cst.Call and self.names.qualify(value.func) == "builtins.dict":
             return True
         name = dotted_name(value)
         return name is not None and name in self._dicts
@@ -278,7 +278,7 @@ class NpLoadNeedsAllowPickle(BlockHooks, Rule):
 
 def _is_empty_tuple_index(node: cst.Subscript) -> bool:
     """`x[()]`."""
-    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+    if len(node.slice) != 1 or type(node.slice[0].slice) is not cst.Index:
         return False
     value = node.slice[0].slice.value
-    return isinstance(value, cst.Tuple) and not value.elements
+    return type(value) is cst.Tuple and not value.elements

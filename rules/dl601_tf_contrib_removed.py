@@ -262,7 +262,7 @@ class TfContribRemoved(Rule):
         module = dotted_name(node.module)
         symbol = _contrib_symbol(module)
         if symbol is not None:
-            if f"{symbol}." in _NETS_PREFIXES and not isinstance(node.names, cst.ImportStar):
+            if f"{symbol}." in _NETS_PREFIXES and type(node.names) is not cst.ImportStar:
                 # `from tensorflow.contrib.slim.nets import inception_v4`: name the module imported
                 for alias in node.names:
                     net = dotted_name(alias.name)
@@ -270,11 +270,11 @@ class TfContribRemoved(Rule):
                         symbol = f"{symbol}.{net}"
                         break
             advice = symbol
-            if not symbol and not isinstance(node.names, cst.ImportStar) and len(node.names) == 1:
+            if not symbol and type(node.names) is not cst.ImportStar and len(node.names) == 1:
                 advice = dotted_name(node.names[0].name) or ""  # `from tensorflow.contrib import rnn`
             self.report(node, _message(symbol, "import", advice))
             return
-        if tf_symbol(module) == "" and not isinstance(node.names, cst.ImportStar):
+        if tf_symbol(module) == "" and type(node.names) is not cst.ImportStar:
             # `from tensorflow import contrib`
             for alias in node.names:
                 if dotted_name(alias.name) == "contrib":

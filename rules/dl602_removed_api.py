@@ -457,9 +457,9 @@ def _installed_note(removed: Removed) -> str:
 
 
 def _int_literal(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Minus:
         expr = expr.expression
-    return isinstance(expr, cst.Integer)
+    return type(expr) is cst.Integer
 
 
 def _positional(call: cst.Call) -> list[cst.Arg] | None:
@@ -689,7 +689,7 @@ class RemovedApi(Rule):
         self._in_import = True
         for alias in node.names:
             name = dotted_name(alias.name)
-            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+            local = alias.asname.name.value if alias.asname and type(alias.asname.name) is cst.Name else None
             if name == "tensorflow":
                 self._tf_imports.setdefault(local or "tensorflow", alias)
             elif name in ("tensorflow.compat.v1", "tensorflow.compat.v1.compat.v1") and local:
@@ -717,7 +717,7 @@ class RemovedApi(Rule):
             if not self._is_guarded():
                 self.report(node, _module_message(gone[0], gone[1], module, "import"))
             return
-        if isinstance(node.names, cst.ImportStar):
+        if type(node.names) is cst.ImportStar:
             return
         for alias in node.names:
             imported = dotted_name(alias.name)
@@ -744,10 +744,10 @@ class RemovedApi(Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         # `tf = tf.compat.v1`, `tf = tf.compat.v1 if is_tf2 else tf`
-        values = [node.value.body, node.value.orelse] if isinstance(node.value, cst.IfExp) else [node.value]
+        values = [node.value.body, node.value.orelse] if type(node.value) is cst.IfExp else [node.value]
         if any((self.names.qualify(value) or "").startswith("tensorflow.compat.v1") for value in values):
             for target in node.targets:
-                if isinstance(target.target, cst.Name):
+                if type(target.target) is cst.Name:
                     self._compat_names.add(target.target.value)
         self._versions.note_assign(node)
         for target in node.targets:
@@ -762,7 +762,7 @@ class RemovedApi(Rule):
                 kinds.add(name)
             else:
                 kinds.discard(name)
-        if isinstance(value, cst.Call):
+        if type(value) is cst.Call:
             if self._makes_reducing_loss(value):
                 self._losses.add(name)
             if self._makes_keras_model(value):
@@ -782,8 +782,8 @@ class RemovedApi(Rule):
                                                      "keras.models.Sequential"}:
             self._keras_model_classes.add(node.name.value)
         if bases & {"torch.autograd.Function", "torch.autograd.function.Function"}:
-            for statement in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
-                if isinstance(statement, cst.FunctionDef) and statement.name.value == "forward" and not any(
+            for statement in node.body.body if type(node.body) is cst.IndentedBlock else ():
+                if type(statement) is cst.FunctionDef and statement.name.value == "forward" and not any(
                     dotted_name(decorator.decorator) in ("staticmethod", "classmethod")
                     for decorator in statement.decorators
                 ):
@@ -895,7 +895,7 @@ class RemovedApi(Rule):
             self._tf1_chain = None
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name):
+        if type(node.func) is cst.Name:
             self._instantiations.append(node)
         if self._is_guarded():
             return
@@ -911,7 +911,7 @@ class RemovedApi(Rule):
             self._check_fromstring(node)
         elif qualified in _VARIABLE:
             self._check_volatile(node)
-        elif isinstance(node.func, cst.Attribute) and not node.args:
+        elif type(node.func) is cst.Attribute and not node.args:
             method = node.func.attr.value
             if method == "tostring" and self._is_array(node.func.value):
                 self._report_method(node, _TOSTRING, "numpy.ndarray", fix="tobytes")
@@ -921,7 +921,7 @@ class RemovedApi(Rule):
         if (keras is not None and keras.startswith("keras.optimizers.") and ".legacy." not in keras
                 and keras.rsplit(".", 1)[-1][:1].isupper()):  # a class: `Adam`, not the old `rmsprop` alias
             self._check_optimizer_lr(node, keras)
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "save":
+        if type(node.func) is cst.Attribute and node.func.attr.value == "save":
             receiver = dotted_name(node.func.value)
             if receiver is not None and receiver in self._keras_models:
                 self._check_keras_save(node, call_argument(node, 0, "filepath"), f"{receiver}.save")
@@ -930,12 +930,12 @@ class RemovedApi(Rule):
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         # `loss.data[0]` on a 0-dim tensor
-        if self._is_guarded() or not isinstance(node.value, cst.Attribute) or node.value.attr.value != "data":
+        if self._is_guarded() or type(node.value) is not cst.Attribute or node.value.attr.value != "data":
             return
-        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        if len(node.slice) != 1 or type(node.slice[0].slice) is not cst.Index:
             return
         index = node.slice[0].slice.value
-        if not (isinstance(index, cst.Integer) and index.value == "0"):
+        if not (type(index) is cst.Integer and index.value == "0"):
             return
         tensor = node.value.value
         if not self._is_scalar(tensor):
@@ -955,7 +955,7 @@ class RemovedApi(Rule):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         for call in self._instantiations:
-            name = call.func.value if isinstance(call.func, cst.Name) else None
+            name = call.func.value if type(call.func) is cst.Name else None
             if name in self._legacy_functions and self.names.qualify(call.func) in (name, None, f"__main__.{name}"):
                 self.report(call, _legacy_function_message(name))
         self._report_tf1_names()
@@ -963,15 +963,15 @@ class RemovedApi(Rule):
     # -- values ----------------------------------------------------------------
     def _is_array(self, expr: cst.BaseExpression) -> bool:
         """A NumPy array, by how it was made: a NumPy call, `.astype(...)`, an array method of one."""
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return expr.value in self._arrays[-1]
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             return dotted_name(expr) in self._arrays[-1]
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return False
         if (self.names.qualify(expr.func) or "").startswith("numpy."):
             return True
-        if isinstance(expr.func, cst.Attribute):
+        if type(expr.func) is cst.Attribute:
             method = expr.func.attr.value
             if method == "astype":
                 return True
@@ -981,16 +981,14 @@ class RemovedApi(Rule):
 
     def _is_scalar(self, expr: cst.BaseExpression) -> bool:
         """A 0-dim torch tensor: what a reducing loss, `.sum()` or `.mean()` returns, or sums of those."""
-        if isinstance(expr, (cst.Name, cst.Attribute)):
+        if type(expr) in (cst.Name, cst.Attribute):
             return dotted_name(expr) in self._scalars[-1]
-        if isinstance(expr, cst.BinaryOperation) and isinstance(
-            expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
-        ):
+        if type(expr) is cst.BinaryOperation and type(expr.operator) in (cst.Add, cst.Subtract, cst.Multiply, cst.Divide):
             sides = (expr.left, expr.right)
             return any(self._is_scalar(side) for side in sides) and all(
-                self._is_scalar(side) or isinstance(side, (cst.Integer, cst.Float)) for side in sides
+                self._is_scalar(side) or type(side) in (cst.Integer, cst.Float) for side in sides
             )
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             return False
         func = dotted_name(expr.func)
         if func is not None and func in self._losses:
@@ -1000,7 +998,7 @@ class RemovedApi(Rule):
             return _reduces(expr)
         if qualified in ("torch.sum", "torch.mean") and len(expr.args) == 1 and expr.args[0].keyword is None:
             return True
-        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("sum", "mean") and not expr.args:
+        if type(expr.func) is cst.Attribute and expr.func.attr.value in ("sum", "mean") and not expr.args:
             return True  # a full reduction: 0-dim whatever it reduced
         return False
 
@@ -1009,7 +1007,7 @@ class RemovedApi(Rule):
         return qualified.startswith("torch.nn.") and qualified.endswith("Loss") and _reduces(call)
 
     def _makes_keras_model(self, call: cst.Call) -> bool:
-        if isinstance(call.func, cst.Name) and call.func.value in self._keras_model_classes:
+        if type(call.func) is cst.Name and call.func.value in self._keras_model_classes:
             return True
         keras = _keras_name(self.names.qualify(call.func))
         if keras is None:
@@ -1116,7 +1114,7 @@ class RemovedApi(Rule):
 
     # -- calls whose form a release removed --------------------------------------
     def _report_method(self, node: cst.Call, removed: Removed, owner: str, fix: str | None = None) -> None:
-        assert isinstance(node.func, cst.Attribute)
+        assert type(node.func) is cst.Attribute
         if not _in_effect(removed):
             return
         method = node.func.attr.value
@@ -1142,9 +1140,9 @@ class RemovedApi(Rule):
             return  # text mode, which NumPy 2 keeps
         if not _in_effect(_FROMSTRING):
             return
-        assert isinstance(node.func, (cst.Attribute, cst.Name))
+        assert type(node.func) in (cst.Attribute, cst.Name)
         fix = None
-        if isinstance(node.func, cst.Attribute) and sep is None:
+        if type(node.func) is cst.Attribute and sep is None:
             fix = Fix(
                 "use `np.frombuffer` (a read-only view of the bytes)", Applicability.UNSAFE,
                 ((node.func.attr, cst.Name("frombuffer")),),
@@ -1159,7 +1157,7 @@ class RemovedApi(Rule):
 
     def _check_volatile(self, node: cst.Call) -> None:
         volatile = self._keyword(node, "volatile")
-        if volatile is None or (isinstance(volatile.value, cst.Name) and volatile.value.value in ("False", "None")):
+        if volatile is None or (type(volatile.value) is cst.Name and volatile.value.value in ("False", "None")):
             return
         self.report(
             node,
@@ -1196,7 +1194,7 @@ class RemovedApi(Rule):
         if path is None:
             return
         tail = string_tail(path)
-        if tail is None and isinstance(path, cst.Call) and self.names.qualify(path.func) in _PATH_JOINS and path.args:
+        if tail is None and type(path) is cst.Call and self.names.qualify(path.func) in _PATH_JOINS and path.args:
             tail = string_tail(path.args[-1].value)
         if tail is None or not tail or tail.lower().endswith(_KERAS_EXTENSIONS):
             return
@@ -1454,13 +1452,13 @@ def _catches_by_name(node: cst.Try, exceptions: frozenset[str]) -> bool:
 
 
 def _is_constant(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, cst.UnaryOperation):
+    if type(expr) is cst.UnaryOperation:
         expr = expr.expression
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value in ("True", "False", "None")
-    if isinstance(expr, (cst.List, cst.Tuple, cst.Dict, cst.Set)):
+    if type(expr) in (cst.List, cst.Tuple, cst.Dict, cst.Set):
         return not getattr(expr, "elements", None)
-    return isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString))
+    return type(expr) in (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)
 
 
 _SILENT_CALL_ROOTS = frozenset({"print", "logging", "logger", "log", "LOGGER", "warnings", "traceback", "tqdm"})
@@ -1470,20 +1468,20 @@ _LOGGING_METHODS = frozenset({"warn", "warning", "error", "info", "debug", "exce
 
 def _is_silent(statement: cst.BaseStatement) -> bool:
     """A handler statement that skips, logs, gives up or re-raises: no other way to do the work."""
-    if not isinstance(statement, cst.SimpleStatementLine):
+    if type(statement) is not cst.SimpleStatementLine:
         return False
     for small in statement.body:
-        if isinstance(small, (cst.Pass, cst.Continue, cst.Break, cst.Raise)):
+        if type(small) in (cst.Pass, cst.Continue, cst.Break, cst.Raise):
             continue
-        if isinstance(small, cst.Return) and (small.value is None or _is_constant(small.value)):
+        if type(small) is cst.Return and (small.value is None or _is_constant(small.value)):
             continue
-        if isinstance(small, cst.Assign) and _is_constant(small.value):
+        if type(small) is cst.Assign and _is_constant(small.value):
             continue
-        if isinstance(small, cst.Expr):
+        if type(small) is cst.Expr:
             value = small.value
-            if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+            if type(value) in (cst.SimpleString, cst.ConcatenatedString):
                 continue
-            if isinstance(value, cst.Call):
+            if type(value) is cst.Call:
                 called = dotted_name(value.func) or ""
                 if (called.split(".")[0] in _SILENT_CALL_ROOTS or called in _SILENT_CALLS
                         or called.rsplit(".", 1)[-1] in _LOGGING_METHODS):
@@ -1498,7 +1496,7 @@ def _probe_flags(node: cst.Try) -> set[str]:
     for block in [node.body, *(handler.body for handler in node.handlers)]:
         for statement in block.body:
             for small in getattr(statement, "body", ()):
-                if isinstance(small, cst.Assign) and _is_constant(small.value):
+                if type(small) is cst.Assign and _is_constant(small.value):
                     flags.update(name for target in small.targets if (name := dotted_name(target.target)))
     return flags
 
@@ -1508,20 +1506,20 @@ def _is_probe(node: cst.Try) -> bool:
     flags, and the handlers only set flags: a version test written as a `try`."""
     touched = False
     for statement in node.body.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
+        if type(statement) is not cst.SimpleStatementLine:
             return False
         for small in statement.body:
-            touched |= isinstance(small, cst.Expr)
-            if not (isinstance(small, (cst.Expr, cst.Pass)) or (isinstance(small, cst.Assign) and _is_constant(small.value))):
+            touched |= type(small) is cst.Expr
+            if not (type(small) in (cst.Expr, cst.Pass) or (type(small) is cst.Assign and _is_constant(small.value))):
                 return False
     if not touched:
         return False
     for handler in node.handlers:
         for statement in handler.body.body:
-            if not isinstance(statement, cst.SimpleStatementLine):
+            if type(statement) is not cst.SimpleStatementLine:
                 return False
             for small in statement.body:
-                if not (isinstance(small, cst.Pass) or (isinstance(small, cst.Assign) and _is_constant(small.value))):
+                if not (type(small) is cst.Pass or (type(small) is cst.Assign and _is_constant(small.value))):
                     return False
     return bool(_probe_flags(node))
 
@@ -1600,7 +1598,7 @@ def _reduces(call: cst.Call) -> bool:
             continue
         if arg.keyword.value == "reduction" and string_value(arg.value) != "mean" and string_value(arg.value) != "sum":
             return False
-        if arg.keyword.value == "reduce" and not (isinstance(arg.value, cst.Name) and arg.value.value == "True"):
+        if arg.keyword.value == "reduce" and not (type(arg.value) is cst.Name and arg.value.value == "True"):
             return False
     return True
 

@@ -109,7 +109,7 @@ class ArgparseTypeBool(Rule):
         if any(arg.keyword is not None and arg.keyword.value in _NO_FIX_KEYWORDS for arg in node.args):
             return None
         default = keyword_argument(node, "default")
-        if default is None or (isinstance(default, cst.Name) and default.value in _FALSE_DEFAULTS):
+        if default is None or (type(default) is cst.Name and default.value in _FALSE_DEFAULTS):
             quote = _quote_of(call_argument(node, 0, None))
             action: cst.BaseExpression = cst.SimpleString(f"{quote}store_true{quote}")
             description = 'replace type=bool with action="store_true"'
@@ -137,6 +137,6 @@ def unplaceable_args(call: cst.Call) -> bool:
 
 def _quote_of(literal: cst.BaseExpression | None) -> str:
     """The quote character the flag's own string literal uses (`'` or `"`)."""
-    if isinstance(literal, cst.SimpleString) and literal.quote in ("'", '"'):
+    if type(literal) is cst.SimpleString and literal.quote in ("'", '"'):
         return literal.quote
     return '"'

@@ -134,7 +134,7 @@ class HardCodedCuda(Rule):
         checked = self._mentions_device(node.test)
         self._guard_stack.append(checked)
         self._guards += checked
-        if "is_available" in code_of(node.test, 10_000) and isinstance(node.test, cst.UnaryOperation) and _stops(node.body, self.names):
+        if "is_available" in code_of(node.test, 10_000) and type(node.test) is cst.UnaryOperation and _stops(node.body, self.names):
             self._requires_cuda = True
 
     def leave_If(self, original_node: cst.If) -> None:
@@ -172,14 +172,14 @@ class HardCodedCuda(Rule):
             names = [name] if name is not None else list(target_names(target.target))
             self._available.extend(names)
             value = node.value
-            if (len(self._functions) == 1 and name is not None and isinstance(value, cst.Call)
+            if (len(self._functions) == 1 and name is not None and type(value) is cst.Call
                     and self.names.qualify(value.func) == "torch.device"):
                 self._device_name = name
 
     # -- sites -----------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             self._calls.setdefault(func.value, []).append(self._guards > 0)
         if self._guards:
             return
@@ -189,12 +189,12 @@ class HardCodedCuda(Rule):
 
     def _site(self, node: cst.Call) -> _Site | None:
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "cuda" and dotted_name(func.value) not in ("torch",):
+        if type(func) is cst.Attribute and func.attr.value == "cuda" and dotted_name(func.value) not in ("torch",):
             fix = None
             if not node.args and len(self._functions) == 1:
                 fix = "to_device"
             return _Site(node, f"`{code_of(node, 50)}`", fix)
-        if isinstance(func, cst.Attribute) and func.attr.value == "to":
+        if type(func) is cst.Attribute and func.attr.value == "to":
             target = call_argument(node, 0, "device")
             if _names_cuda(target, self.names):
                 return _Site(node, f"`{code_of(node, 50)}`")
@@ -219,7 +219,7 @@ class HardCodedCuda(Rule):
 
     def _report(self, site: _Site, check: str) -> None:
         fix = None
-        if site.fix == "to_device" and self._device_name is not None and isinstance(site.node.func, cst.Attribute):
+        if site.fix == "to_device" and self._device_name is not None and type(site.node.func) is cst.Attribute:
             replacement = site.node.with_changes(func=site.node.func.with_changes(attr=cst.Name("to")),
                                                  args=[cst.Arg(value=_dotted(self._device_name))])
             fix = Fix(f"move it with `.to({self._device_name})`", Applicability.UNSAFE, ((site.node, replacement),))
@@ -239,12 +239,12 @@ def _chooses_device(value: cst.BaseExpression, names) -> bool:
     values on it (`"cuda" if torch.cuda.is_available() else "cpu"`, `True if ... else False`), or a
     `torch.device(...)` of one. A message or a number that mentions the check (`mem = f"{... if
     torch.cuda.is_available() else 0}G"`) is not."""
-    if isinstance(value, cst.Call) and names.qualify(value.func) == "torch.device":
+    if type(value) is cst.Call and names.qualify(value.func) == "torch.device":
         return any(_chooses_device(arg.value, names) for arg in value.args)
-    if isinstance(value, cst.IfExp):
+    if type(value) is cst.IfExp:
         return _calls_is_available(value.test) and all(
-            isinstance(side, (cst.Name, cst.SimpleString, cst.Call, cst.Integer)) for side in (value.body, value.orelse))
-    if isinstance(value, (cst.BooleanOperation, cst.UnaryOperation, cst.Call, cst.Comparison)):
+            type(side) in (cst.Name, cst.SimpleString, cst.Call, cst.Integer) for side in (value.body, value.orelse))
+    if type(value) in (cst.BooleanOperation, cst.UnaryOperation, cst.Call, cst.Comparison):
         return _calls_is_available(value)
     return False
 
@@ -253,7 +253,7 @@ def _calls_is_available(expr: cst.CSTNode) -> bool:
     stack = [expr]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute) and current.func.attr.value == "is_available":
+        if type(current) is cst.Call and type(current.func) is cst.Attribute and current.func.attr.value == "is_available":
             return "cuda" in code_of(current.func, 200)
         stack.extend(child_nodes(current))
     return False
@@ -266,7 +266,7 @@ def _names_cuda(expr: cst.BaseExpression | None, names) -> bool:
     text = string_value(expr)
     if text is not None:
         return bool(_CUDA_STRING.fullmatch(text))
-    if isinstance(expr, cst.Call) and names.qualify(expr.func) == "torch.device" and expr.args:
+    if type(expr) is cst.Call and names.qualify(expr.func) == "torch.device" and expr.args:
         first = string_value(expr.args[0].value)
         return first is not None and bool(_CUDA_STRING.fullmatch(first))
     return False
@@ -277,9 +277,9 @@ def _stops(block: cst.BaseSuite, names) -> bool:
     stack = [block]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Raise):
+        if type(current) is cst.Raise:
             return True
-        if isinstance(current, cst.Call) and names.qualify(current.func) in _EXITS:
+        if type(current) is cst.Call and names.qualify(current.func) in _EXITS:
             return True
         stack.extend(child_nodes(current))
     return False

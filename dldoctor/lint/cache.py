@@ -76,7 +76,7 @@ def fingerprint() -> str:
         "sources": _sources_fingerprint(),
         "installed": [installed_version(*names) for names in _read_by_rules()],
         "targets": [entry.as_json() for entry in target.configured().explicit],
-        "python": [entry.as_json() for entry in target.configured().environment or ()],
+        "environment": [entry.as_json() for entry in target.configured().environment or ()],
     }
     return digest(json.dumps(facts, sort_keys=True).encode())
 

@@ -122,24 +122,24 @@ class ImportTable:
 
     def _read_block(self, statements: Iterable[cst.CSTNode]) -> None:
         for statement in statements:
-            if isinstance(statement, cst.SimpleStatementLine):
+            if type(statement) is cst.SimpleStatementLine:
                 for small in statement.body:
-                    if isinstance(small, cst.Import):
+                    if type(small) is cst.Import:
                         self.add_import(small)
-                    elif isinstance(small, cst.ImportFrom):
+                    elif type(small) is cst.ImportFrom:
                         self.add_import_from(small)
-                    elif isinstance(small, (cst.Assign, cst.AnnAssign)):
+                    elif type(small) in (cst.Assign, cst.AnnAssign):
                         self._read_assignment(small)
-            elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            elif type(statement) in (cst.FunctionDef, cst.ClassDef):
                 self._shadow(statement.name.value)
-            elif isinstance(statement, (cst.If, cst.Try, cst.TryStar, cst.With)):
+            elif type(statement) in (cst.If, cst.Try, cst.TryStar, cst.With):
                 for block in _child_blocks(statement):
                     self._read_block(block)
 
     def _read_assignment(self, node: cst.Assign | cst.AnnAssign) -> None:
-        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        targets = [t.target for t in node.targets] if type(node) is cst.Assign else [node.target]
         value = node.value
-        target_names = [t.value for t in targets if isinstance(t, cst.Name)]
+        target_names = [t.value for t in targets if type(t) is cst.Name]
         aliased = self._qualify(value) if value is not None else None
         for name in target_names:
             if aliased is not None and dotted_name(value) is not None:
@@ -161,7 +161,7 @@ class ImportTable:
             full = dotted_name(alias.name)
             if full is None:
                 continue
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            if alias.asname is not None and type(alias.asname.name) is cst.Name:
                 local = alias.asname.name.value
                 self._aliases[local] = full
             else:
@@ -181,7 +181,7 @@ class ImportTable:
                         self._shadow(local)
             return
         module = dotted_name(node.module)
-        if module is None or isinstance(node.names, cst.ImportStar):
+        if module is None or type(node.names) is cst.ImportStar:
             return
         for alias in node.names:
             imported = dotted_name(alias.name)
@@ -233,21 +233,21 @@ class ImportTable:
 
 def _bound_name(alias: cst.ImportAlias) -> str | None:
     if alias.asname is not None:
-        return alias.asname.name.value if isinstance(alias.asname.name, cst.Name) else None
+        return alias.asname.name.value if type(alias.asname.name) is cst.Name else None
     name = dotted_name(alias.name)
     return name.split(".")[0] if name else None
 
 
 def _child_blocks(statement: cst.CSTNode) -> Iterable[Iterable[cst.CSTNode]]:
     """The statement lists directly inside an if/try/with (and their else branches)."""
-    if isinstance(statement, cst.If):
+    if type(statement) is cst.If:
         yield statement.body.body
         if statement.orelse is not None:
-            if isinstance(statement.orelse, cst.If):
+            if type(statement.orelse) is cst.If:
                 yield [statement.orelse]
             else:
                 yield statement.orelse.body.body
-    elif isinstance(statement, (cst.Try, cst.TryStar)):
+    elif type(statement) in (cst.Try, cst.TryStar):
         yield statement.body.body
         for handler in statement.handlers:
             yield handler.body.body
@@ -255,7 +255,7 @@ def _child_blocks(statement: cst.CSTNode) -> Iterable[Iterable[cst.CSTNode]]:
             yield statement.orelse.body.body
         if statement.finalbody is not None:
             yield statement.finalbody.body.body
-    elif isinstance(statement, cst.With):
+    elif type(statement) is cst.With:
         yield statement.body.body
 
 

@@ -130,12 +130,12 @@ def _pieces(text: str, starts: list[tuple[int, int]], piece_text: int, alone: fr
 
 def _indents(statement: cst.CSTNode) -> bool:
     """Whether a top-level statement holds an indented block (where a file's indentation is read)."""
-    if isinstance(statement, cst.SimpleStatementLine):
+    if type(statement) is cst.SimpleStatementLine:
         return False
     for child in statement.children:
-        if isinstance(child, cst.IndentedBlock):
+        if type(child) is cst.IndentedBlock:
             return True
-        if isinstance(child, (cst.If, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase)):
+        if type(child) in (cst.If, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase):
             if _indents(child):
                 return True
     return False
@@ -271,7 +271,7 @@ def _with_all_elements(statement, piece: str, cuts: list[int], display: _Display
     """The display statement parsed with its first run of elements and a placeholder, given
     all its elements: each later run parsed as a display of its own, the placeholder that
     follows it dropped, the last run with the real closing bracket."""
-    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
+    small = statement.body[0] if type(statement) is cst.SimpleStatementLine and statement.body else None
     value = getattr(small, "value", None)
     if type(value) is not display.kind or not value.elements:
         return None

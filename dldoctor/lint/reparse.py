@@ -129,10 +129,10 @@ class Reparser:
         if earlier == source or earlier in document:
             return None
         old_module = self._kept.get(("module", earlier, config.encoding, 0))
-        if not isinstance(old_module, cst.Module) or old_inner[0] != header_end:
+        if type(old_module) is not cst.Module or old_inner[0] != header_end:
             return None
         old_statement = old_module.body[-1] if old_module.body else None
-        if not isinstance(old_statement, (cst.FunctionDef, cst.ClassDef)) or not isinstance(old_statement.body, cst.IndentedBlock):
+        if type(old_statement) not in (cst.FunctionDef, cst.ClassDef) or type(old_statement.body) is not cst.IndentedBlock:
             return None
         new_texts = _cut_texts(source, header_end, cuts)
         old_texts = _cut_texts(earlier, header_end, old_inner[1])
@@ -157,7 +157,7 @@ class Reparser:
         except cst.ParserSyntaxError:
             return None  # the piece's own parse says whether, and where, it is wrong
         statement = mini.body[-1] if mini.body else None
-        if type(statement) is not type(old_statement) or not isinstance(statement.body, cst.IndentedBlock):
+        if type(statement) is not type(old_statement) or type(statement.body) is not cst.IndentedBlock:
             return None
         if len(statement.body.body) != sum(new_counts[same_before : len(new_counts) - same_after]):
             return None

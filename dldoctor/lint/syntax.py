@@ -40,10 +40,10 @@ def keyword_argument(call: cst.Call, keyword: str) -> cst.BaseExpression | None:
 
 def string_value(expr: cst.BaseExpression | None) -> str | None:
     """The value of a plain string literal (implicit concatenation included), else None."""
-    if isinstance(expr, cst.SimpleString):
+    if type(expr) is cst.SimpleString:
         value = expr.evaluated_value
         return value if isinstance(value, str) else None
-    if isinstance(expr, cst.ConcatenatedString):
+    if type(expr) is cst.ConcatenatedString:
         left, right = string_value(expr.left), string_value(expr.right)
         return left + right if left is not None and right is not None else None
     return None
@@ -61,20 +61,20 @@ def string_tail(expr: cst.BaseExpression | None) -> str | None:
     literal = string_value(expr)
     if literal is not None:
         return literal
-    if isinstance(expr, cst.FormattedString):
-        if expr.parts and isinstance(expr.parts[-1], cst.FormattedStringText):
+    if type(expr) is cst.FormattedString:
+        if expr.parts and type(expr.parts[-1]) is cst.FormattedStringText:
             return expr.parts[-1].value
         return None
-    if isinstance(expr, cst.ConcatenatedString):
+    if type(expr) is cst.ConcatenatedString:
         return string_tail(expr.right)
-    if isinstance(expr, cst.BinaryOperation):
-        if isinstance(expr.operator, cst.Add):
+    if type(expr) is cst.BinaryOperation:
+        if type(expr.operator) is cst.Add:
             return string_tail(expr.right)
-        if isinstance(expr.operator, cst.Modulo):
+        if type(expr.operator) is cst.Modulo:
             template = string_value(expr.left)
             if template is not None and not template.rstrip().endswith(("%s", "%d", "%r")):
                 return template
-    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format":
+    if type(expr) is cst.Call and type(expr.func) is cst.Attribute and expr.func.attr.value == "format":
         template = string_value(expr.func.value)
         if template is not None and not template.rstrip().endswith("}"):
             return template
@@ -83,9 +83,9 @@ def string_tail(expr: cst.BaseExpression | None) -> str | None:
 
 def is_true_literal(expr: cst.BaseExpression | None) -> bool:
     """`True`, or a non-zero integer literal (`1`), as configuration code writes it."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value == "True"
-    if isinstance(expr, cst.Integer):
+    if type(expr) is cst.Integer:
         try:
             return int(expr.value, 0) != 0
         except ValueError:
@@ -95,7 +95,7 @@ def is_true_literal(expr: cst.BaseExpression | None) -> bool:
 
 def method_name(call: cst.Call) -> str | None:
     """`read` for `f.read()`, None when the callee is not an attribute."""
-    if isinstance(call.func, cst.Attribute):
+    if type(call.func) is cst.Attribute:
         return call.func.attr.value
     return None
 
@@ -151,11 +151,11 @@ def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
     args = list(call.args)
     if args:
         last = args[-1]
-        if isinstance(last.comma, cst.Comma):
+        if type(last.comma) is cst.Comma:
             # `f(\n    a,\n)`: the new argument takes over the trailing comma and what follows it.
             between = call.whitespace_before_args
             separator = cst.Comma(
-                whitespace_after=between if isinstance(between, cst.ParenthesizedWhitespace) else cst.SimpleWhitespace(" ")
+                whitespace_after=between if type(between) is cst.ParenthesizedWhitespace else cst.SimpleWhitespace(" ")
             )
             new = new.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
         else:
@@ -167,17 +167,17 @@ def with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst
 
 def target_names(target: cst.BaseExpression) -> Iterator[str]:
     """The names an assignment target binds: `a`, `a, (b, *c)`; not attributes or subscripts."""
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
+    elif type(target) in (cst.Tuple, cst.List):
         for element in target.elements:
             yield from target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
+    elif type(target) is cst.StarredElement:
         yield from target_names(target.value)
 
 
 def is_none(expr: cst.BaseExpression | None) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
+    return type(expr) is cst.Name and expr.value == "None"
 
 
 def catches(node: cst.Try, exceptions: frozenset[str]) -> bool:
@@ -185,10 +185,10 @@ def catches(node: cst.Try, exceptions: frozenset[str]) -> bool:
     for handler in node.handlers:
         if handler.type is None:
             return True
-        types = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+        types = handler.type.elements if type(handler.type) is cst.Tuple else [handler.type]
         for element in types:
-            value = element.value if isinstance(element, cst.Element) else element
-            name = dotted_name(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
+            value = element.value if type(element) is cst.Element else element
+            name = dotted_name(value) if type(value) in (cst.Name, cst.Attribute) else None
             if name and name.rsplit(".", 1)[-1] in exceptions:
                 return True
     return False

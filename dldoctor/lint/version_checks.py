@@ -21,7 +21,7 @@ _EXITS = frozenset({"sys.exit", "exit", "quit", "os._exit", "builtins.exit", "bu
 
 def _version_of(expr: cst.BaseExpression, qualify) -> str | None:
     """The library whose version string `expr` is (`tf.__version__`, `torch.version.__version__`)."""
-    qualified = qualify(expr) if isinstance(expr, cst.Attribute) else None
+    qualified = qualify(expr) if type(expr) is cst.Attribute else None
     if not qualified:
         return None
     for attribute in _VERSION_ATTRIBUTES:
@@ -32,19 +32,19 @@ def _version_of(expr: cst.BaseExpression, qualify) -> str | None:
 
 def _operand(expr: cst.BaseExpression, qualify) -> tuple[str, str] | None:
     """(library, "full" | "major") for a version expression or its major part."""
-    if isinstance(expr, cst.Call) and len(expr.args) == 1 and not expr.args[0].keyword:
-        name = expr.func.attr.value if isinstance(expr.func, cst.Attribute) else getattr(expr.func, "value", "")
+    if type(expr) is cst.Call and len(expr.args) == 1 and not expr.args[0].keyword:
+        name = expr.func.attr.value if type(expr.func) is cst.Attribute else getattr(expr.func, "value", "")
         inner = _operand(expr.args[0].value, qualify)
         if inner and name == "int":
             return inner[0], "major" if inner[1] == "major" else ""
         if inner and inner[1] == "full" and (name.endswith("Version") or name in ("parse", "parse_version")):
             return inner
         return None
-    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+    if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Index:
         index = expr.slice[0].slice.value
-        if isinstance(index, cst.Integer) and index.value == "0":
+        if type(index) is cst.Integer and index.value == "0":
             base = expr.value
-            if isinstance(base, cst.Call) and isinstance(base.func, cst.Attribute) and base.func.attr.value == "split":
+            if type(base) is cst.Call and type(base.func) is cst.Attribute and base.func.attr.value == "split":
                 base = base.func.value
             library = _version_of(base, qualify)
             return (library, "major") if library else None
@@ -54,30 +54,30 @@ def _operand(expr: cst.BaseExpression, qualify) -> tuple[str, str] | None:
 
 
 def _literal(expr: cst.BaseExpression) -> str | None:
-    if isinstance(expr, cst.Call) and len(expr.args) == 1:
+    if type(expr) is cst.Call and len(expr.args) == 1:
         expr = expr.args[0].value  # LooseVersion("2.0")
-    if isinstance(expr, cst.SimpleString):
+    if type(expr) is cst.SimpleString:
         return expr.evaluated_value if isinstance(expr.evaluated_value, str) else None
-    if isinstance(expr, cst.Integer):
+    if type(expr) is cst.Integer:
         return expr.value
     return None
 
 
 def _constraints(test: cst.BaseExpression, qualify, negate: bool = False) -> list[tuple[str, str, str]]:
     """(library, operator, version) that `test` being true (false, with `negate`) requires."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         return _constraints(test.expression, qualify, not negate)
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And) and not negate:
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.And and not negate:
         return _constraints(test.left, qualify) + _constraints(test.right, qualify)
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or) and negate:
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.Or and negate:
         return _constraints(test.left, qualify, True) + _constraints(test.right, qualify, True)
-    if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "startswith":
+    if type(test) is cst.Call and type(test.func) is cst.Attribute and test.func.attr.value == "startswith":
         library = _version_of(test.func.value, qualify)
         prefix = _literal(test.args[0].value) if len(test.args) == 1 else None
         if library and prefix and not negate and re.fullmatch(r"\d+(\.\d+)*\.?", prefix):
             return [(library, "=", prefix.rstrip("."))]
         return []
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+    if type(test) is cst.Comparison and len(test.comparisons) == 1:
         operand = _operand(test.left, qualify)
         target = test.comparisons[0]
         value = _literal(target.comparator)
@@ -102,12 +102,12 @@ def _constraints(test: cst.BaseExpression, qualify, negate: bool = False) -> lis
 
 def _stops(block: cst.BaseSuite, qualify) -> bool:
     """Whether a block ends by raising or exiting: an `if` around it refuses the version."""
-    body = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    body = block.body if type(block) is cst.IndentedBlock else [block]
     last = body[-1] if body else None
-    small = last.body[-1] if isinstance(last, cst.SimpleStatementLine) and last.body else last
-    if isinstance(small, cst.Raise):
+    small = last.body[-1] if type(last) is cst.SimpleStatementLine and last.body else last
+    if type(small) is cst.Raise:
         return True
-    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+    if type(small) is cst.Expr and type(small.value) is cst.Call:
         return qualify(small.value.func) in _EXITS or getattr(small.value.func, "value", "") in ("exit", "quit")
     return False
 
@@ -120,17 +120,17 @@ def asserted(module: cst.Module, qualify, name: str) -> dict[str, TargetVersion]
     while stack:
         statement = stack.pop()
         found: list[tuple[str, str, str]] = []
-        if isinstance(statement, cst.SimpleStatementLine):
+        if type(statement) is cst.SimpleStatementLine:
             for small in statement.body:
-                if isinstance(small, cst.Assert):
+                if type(small) is cst.Assert:
                     found += [(c, module.code_for_node(statement).strip()) for c in _constraints(small.test, qualify)]
-        elif isinstance(statement, cst.If):
+        elif type(statement) is cst.If:
             if statement.orelse is None and _stops(statement.body, qualify):
                 shown = f"if {module.code_for_node(statement.test)}: ..."
                 found += [(c, shown) for c in _constraints(statement.test, qualify, negate=True)]
             else:
                 stack.extend(reversed(list(_blocks(statement))))
-        elif isinstance(statement, (cst.FunctionDef, cst.ClassDef, cst.With, cst.Try, cst.For, cst.While)):
+        elif type(statement) in (cst.FunctionDef, cst.ClassDef, cst.With, cst.Try, cst.For, cst.While):
             stack.extend(reversed(list(_blocks(statement))))
         for (library, operator, version), code in found:
             required.setdefault(library, []).append((operator, version))
@@ -149,10 +149,10 @@ def asserted(module: cst.Module, qualify, name: str) -> dict[str, TargetVersion]
 def _blocks(statement: cst.CSTNode):
     """The statements inside a compound statement, all branches."""
     for child in statement.children:
-        if isinstance(child, cst.IndentedBlock):
+        if type(child) is cst.IndentedBlock:
             yield from child.body
-        elif isinstance(child, (cst.If, cst.Else, cst.ExceptHandler, cst.Finally, cst.ExceptStarHandler)):
-            if isinstance(child, cst.If):
+        elif type(child) in (cst.If, cst.Else, cst.ExceptHandler, cst.Finally, cst.ExceptStarHandler):
+            if type(child) is cst.If:
                 yield child
             else:
                 yield from _blocks(child)
