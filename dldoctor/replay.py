@@ -16,8 +16,9 @@ it prints the recorded output and exits with the recorded code, without loading 
 linter; if anything differs, it runs the lint (and records it again).
 
 Runs not recorded: fixes, `--diff`, `--watch`, stdin, `--no-cache`, `--verbose` (its
-timings would be replayed), a run that started another process (worker processes lint
-what the parent did not see) or wrote anywhere but its cache directory, a run whose exit
+timings would be replayed), a run that linted a file rather than take its findings from the
+cache (it writes the cache; worker processes may have read what the hook never saw), started
+another process or wrote any file, a run whose exit
 code is 2, and a run whose lint cache is neither `--cache-dir` nor `.dldoctor_cache` in the
 working directory (where the record is looked for before any setting is read). Records live
 in `runs/` inside that cache (at most `MAX_RECORDS`, the oldest pruned), are written
@@ -194,7 +195,10 @@ class Recorder:
             inside_cache = path.startswith(self.cache_directory + os.sep)
             self.used_cache = self.used_cache or (inside_cache and os.path.dirname(path) == self.cache_directory)
             if writing:
-                self.unrecordable = self.unrecordable or not inside_cache  # the cache is the run's to write
+                # Writing its cache, the run linted something, perhaps in worker processes whose
+                # reads (a project module a finding rests on) this hook never sees: only a run
+                # answered wholly from the cache is recorded.
+                self.unrecordable = True
             else:
                 self.read.add(path)  # the cache's findings and its state are part of the answer
         elif event in ("os.scandir", "os.listdir", CONSULTED):
