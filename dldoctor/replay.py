@@ -51,6 +51,8 @@ MAX_RECORD_BYTES = 16 * 1024 * 1024
 # File times come from a clock that may lag the real one by a scheduler tick: an input whose
 # change time is this close to the run's start may have changed after the run read it.
 _CLOCK_TICK_NS = 50_000_000
+# Larger files read by a run (one over --max-file-size, refused) are checked by `stat` alone.
+_MAX_DIGESTED_BYTES = 16 * 1024 * 1024
 # What no recorded run may use: these options change files, read stdin, or print timings.
 _NOT_RECORDED = ("fix", "unsafe_fixes", "diff", "fix_only", "no_cache", "verbose", "watch")
 # Environment variables the answer depends on besides DLDOCTOR_* and PYTHON* (colours, the terminal).
@@ -100,10 +102,14 @@ def _state(path: str, with_content: bool) -> list | None:
     except (OSError, ValueError):
         return None
     found = [stat.S_IFMT(info.st_mode), info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
-    if with_content and stat.S_ISREG(info.st_mode):
-        try:
-            with open(path, "rb") as handle:
-                found.append(_digest(handle.read()))
+    if with_content and stat.S_ISREG(info.st_mode) and info.st_size <= _MAX_DIGESTED_BYTES:
+        try:  # non-blocking: a file swapped for a fifo since the stat is not waited on
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(descriptor, "rb") as handle:
+                hashed = blake2b(digest_size=16)
+                while chunk := handle.read(1 << 20):
+                    hashed.update(chunk)
+            found.append(hashed.hexdigest())
         except OSError:
             return None
     return found
@@ -165,7 +171,7 @@ class _Tee:
 
 class Recorder:
     """Watches one run through an audit hook: the paths it opened, listed and tested, whether it
-    wrote outside its cache or started a process; then stores the run if it can be replayed."""
+    wrote a file or started a process; then stores the run if it can be replayed."""
 
     def __init__(self, paths: list[str] | None, cache_dir: str | None = None) -> None:
         self.started_ns = time.time_ns()
