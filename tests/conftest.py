@@ -124,16 +124,15 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-# Runs dldoctor's console-script entry point with the given argv, then reports which
-# modules under the given roots it imported, whatever way it exited.
+# Runs dldoctor's command line (or the `main` of the module named third) with the given argv,
+# then reports which modules under the given roots it imported, whatever way it exited.
 _IMPORTS_WRAPPER = """
-import json, sys
-argv, roots = json.loads(sys.argv[1]), set(json.loads(sys.argv[2]))
+import importlib, json, sys
+argv, roots, entry = json.loads(sys.argv[1]), set(json.loads(sys.argv[2])), sys.argv[3]
 sys.argv = ["dldoctor", *argv]
 status = None
 try:
-    from dldoctor.cli import main
-    main()
+    importlib.import_module(entry).main()
 except SystemExit as exit:
     status = exit.code
 finally:
@@ -144,13 +143,17 @@ finally:
 """
 
 
-def run_reporting_imports(args: list[str], roots: list[str], cwd: Path, timeout: int = 300, env: dict | None = None):
+def run_reporting_imports(
+    args: list[str], roots: list[str], cwd: Path, timeout: int = 300, env: dict | None = None, entry: str = "dldoctor.cli",
+):
     """Run `dldoctor ARGS` in a fresh interpreter: (its stdout before the report, the report, the process).
 
     The report is {"status": exit code, "imported": modules under `roots`, "libcst": bool}.
+    `entry` is the module whose `main` runs: the full command line, or the console script's
+    `dldoctor.entry`.
     """
     completed = subprocess.run(
-        [sys.executable, "-c", _IMPORTS_WRAPPER, json.dumps(list(args)), json.dumps(list(roots))],
+        [sys.executable, "-c", _IMPORTS_WRAPPER, json.dumps(list(args)), json.dumps(list(roots)), entry],
         cwd=cwd, capture_output=True, text=True, env=env if env is not None else clean_env(), timeout=timeout,
     )
     head, marker, tail = completed.stdout.rpartition("\n@@")

@@ -8,29 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import clean_env, write
-
-# Runs the console script's `main` with the given argv in `cwd`; prints its output, then a line
-# saying its exit status and whether the lint ran.
-_ENTRY = """
-import json, sys
-sys.argv = ["dldoctor", *json.loads(sys.argv[1])]
-status = None
-try:
-    from dldoctor.entry import main
-    main()
-except SystemExit as exit:
-    status = exit.code
-finally:
-    sys.stdout.flush()
-    print("\\n@@" + json.dumps({"status": status, "linted": "dldoctor.lint_command" in sys.modules}), flush=True)
-"""
+from conftest import clean_env, run_reporting_imports, write
 
 BUG = "import cv2\n\nimage = cv2.imread('a.png')\nprint(image.shape)\n"
 CLEAN = "import cv2\n\nimage = cv2.imread('a.png')\nif image is None:\n    raise SystemExit(1)\n"
@@ -38,14 +20,8 @@ CLEAN = "import cv2\n\nimage = cv2.imread('a.png')\nif image is None:\n    raise
 
 def lint(cwd: Path, *args: str, env: dict | None = None) -> tuple[int, str, str, bool]:
     """(exit code, stdout, stderr, whether the lint ran) of `dldoctor lint ARGS` in `cwd`."""
-    completed = subprocess.run(
-        [sys.executable, "-c", _ENTRY, json.dumps(["lint", *args])],
-        cwd=cwd, capture_output=True, text=True, env=env if env is not None else clean_env(), timeout=300,
-    )
-    head, marker, tail = completed.stdout.rpartition("\n@@")
-    assert marker, completed.stdout + completed.stderr
-    report = json.loads(tail)
-    return report["status"], head, completed.stderr, report["linted"]
+    head, report, completed = run_reporting_imports(["lint", *args], ["dldoctor"], cwd, env=env, entry="dldoctor.entry")
+    return report["status"], head, completed.stderr, "dldoctor.lint_command" in report["imported"]
 
 
 def settled(cwd: Path, *args: str, env: dict | None = None) -> tuple[int, str, str]:
